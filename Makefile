@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` runs the main job, `make test` runs the tests.
+SWIFT ?= swift
+BIN = .build/debug/mediajobs
+SENTENCE = The quick brown fox jumps over the lazy dog
+
+.PHONY: bootstrap build demo test bench clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: bootstrap
+	$(SWIFT) build --product mediajobs
+
+# Speech from text, then that speech back into text, with the local provider (no key, no network).
+demo: build
+	@mkdir -p out
+	$(BIN) submit tts --text "$(SENTENCE)" --format mp3 --wait --json | tee out/demo-tts.json
+	$(BIN) get $$(python3 -c 'import json;print(json.load(open("out/demo-tts.json"))["id"])') -o out/demo.mp3
+	$(BIN) submit transcribe --audio out/demo.mp3 --wait --json | tee out/demo-transcribe.json
+	@echo "--- heard:"
+	@$(BIN) get $$(python3 -c 'import json;print(json.load(open("out/demo-transcribe.json"))["id"])') -o -
+
+test: bootstrap
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: bootstrap
+	$(SWIFT) build -c release --product QueueBenchmark
+	$(SWIFT) build -c release --product SpeechBenchmark
+	.build/release/QueueBenchmark
+	.build/release/SpeechBenchmark
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,90 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "MediaJobs",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mediajobs", targets: ["mediajobs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // C libraries, bound as Debian 12 ships them (FFmpeg 5.1, libcurl 7.88).
+        .systemLibrary(
+            name: "CMediaFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
+                              "libavfilter-dev", "libswresample-dev", "libswscale-dev"])]),
+        .systemLibrary(
+            name: "CMediaCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(
+            name: "CMediaShims",
+            dependencies: ["CMediaFFmpeg", "CMediaCurl"]),
+
+        .target(name: "MediaJobsCore"),
+        .target(
+            name: "MediaJobsStore",
+            dependencies: [
+                "MediaJobsCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(
+            name: "MediaJobsFFmpeg",
+            dependencies: [
+                "MediaJobsCore", "CMediaFFmpeg", "CMediaShims",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .target(
+            name: "MediaJobsProviders",
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
+        .target(
+            name: "MediaJobsWorker",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "mediajobs",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsProviders", "MediaJobsWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+
+        // Benchmarks: programs that print numbers (see docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "QueueBenchmark",
+            dependencies: ["MediaJobsCore", "MediaJobsStore"],
+            path: "Benchmarks/QueueBenchmark"),
+        .executableTarget(
+            name: "SpeechBenchmark",
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
+            path: "Benchmarks/SpeechBenchmark"),
+
+        .testTarget(name: "MediaJobsCoreTests", dependencies: ["MediaJobsCore"]),
+        .testTarget(name: "MediaJobsStoreTests", dependencies: ["MediaJobsCore", "MediaJobsStore"]),
+        .testTarget(name: "MediaJobsFFmpegTests", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
+        .testTarget(
+            name: "MediaJobsProvidersTests",
+            dependencies: ["MediaJobsCore", "MediaJobsProviders", "MediaJobsFFmpeg"]),
+        .testTarget(
+            name: "MediaJobsWorkerTests",
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,6 @@
+#ifndef CMEDIACURL_SHIM_H
+#define CMEDIACURL_SHIM_H
+
+#include <curl/curl.h>
+
+#endif

@@ -1,0 +1,94 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+
+/// The provider that needs no key and no network: speech by flite and recognition by pocketsphinx,
+/// both inside libavfilter. It answers at once and costs nothing.
+public struct LocalProvider: Provider {
+    public let name = "local"
+    public static let ttsModel = "flite"
+    public static let transcribeModel = "pocketsphinx"
+    /// The voice used when a job names none.
+    public static let defaultVoice = "slt"
+
+    private let engine: MediaEngine
+
+    public init(engine: MediaEngine) {
+        self.engine = engine
+    }
+
+    public func defaultModel(for kind: JobKind) -> String? {
+        switch kind {
+        case .tts: LocalProvider.ttsModel
+        case .transcribe: LocalProvider.transcribeModel
+        case .image, .video: nil
+        }
+    }
+
+    public func check(_ spec: JobSpec, model: String) throws {
+        guard let expected = defaultModel(for: spec.kind) else {
+            throw MediaJobsError(.providerUnsupported, "provider: 'local' does not make \(spec.kind) jobs")
+        }
+        guard model == expected else {
+            throw MediaJobsError(.providerUnsupported,
+                                 "model: 'local' has no \(spec.kind) model '\(model)' (it has '\(expected)')")
+        }
+        switch spec.kind {
+        case .tts:
+            if let voice = spec.input.voice, !MediaEngine.fliteVoices.contains(voice) {
+                throw MediaJobsError.invalidInput(
+                    "input.voice", "'\(voice)' is not a flite voice (one of \(MediaEngine.fliteVoices.joined(separator: ", ")))")
+            }
+            if spec.input.speed != nil && spec.input.speed != 1 {
+                throw MediaJobsError.invalidInput("input.speed", "the local flite voices speak at one speed only")
+            }
+        case .transcribe:
+            if let language = spec.input.language, !["en", "en-us", "en-US", "english"].contains(language) {
+                throw MediaJobsError.invalidInput("input.language", "the local pocketsphinx model knows English only")
+            }
+        case .image, .video:
+            break
+        }
+    }
+
+    public func estimate(_ request: ProviderRequest) -> CostEstimate {
+        switch request.spec.kind {
+        case .tts:
+            CostEstimate(units: ["characters": Decimal((request.spec.input.text ?? "").count)], usd: .zero)
+        default:
+            CostEstimate(units: [:], usd: .zero)
+        }
+    }
+
+    public func start(_ request: ProviderRequest) async throws -> ProviderStart {
+        switch request.spec.kind {
+        case .tts:
+            let text = request.spec.input.text ?? ""
+            let voice = request.spec.input.voice ?? LocalProvider.defaultVoice
+            let file = request.workDirectory.appendingPathComponent("speech.wav")
+            try await engine.synthesizeSpeech(text: text, voice: voice, to: file)
+            return .done(ProviderResult(
+                files: [.init(url: file, format: "wav")],
+                units: ["characters": Decimal(text.count)],
+                reportedUSD: .zero))
+        case .transcribe:
+            guard let audio = request.audioFile else {
+                throw ProviderError(.fatal, .invalidInput("input.audio", "no audio file to transcribe"))
+            }
+            let transcript = try await engine.recognizeSpeech(in: audio)
+            let info = try await engine.probe(audio)
+            let seconds = Decimal(string: String(format: "%.3f", info.durationSeconds ?? 0)) ?? 0
+            return .done(ProviderResult(
+                transcript: transcript,
+                units: ["audio_seconds": seconds],
+                reportedUSD: .zero))
+        case .image, .video:
+            throw ProviderError(.fallback, MediaJobsError(.providerUnsupported,
+                                                          "provider: 'local' does not make \(request.spec.kind) jobs"))
+        }
+    }
+
+    public func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll {
+        .failed(ProviderError(.fatal, MediaJobsError(.providerFailed, "provider: 'local' never answers later")))
+    }
+}

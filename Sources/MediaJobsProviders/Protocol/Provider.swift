@@ -1,0 +1,123 @@
+import Foundation
+import MediaJobsCore
+
+/// A service that makes media: the in-process `local` engine or a remote API.
+///
+/// Two shapes of call: `start` answers `.done` for a synchronous provider, or `.pending` with a
+/// handle that the worker stores (moving the job to `waiting`) and later hands to `poll`.
+public protocol Provider: Sendable {
+    /// The name used in job specs (`local`, `openrouter`, …).
+    var name: String { get }
+    /// The model used when a job names none, per kind; nil when the provider does not serve the kind.
+    func defaultModel(for kind: JobKind) -> String?
+    /// Checks a job against what the model can do, before anything is paid. Throws `input.invalid`
+    /// or `provider.unsupported` naming the field.
+    func check(_ spec: JobSpec, model: String) throws
+    /// What the job would cost on this model, before it is sent.
+    func estimate(_ request: ProviderRequest) -> CostEstimate
+    func start(_ request: ProviderRequest) async throws -> ProviderStart
+    func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll
+}
+
+/// Everything a provider needs for one attempt, with input files already resolved to local paths.
+public struct ProviderRequest: Sendable {
+    public var jobID: JobID
+    public var attempt: Int
+    public var spec: JobSpec
+    public var model: String
+    /// The input audio (transcribe), resolved from the artifact store.
+    public var audioFile: URL?
+    /// A private folder for this attempt's files; the worker removes it afterwards.
+    public var workDirectory: URL
+
+    public init(jobID: JobID, attempt: Int, spec: JobSpec, model: String, audioFile: URL?, workDirectory: URL) {
+        self.jobID = jobID
+        self.attempt = attempt
+        self.spec = spec
+        self.model = model
+        self.audioFile = audioFile
+        self.workDirectory = workDirectory
+    }
+}
+
+/// What a provider made.
+public struct ProviderResult: Sendable {
+    /// A media file the provider produced, in `workDirectory`, with its container format (`wav`, `mp4`).
+    public struct File: Sendable {
+        public var url: URL
+        public var format: String
+
+        public init(url: URL, format: String) {
+            self.url = url
+            self.format = format
+        }
+    }
+
+    public var files: [File]
+    /// For transcription: what was heard.
+    public var transcript: Transcript?
+    /// Billed quantities by unit (`characters`, `audio_seconds`, …).
+    public var units: [String: Decimal]
+    /// The amount the provider reported, when it did.
+    public var reportedUSD: Money?
+    /// The provider's own usage report, verbatim.
+    public var rawUsage: String?
+
+    public init(
+        files: [File] = [], transcript: Transcript? = nil, units: [String: Decimal] = [:],
+        reportedUSD: Money? = nil, rawUsage: String? = nil
+    ) {
+        self.files = files
+        self.transcript = transcript
+        self.units = units
+        self.reportedUSD = reportedUSD
+        self.rawUsage = rawUsage
+    }
+}
+
+public enum ProviderStart: Sendable {
+    case done(ProviderResult)
+    /// Accepted for asynchronous generation; poll `handle` no earlier than `pollAfter` seconds.
+    case pending(handle: String, pollAfter: TimeInterval)
+}
+
+public enum ProviderPoll: Sendable {
+    case pending(pollAfter: TimeInterval)
+    case done(ProviderResult)
+    case failed(ProviderError)
+}
+
+/// An estimate of what a request will cost.
+public struct CostEstimate: Sendable, Equatable {
+    public var units: [String: Decimal]
+    /// Nil when the price is not known (never a silent zero).
+    public var usd: Money?
+
+    public init(units: [String: Decimal], usd: Money?) {
+        self.units = units
+        self.usd = usd
+    }
+}
+
+/// A provider failure, classified once, where it is understood.
+public struct ProviderError: Error, Sendable {
+    public enum Class: String, Sendable {
+        /// Try the same route again later (429, 5xx, timeouts).
+        case retryable
+        /// Try the next route (model not found, unsupported parameter, content policy).
+        case fallback
+        /// Give up (bad input, authentication, credits, budget).
+        case fatal
+    }
+
+    public var classification: Class
+    public var error: MediaJobsError
+    /// Seconds the provider asked us to wait.
+    public var retryAfter: TimeInterval?
+
+    public init(_ classification: Class, _ error: MediaJobsError, retryAfter: TimeInterval? = nil) {
+        self.classification = classification
+        self.error = error
+        self.retryAfter = retryAfter
+    }
+}

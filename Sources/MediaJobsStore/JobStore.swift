@@ -1,0 +1,188 @@
+import Foundation
+import MediaJobsCore
+
+/// What `enqueue` did: the job, and whether it is new (false when its idempotency key was seen before).
+public struct EnqueueResult: Sendable, Equatable {
+    public var job: Job
+    public var created: Bool
+
+    public init(job: Job, created: Bool) {
+        self.job = job
+        self.created = created
+    }
+}
+
+/// What a worker hands back when a job succeeds.
+public struct JobCompletion: Sendable, Equatable {
+    public var artifacts: [ArtifactRef]
+    public var costs: [CostRecord]
+    /// Shown in the `succeeded` event.
+    public var detail: String
+
+    public init(artifacts: [ArtifactRef] = [], costs: [CostRecord] = [], detail: String = "") {
+        self.artifacts = artifacts
+        self.costs = costs
+        self.detail = detail
+    }
+}
+
+/// Which jobs `jobs(_:)` returns, newest first.
+public struct JobFilter: Sendable, Equatable {
+    public var states: [JobState]?
+    public var kinds: [JobKind]?
+    /// Only jobs carrying this label name and value.
+    public var label: (name: String, value: String)?
+    public var limit: Int
+    /// Cursor: only jobs older than this id.
+    public var before: JobID?
+
+    public init(
+        states: [JobState]? = nil, kinds: [JobKind]? = nil, label: (name: String, value: String)? = nil,
+        limit: Int = 50, before: JobID? = nil
+    ) {
+        self.states = states
+        self.kinds = kinds
+        self.label = label
+        self.limit = limit
+        self.before = before
+    }
+
+    public static func == (lhs: JobFilter, rhs: JobFilter) -> Bool {
+        lhs.states == rhs.states && lhs.kinds == rhs.kinds && lhs.label?.name == rhs.label?.name
+            && lhs.label?.value == rhs.label?.value && lhs.limit == rhs.limit && lhs.before == rhs.before
+    }
+}
+
+/// How failed attempts are spaced: `base · 2^(attempt-1)`, capped, with ± `jitter` spread.
+public struct RetryPolicy: Sendable, Equatable {
+    public var baseDelay: TimeInterval
+    public var maxDelay: TimeInterval
+    /// Fraction of the delay drawn at random either way (0.2 = ±20 %).
+    public var jitter: Double
+
+    public init(baseDelay: TimeInterval = 2, maxDelay: TimeInterval = 300, jitter: Double = 0.2) {
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+        self.jitter = jitter
+    }
+
+    /// The delay before the attempt after `attempt` (1-based).
+    public func delay(afterAttempt attempt: Int) -> TimeInterval {
+        let exponential = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
+        let spread = exponential * jitter
+        return max(0, exponential + Double.random(in: -spread...spread))
+    }
+}
+
+/// A worker process that says it is alive.
+public struct WorkerInfo: Sendable, Codable, Equatable {
+    public var id: String
+    public var host: String
+    public var pid: Int32
+    public var concurrency: Int
+    public var startedAt: Date
+    public var heartbeatAt: Date
+
+    public init(id: String, host: String, pid: Int32, concurrency: Int, startedAt: Date, heartbeatAt: Date) {
+        self.id = id
+        self.host = host
+        self.pid = pid
+        self.concurrency = concurrency
+        self.startedAt = startedAt
+        self.heartbeatAt = heartbeatAt
+    }
+}
+
+/// The durable queue and its records. SQLite by default; PostgreSQL for fleets (later).
+///
+/// Times are passed in (`now`) so tests control the clock. A worker acts on a job only while it
+/// holds the job's lease: every call that takes `worker` checks it and throws `job.lease_lost`
+/// (`MediaJobsError.Code.leaseLost`) when the lease now belongs to someone else or the job was canceled.
+public protocol JobStore: Sendable {
+    /// Adds a job in state `queued`, with an event `submitted`. A spec whose `idempotency_key`
+    /// is already known returns that job unchanged with `created == false`.
+    func enqueue(_ spec: JobSpec, now: Date) async throws -> EnqueueResult
+
+    /// Adds many jobs in one transaction (all or none), with the same idempotency rule per job.
+    func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult]
+
+    /// Takes the most urgent runnable job and leases it to `worker` until `leaseExpiry`.
+    ///
+    /// Runnable means queued with `run_at <= now`, or waiting with `poll_at <= now`. Highest
+    /// priority first, then earliest `run_at`. One `UPDATE … RETURNING` statement, so two
+    /// processes never take the same job. Claiming a queued job starts an attempt
+    /// (`attempts + 1`); claiming a waiting job (to poll it) does not.
+    func claim(worker: String, now: Date, leaseExpiry: Date) async throws -> Job?
+
+    /// Claims up to `limit` jobs in one transaction.
+    func claim(worker: String, now: Date, leaseExpiry: Date, limit: Int) async throws -> [Job]
+
+    /// Extends the lease. Throws `job.lease_lost` if `worker` no longer holds it.
+    func heartbeat(_ id: JobID, worker: String, leaseExpiry: Date) async throws
+
+    /// Records what a running job is doing now (`stage` on the job, and an event).
+    func setStage(_ id: JobID, worker: String, stage: String, detail: String, now: Date) async throws
+
+    /// Appends a free-form event (for example a validation report) to a job's story.
+    func addEvent(_ id: JobID, kind: JobEvent.Kind, worker: String?, detail: String, now: Date) async throws
+
+    /// Marks the job `succeeded`, storing its artifacts' metadata and cost records in the same
+    /// transaction. Throws `job.lease_lost` if `worker` no longer holds the lease.
+    @discardableResult
+    func complete(_ id: JobID, worker: String, result: JobCompletion, now: Date) async throws -> Job
+
+    /// Completes many jobs in one transaction (each checked as `complete` does).
+    func complete(_ results: [(JobID, JobCompletion)], worker: String, now: Date) async throws
+
+    /// Ends an attempt that failed. A retryable failure with attempts left goes back to `queued`
+    /// with `run_at` pushed out by the retry policy (event `retry_scheduled`); otherwise the job
+    /// is `failed` with `error`. Cost records of the failed attempt are stored either way.
+    @discardableResult
+    func fail(_ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord],
+              now: Date) async throws -> Job
+
+    /// Moves a running job to `waiting` with the provider's handle and the time of its next poll,
+    /// in one transaction, releasing the lease.
+    @discardableResult
+    func wait(_ id: JobID, worker: String, handle: String, pollAt: Date, now: Date) async throws -> Job
+
+    /// Gives a running job back to the queue without counting the attempt (graceful shutdown).
+    func release(_ id: JobID, worker: String, now: Date) async throws
+
+    /// Cancels a job that is not final. A running job's worker loses its lease.
+    /// Canceling a final job throws `job.invalid_transition`; an unknown id `job.not_found`.
+    @discardableResult
+    func cancel(_ id: JobID, now: Date) async throws -> Job
+
+    /// Puts a failed or canceled job back in the queue with a fresh set of attempts.
+    @discardableResult
+    func retry(_ id: JobID, now: Date) async throws -> Job
+
+    /// Finds running jobs whose lease expired (their worker died) and ends that attempt as a
+    /// retryable failure: back to `queued` at once while attempts remain, else `failed`.
+    /// Returns how many jobs it rescued.
+    @discardableResult
+    func rescueExpiredLeases(now: Date) async throws -> Int
+
+    func job(_ id: JobID) async throws -> Job?
+    func jobs(_ filter: JobFilter) async throws -> [Job]
+    /// A job's events, oldest first; only those with `id > after` when given.
+    func events(_ id: JobID, after: Int64?) async throws -> [JobEvent]
+    /// The artifacts attached to a job (inputs and outputs), in the order they were attached.
+    func artifacts(_ id: JobID) async throws -> [ArtifactRef]
+    /// Stores an artifact's metadata row (idempotent) and, when `job` is given, attaches it.
+    func recordArtifact(_ artifact: ArtifactRef, job: JobID?, now: Date) async throws
+    /// The metadata row of one artifact.
+    func artifact(sha256: String) async throws -> ArtifactRef?
+    func costs(_ id: JobID) async throws -> [CostRecord]
+    /// Cost records in `[since, until)`, oldest first.
+    func costRecords(since: Date?, until: Date?) async throws -> [CostRecord]
+    /// How many jobs are in each state.
+    func countsByState() async throws -> [JobState: Int]
+
+    func registerWorker(_ worker: WorkerInfo) async throws
+    func workerHeartbeat(_ id: String, now: Date) async throws
+    func removeWorker(_ id: String) async throws
+    /// Workers whose last heartbeat is newer than `now - staleAfter`.
+    func liveWorkers(now: Date, staleAfter: TimeInterval) async throws -> [WorkerInfo]
+}

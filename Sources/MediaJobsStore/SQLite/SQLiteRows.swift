@@ -1,0 +1,230 @@
+import Foundation
+import GRDB
+import MediaJobsCore
+
+/// Times in the database: INTEGER microseconds since 1970.
+enum StoredTime {
+    static func encode(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    static func encode(_ date: Date?) -> Int64? {
+        date.map(encode)
+    }
+
+    static func decode(_ micros: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+}
+
+/// The columns of `jobs` in the order `JobRowDecoder` reads them.
+let jobColumns = """
+    id, spec, state, attempts, max_attempts, priority, run_at, created_at, updated_at, finished_at, \
+    lease_owner, lease_expires_at, stage, error_code, error_message, provider_handle, poll_at
+    """
+
+/// Turns rows of `jobs` into `Job`s, refusing corrupt rows with `store.failure` instead of crashing.
+///
+/// Specs never change after enqueue, so decoded specs are remembered by job id (bounded): a worker
+/// that claims, then completes, a job decodes its JSON once at most.
+final class JobRowDecoder: @unchecked Sendable {
+    // @unchecked: `specs` and `order` are only touched while holding `lock`; JSONDecoder is used
+    // without changing its options, which is thread-safe.
+    private let lock = NSLock()
+    private var specs: [String: JobSpec] = [:]
+    private var order: [String] = []
+    private var next = 0
+    private let capacity: Int
+    private let jsonDecoder = JSONDecoder()
+
+    init(capacity: Int = 8_192) {
+        self.capacity = capacity
+        order.reserveCapacity(capacity)
+    }
+
+    func remember(_ spec: JobSpec, for id: String) {
+        guard capacity > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if specs.updateValue(spec, forKey: id) != nil { return }
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            specs.removeValue(forKey: order[next])
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+    }
+
+    private func cachedSpec(_ id: String) -> JobSpec? {
+        lock.lock()
+        defer { lock.unlock() }
+        return specs[id]
+    }
+
+    func decodeJob(_ row: Row) throws -> Job {
+        let rawID: String
+        do {
+            rawID = try row.decode(String.self, atIndex: 0)
+        } catch {
+            throw MediaJobsError(.storeFailure, "a row of jobs has no readable id", underlying: error)
+        }
+        do {
+            let spec: JobSpec
+            if let cached = cachedSpec(rawID) {
+                spec = cached
+            } else {
+                spec = try row.withUnsafeData(atIndex: 1) { data in
+                    guard let data else { throw StoredValueError("spec is NULL") }
+                    return try jsonDecoder.decode(JobSpec.self, from: data)
+                }
+                remember(spec, for: rawID)
+            }
+            let stateText = try row.decode(String.self, atIndex: 2)
+            guard let state = JobState(rawValue: stateText) else {
+                throw StoredValueError("unknown state '\(stateText)'")
+            }
+            var error: JobFailure?
+            if let code = try row.decode(String?.self, atIndex: 13) {
+                error = JobFailure(code: code, message: try row.decode(String?.self, atIndex: 14) ?? "")
+            }
+            return Job(
+                id: JobID(rawValue: rawID),
+                spec: spec,
+                state: state,
+                attempts: try row.decode(Int.self, atIndex: 3),
+                maxAttempts: try row.decode(Int.self, atIndex: 4),
+                priority: try row.decode(Int.self, atIndex: 5),
+                runAt: StoredTime.decode(try row.decode(Int64.self, atIndex: 6)),
+                createdAt: StoredTime.decode(try row.decode(Int64.self, atIndex: 7)),
+                updatedAt: StoredTime.decode(try row.decode(Int64.self, atIndex: 8)),
+                finishedAt: try row.decode(Int64?.self, atIndex: 9).map(StoredTime.decode),
+                leaseOwner: try row.decode(String?.self, atIndex: 10),
+                leaseExpiresAt: try row.decode(Int64?.self, atIndex: 11).map(StoredTime.decode),
+                stage: try row.decode(String?.self, atIndex: 12),
+                error: error,
+                providerHandle: try row.decode(String?.self, atIndex: 15),
+                pollAt: try row.decode(Int64?.self, atIndex: 16).map(StoredTime.decode))
+        } catch {
+            throw MediaJobsError(
+                .storeFailure, "job \(rawID): its stored row is corrupt (\(error))",
+                underlying: error)
+        }
+    }
+}
+
+/// Why a stored value could not be read back.
+struct StoredValueError: Error, Sendable, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum EventRow {
+    static let columns = "id, job_id, at, kind, attempt, worker, detail"
+
+    static func decode(_ row: Row) throws -> JobEvent {
+        do {
+            let kindText = try row.decode(String.self, atIndex: 3)
+            guard let kind = JobEvent.Kind(rawValue: kindText) else {
+                throw StoredValueError("unknown event kind '\(kindText)'")
+            }
+            return JobEvent(
+                id: try row.decode(Int64.self, atIndex: 0),
+                jobID: JobID(rawValue: try row.decode(String.self, atIndex: 1)),
+                at: StoredTime.decode(try row.decode(Int64.self, atIndex: 2)),
+                kind: kind,
+                attempt: try row.decode(Int.self, atIndex: 4),
+                worker: try row.decode(String?.self, atIndex: 5),
+                detail: try row.decode(String.self, atIndex: 6))
+        } catch {
+            throw MediaJobsError(.storeFailure, "a row of job_events is corrupt (\(error))",
+                                 underlying: error)
+        }
+    }
+}
+
+enum ArtifactRow {
+    static let columns = "a.sha256, a.mime, a.bytes, a.format, a.duration_s, a.width, a.height, a.codec"
+
+    static func decode(_ row: Row, role: ArtifactRef.Role) throws -> ArtifactRef {
+        do {
+            return ArtifactRef(
+                sha256: try row.decode(String.self, atIndex: 0),
+                mime: try row.decode(String.self, atIndex: 1),
+                bytes: try row.decode(Int64.self, atIndex: 2),
+                format: try row.decode(String.self, atIndex: 3),
+                durationSeconds: try row.decode(Double?.self, atIndex: 4),
+                width: try row.decode(Int?.self, atIndex: 5),
+                height: try row.decode(Int?.self, atIndex: 6),
+                codec: try row.decode(String?.self, atIndex: 7),
+                role: role)
+        } catch {
+            throw MediaJobsError(.storeFailure, "a row of artifacts is corrupt (\(error))",
+                                 underlying: error)
+        }
+    }
+}
+
+enum CostRow {
+    static let columns = "job_id, attempt, provider, model, units, usd_nanos, source, charged, raw_usage, at"
+
+    /// Units are stored as a JSON object of decimal strings, so they come back exactly.
+    static func encodeUnits(_ units: [String: Decimal]) throws -> String {
+        let strings = units.mapValues { NSDecimalNumber(decimal: $0).stringValue }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(strings), as: UTF8.self)
+    }
+
+    static func decodeUnits(_ text: String) throws -> [String: Decimal] {
+        let strings = try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        return try strings.mapValues { value in
+            guard let decimal = Decimal(string: value, locale: Locale(identifier: "en_US_POSIX")) else {
+                throw StoredValueError("unit amount '\(value)' is not a decimal")
+            }
+            return decimal
+        }
+    }
+
+    static func decode(_ row: Row) throws -> CostRecord {
+        do {
+            let sourceText = try row.decode(String.self, atIndex: 6)
+            guard let source = CostRecord.Source(rawValue: sourceText) else {
+                throw StoredValueError("unknown cost source '\(sourceText)'")
+            }
+            return CostRecord(
+                jobID: JobID(rawValue: try row.decode(String.self, atIndex: 0)),
+                attempt: try row.decode(Int.self, atIndex: 1),
+                provider: try row.decode(String.self, atIndex: 2),
+                model: try row.decode(String.self, atIndex: 3),
+                units: try decodeUnits(try row.decode(String.self, atIndex: 4)),
+                usd: Money(nanos: try row.decode(Int64.self, atIndex: 5)),
+                source: source,
+                charged: try row.decode(Bool.self, atIndex: 7),
+                rawUsage: try row.decode(String?.self, atIndex: 8),
+                at: StoredTime.decode(try row.decode(Int64.self, atIndex: 9)))
+        } catch {
+            throw MediaJobsError(.storeFailure, "a row of costs is corrupt (\(error))",
+                                 underlying: error)
+        }
+    }
+}
+
+enum WorkerRow {
+    static let columns = "id, host, pid, concurrency, started_at, heartbeat_at"
+
+    static func decode(_ row: Row) throws -> WorkerInfo {
+        do {
+            return WorkerInfo(
+                id: try row.decode(String.self, atIndex: 0),
+                host: try row.decode(String.self, atIndex: 1),
+                pid: try row.decode(Int32.self, atIndex: 2),
+                concurrency: try row.decode(Int.self, atIndex: 3),
+                startedAt: StoredTime.decode(try row.decode(Int64.self, atIndex: 4)),
+                heartbeatAt: StoredTime.decode(try row.decode(Int64.self, atIndex: 5)))
+        } catch {
+            throw MediaJobsError(.storeFailure, "a row of workers is corrupt (\(error))",
+                                 underlying: error)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsProviders
+import MediaJobsStore
+
+/// One attempt at a job: provider → validate → transcode → store → cost.
+///
+/// Each stage is recorded on the job (so `status` tells the story); every output is decoded in
+/// full by FFmpeg before it is stored, and the stored file is the one the user asked for.
+public struct Pipeline: Sendable {
+    public let store: any JobStore
+    public let artifacts: ArtifactStore
+    public let engine: MediaEngine
+    public let providers: ProviderRegistry
+
+    public init(store: any JobStore, artifacts: ArtifactStore, engine: MediaEngine, providers: ProviderRegistry) {
+        self.store = store
+        self.artifacts = artifacts
+        self.engine = engine
+        self.providers = providers
+    }
+
+    /// How an attempt ended.
+    public enum Outcome: Sendable {
+        case completed(JobCompletion)
+        /// The provider accepted the job for later; poll `handle` at `pollAt`.
+        case waiting(handle: String, pollAt: Date)
+    }
+
+    /// A failed attempt, with what to do about it and the costs it incurred.
+    public struct Failure: Error, Sendable {
+        public var error: MediaJobsError
+        public var retryable: Bool
+        public var costs: [CostRecord]
+    }
+
+    /// Runs one attempt of `job` for `worker`. Throws `Failure` when the attempt failed.
+    public func run(_ job: Job, worker: String) async throws -> Outcome {
+        let workDirectory = try makeWorkDirectory(for: job)
+        defer { try? FileManager.default.removeItem(at: workDirectory) }
+
+        var routeErrors: [String] = []
+        var costs: [CostRecord] = []
+        for route in job.spec.routes {
+            do {
+                return try await attempt(job, route: route, worker: worker, workDirectory: workDirectory, costs: &costs)
+            } catch let error as ProviderError where error.classification == .fallback {
+                routeErrors.append("\(route): \(error.error.message)")
+                try await store.addEvent(job.id, kind: .note, worker: worker,
+                                         detail: "route \(route) cannot serve this job: \(error.error.message)", now: Date())
+                continue
+            } catch let error as ProviderError {
+                throw Failure(error: error.error, retryable: error.classification == .retryable, costs: costs)
+            } catch let error as Failure {
+                throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let wrapped = MediaJobsError.wrapping(error)
+                throw Failure(error: wrapped, retryable: Pipeline.isRetryable(wrapped), costs: costs)
+            }
+        }
+        throw Failure(
+            error: MediaJobsError(.providerUnsupported, "no route could serve this job: " + routeErrors.joined(separator: "; ")),
+            retryable: false, costs: costs)
+    }
+
+    /// Errors in the user's input or this machine's set-up will not go away by trying again.
+    static func isRetryable(_ error: MediaJobsError) -> Bool {
+        let code = error.code.rawValue
+        if code.hasPrefix("input.") || code.hasPrefix("budget.") { return false }
+        return ![MediaJobsError.Code.mediaFilterUnavailable, .providerUnknown, .providerUnsupported, .artifactNotFound]
+            .contains(error.code)
+    }
+
+    private func attempt(
+        _ job: Job, route: Route, worker: String, workDirectory: URL, costs: inout [CostRecord]
+    ) async throws -> Outcome {
+        let (provider, model) = try providers.resolve(route, for: job.spec)
+        let request = ProviderRequest(
+            jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
+            audioFile: try inputAudio(job), workDirectory: workDirectory)
+
+        try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())
+        let result: ProviderResult
+        switch try await provider.start(request) {
+        case .pending(let handle, let pollAfter):
+            return .waiting(handle: handle, pollAt: Date().addingTimeInterval(pollAfter))
+        case .done(let done):
+            result = done
+        }
+        let cost = costRecord(for: job, provider: provider, model: model, request: request, result: result)
+        costs.append(cost)
+
+        let outputs: [ArtifactRef]
+        switch job.spec.kind {
+        case .tts:
+            outputs = try await storeAudio(job, result: result, worker: worker, workDirectory: workDirectory)
+        case .transcribe:
+            outputs = try await storeTranscript(job, result: result, worker: worker)
+        case .image, .video:
+            throw ProviderError(.fatal, MediaJobsError(.providerUnsupported, "\(job.spec.kind) jobs are not supported yet"))
+        }
+        let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }.joined(separator: ", ")
+        return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)"))
+    }
+
+    private func inputAudio(_ job: Job) throws -> URL? {
+        guard job.spec.kind == .transcribe, let audio = job.spec.input.audio else { return nil }
+        if ArtifactRef.isValidSHA256(audio) { return try artifacts.url(for: audio) }
+        return URL(fileURLWithPath: audio)
+    }
+
+    private func storeAudio(_ job: Job, result: ProviderResult, worker: String, workDirectory: URL) async throws -> [ArtifactRef] {
+        guard let produced = result.files.first else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no audio file"))
+        }
+        try await stage(job.id, worker: worker, stage: "validate", detail: produced.url.lastPathComponent, now: Date())
+        let report = try await engine.validate(produced.url, expecting: MediaExpectation(kind: .audio))
+        try await store.addEvent(job.id, kind: .note, worker: worker,
+                                 detail: "validated provider output: " + report.checks.joined(separator: "; "), now: Date())
+
+        let format = job.spec.outputFormat
+        guard let audioFormat = AudioFormat(rawValue: format) else {
+            throw MediaJobsError.invalidInput("output.format", "'\(format)' is not an audio format")
+        }
+        let output = job.spec.output
+        let options = AudioOutputOptions(
+            format: audioFormat, bitrateKbps: output.bitrateKbps, sampleRate: output.sampleRate, channels: output.channels)
+        var file = produced.url
+        if !(produced.format == format && output.bitrateKbps == nil && output.sampleRate == nil && output.channels == nil) {
+            try await stage(job.id, worker: worker, stage: "transcode", detail: "to \(format)", now: Date())
+            file = workDirectory.appendingPathComponent("output.\(audioFormat.fileExtension)")
+            try await engine.transcodeAudio(produced.url, to: file, options: options)
+        }
+        try await stage(job.id, worker: worker, stage: "store", detail: file.lastPathComponent, now: Date())
+        let final = try await engine.validate(file, expecting: MediaExpectation(kind: .audio))
+        let stored = try artifacts.put(moving: file)
+        let audio = final.info.streams.first { $0.type == "audio" }
+        return [ArtifactRef(
+            sha256: stored.sha256, mime: audioFormat.mime, bytes: stored.bytes, format: format,
+            durationSeconds: final.durationSeconds, codec: audio?.codec, role: .output)]
+    }
+
+    private func storeTranscript(_ job: Job, result: ProviderResult, worker: String) async throws -> [ArtifactRef] {
+        guard let transcript = result.transcript else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no transcript"))
+        }
+        let format = job.spec.outputFormat
+        guard let transcriptFormat = Transcript.Format(rawValue: format) else {
+            throw MediaJobsError.invalidInput("output.format", "'\(format)' is not a transcript format")
+        }
+        try await stage(job.id, worker: worker, stage: "store", detail: "\(format) transcript", now: Date())
+        let text = transcript.rendered(as: transcriptFormat)
+        let stored = try artifacts.put(data: Data(text.utf8))
+        let duration = transcript.segments.last?.end
+        return [ArtifactRef(
+            sha256: stored.sha256, mime: ArtifactRef.mime(forFormat: format), bytes: stored.bytes, format: format,
+            durationSeconds: duration, role: .output)]
+    }
+
+    private func costRecord(
+        for job: Job, provider: any Provider, model: String, request: ProviderRequest, result: ProviderResult
+    ) -> CostRecord {
+        let units = result.units.isEmpty ? provider.estimate(request).units : result.units
+        let source: CostRecord.Source
+        let usd: Money
+        if let reported = result.reportedUSD {
+            (usd, source) = (reported, .reported)
+        } else if let estimated = provider.estimate(request).usd {
+            (usd, source) = (estimated, .estimated)
+        } else {
+            (usd, source) = (.zero, .unknown)
+        }
+        return CostRecord(
+            jobID: job.id, attempt: job.attempts, provider: provider.name, model: model, units: units, usd: usd,
+            source: source, charged: true, rawUsage: result.rawUsage, at: Date())
+    }
+
+    /// Records the stage a job enters; stops here if the worker is being cancelled.
+    private func stage(_ id: JobID, worker: String, stage: String, detail: String, now: Date) async throws {
+        try Task.checkCancellation()
+        try await store.setStage(id, worker: worker, stage: stage, detail: detail, now: now)
+    }
+
+    private func makeWorkDirectory(for job: Job) throws -> URL {
+        // Under the artifact store's own temporary folder, so storing a result is a rename.
+        let url = artifacts.temporaryDirectory
+            .appendingPathComponent("mediajobs-\(job.id.rawValue)-\(job.attempts)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import MediaJobsCore
+import MediaJobsStore
+import ServiceLifecycle
+
+/// How a worker behaves.
+public struct WorkerConfiguration: Sendable {
+    /// Names the worker in leases, events and the workers table.
+    public var id: String
+    /// Jobs run at once.
+    public var concurrency: Int
+    /// How long a lease lasts without a heartbeat; a crashed worker's jobs are rescued after it.
+    public var leaseDuration: TimeInterval
+    /// Longest sleep between claims when the queue is empty.
+    public var maxIdleSleep: TimeInterval
+    /// How often expired leases are looked for and the worker row is refreshed.
+    public var housekeepingInterval: TimeInterval
+
+    public init(
+        id: String = WorkerConfiguration.defaultID(), concurrency: Int = 2, leaseDuration: TimeInterval = 30,
+        maxIdleSleep: TimeInterval = 0.25, housekeepingInterval: TimeInterval = 2
+    ) {
+        self.id = id
+        self.concurrency = max(1, concurrency)
+        self.leaseDuration = leaseDuration
+        self.maxIdleSleep = maxIdleSleep
+        self.housekeepingInterval = housekeepingInterval
+    }
+
+    /// `host:pid:random`, unique per process.
+    public static func defaultID() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(6).lowercased())"
+    }
+}
+
+/// Claims jobs and runs them through the pipeline, `concurrency` at a time, until shut down.
+///
+/// On graceful shutdown (SIGTERM, SIGINT) it stops claiming and lets running jobs finish; if it is
+/// then cancelled, running jobs are released to the queue without counting the attempt.
+public struct Worker: Service {
+    public let store: any JobStore
+    public let pipeline: Pipeline
+    public let configuration: WorkerConfiguration
+    public let logger: Logger
+
+    public init(store: any JobStore, pipeline: Pipeline, configuration: WorkerConfiguration, logger: Logger) {
+        self.store = store
+        self.pipeline = pipeline
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await run(until: nil)
+    }
+
+    /// Runs until `stop` returns true (checked between jobs and while idle), or shutdown.
+    public func run(until stop: (@Sendable () async -> Bool)?) async throws {
+        let now = Date()
+        try await store.registerWorker(WorkerInfo(
+            id: configuration.id, host: ProcessInfo.processInfo.hostName,
+            pid: ProcessInfo.processInfo.processIdentifier, concurrency: configuration.concurrency,
+            startedAt: now, heartbeatAt: now))
+        logger.info("worker started", metadata: ["worker": "\(configuration.id)", "concurrency": "\(configuration.concurrency)"])
+        defer { logger.info("worker stopped", metadata: ["worker": "\(configuration.id)"]) }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.housekeeping() }
+                for slot in 0..<configuration.concurrency {
+                    group.addTask { try await self.slotLoop(slot: slot, stop: stop) }
+                }
+                // The slots end on shutdown or when `stop` says so; then housekeeping ends too.
+                var finishedSlots = 0
+                while let _ = try await group.next() {
+                    finishedSlots += 1
+                    if finishedSlots == configuration.concurrency { group.cancelAll() }
+                }
+            }
+        } catch is CancellationError {
+            // Cancelled after the grace period: the slots released their jobs.
+        }
+        try? await store.removeWorker(configuration.id)
+    }
+
+    private var shouldStop: Bool {
+        Task.isCancelled || Task.isShuttingDownGracefully
+    }
+
+    private func slotLoop(slot: Int, stop: (@Sendable () async -> Bool)?) async throws {
+        var idleSleep = 0.01
+        while !shouldStop {
+            if let stop, await stop() { return }
+            let now = Date()
+            let job: Job?
+            do {
+                job = try await store.claim(worker: configuration.id, now: now,
+                                            leaseExpiry: now.addingTimeInterval(configuration.leaseDuration))
+            } catch {
+                logger.error("claim failed", metadata: ["error": "\(error)"])
+                job = nil
+            }
+            guard let job else {
+                try? await Task.sleep(for: .seconds(idleSleep))
+                idleSleep = min(configuration.maxIdleSleep, idleSleep * 2)
+                continue
+            }
+            idleSleep = 0.01
+            await process(job)
+        }
+    }
+
+    /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
+    func process(_ job: Job) async {
+        let id = job.id
+        let worker = configuration.id
+        logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
+        let outcome: Result<Pipeline.Outcome, any Error> = await withTaskGroup(of: Result<Pipeline.Outcome, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await self.pipeline.run(job, worker: worker)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                // Heartbeat: extends the lease; if it is lost (job canceled), the run is abandoned.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(self.configuration.leaseDuration / 3))
+                    if Task.isCancelled { return nil }
+                    do {
+                        try await self.store.heartbeat(id, worker: worker,
+                                                       leaseExpiry: Date().addingTimeInterval(self.configuration.leaseDuration))
+                    } catch let error as MediaJobsError where error.code == .leaseLost {
+                        return .failure(error)
+                    } catch {
+                        self.logger.warning("heartbeat failed", metadata: ["job": "\(id)", "error": "\(error)"])
+                    }
+                }
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            if let first { return first }
+            return (await group.next() ?? nil) ?? .failure(CancellationError())
+        }
+        // Recorded in a task of its own, so a cancelled worker still writes how the job ended.
+        await Task { await self.record(outcome, for: job) }.value
+    }
+
+    private func record(_ outcome: Result<Pipeline.Outcome, any Error>, for job: Job) async {
+        let worker = configuration.id
+        let now = Date()
+        do {
+            switch outcome {
+            case .success(.completed(let completion)):
+                try await store.complete(job.id, worker: worker, result: completion, now: now)
+                logger.info("job succeeded", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
+            case .success(.waiting(let handle, let pollAt)):
+                try await store.wait(job.id, worker: worker, handle: handle, pollAt: pollAt, now: now)
+            case .failure(let failure as Pipeline.Failure):
+                let after = try await store.fail(job.id, worker: worker, error: failure.error, retryable: failure.retryable,
+                                                 costs: failure.costs, now: now)
+                logger.info("job attempt failed", metadata: [
+                    "job": "\(job.id)", "error": "\(failure.error)", "state": "\(after.state)",
+                ])
+            case .failure(let error as MediaJobsError) where error.code == .leaseLost:
+                logger.info("job abandoned: lease lost (canceled or taken over)", metadata: ["job": "\(job.id)"])
+            case .failure(is CancellationError):
+                try await store.release(job.id, worker: worker, now: now)
+                logger.info("job released on shutdown", metadata: ["job": "\(job.id)"])
+            case .failure(let error):
+                let wrapped = MediaJobsError.wrapping(error)
+                try await store.fail(job.id, worker: worker, error: wrapped, retryable: Pipeline.isRetryable(wrapped),
+                                     costs: [], now: now)
+            }
+        } catch let error as MediaJobsError where error.code == .leaseLost {
+            logger.info("job result dropped: lease lost (canceled or taken over)", metadata: ["job": "\(job.id)"])
+        } catch {
+            logger.error("could not record job outcome", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Refreshes this worker's row and rescues jobs whose worker died.
+    private func housekeeping() async throws {
+        while !Task.isCancelled {
+            do {
+                let now = Date()
+                try await store.workerHeartbeat(configuration.id, now: now)
+                let rescued = try await store.rescueExpiredLeases(now: now)
+                if rescued > 0 { logger.warning("rescued jobs with expired leases", metadata: ["count": "\(rescued)"]) }
+            } catch {
+                logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
+            }
+            try await Task.sleep(for: .seconds(configuration.housekeepingInterval))
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+
+/// The one JSON shape of a job that people and scripts see: `mediajobs status --json`, the HTTP API.
+public struct JobView: Sendable, Codable, Equatable {
+    public struct Artifact: Sendable, Codable, Equatable {
+        public var sha256: String
+        /// Absolute path of the stored file.
+        public var path: String
+        public var mime: String
+        public var format: String
+        public var bytes: Int64
+        public var durationSeconds: Double?
+        public var width: Int?
+        public var height: Int?
+        public var codec: String?
+
+        enum CodingKeys: String, CodingKey {
+            case sha256, path, mime, format, bytes
+            case durationSeconds = "duration_s"
+            case width, height, codec
+        }
+    }
+
+    public struct Cost: Sendable, Codable, Equatable {
+        public struct Record: Sendable, Codable, Equatable {
+            public var attempt: Int
+            public var provider: String
+            public var model: String
+            public var units: [String: Decimal]
+            public var usd: Money
+            public var source: CostRecord.Source
+            public var charged: Bool
+        }
+
+        public var usd: Money
+        public var records: [Record]
+    }
+
+    public struct Event: Sendable, Codable, Equatable {
+        public var at: Date
+        public var kind: JobEvent.Kind
+        public var attempt: Int
+        public var worker: String?
+        public var detail: String
+    }
+
+    public var id: JobID
+    public var kind: JobKind
+    public var state: JobState
+    public var stage: String?
+    public var provider: String
+    public var model: String?
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var priority: Int
+    public var labels: [String: String]
+    public var idempotencyKey: String?
+    public var error: JobFailure?
+    public var artifacts: [Artifact]
+    public var inputs: [Artifact]
+    public var cost: Cost
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+    public var runAt: Date
+    public var spec: JobSpec
+    /// Present in `status`, absent in lists.
+    public var events: [Event]?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, state, stage, provider, model, attempts
+        case maxAttempts = "max_attempts"
+        case priority, labels
+        case idempotencyKey = "idempotency_key"
+        case error, artifacts, inputs, cost
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case finishedAt = "finished_at"
+        case runAt = "run_at"
+        case spec, events
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(state, forKey: .state)
+        try c.encode(stage, forKey: .stage)
+        try c.encode(provider, forKey: .provider)
+        try c.encode(model, forKey: .model)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(maxAttempts, forKey: .maxAttempts)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(idempotencyKey, forKey: .idempotencyKey)
+        try c.encode(error, forKey: .error)  // null when there is none
+        try c.encode(artifacts, forKey: .artifacts)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(runAt, forKey: .runAt)
+        try c.encode(spec, forKey: .spec)
+        try c.encodeIfPresent(events, forKey: .events)
+    }
+
+    /// Loads what the view needs from the store.
+    public static func load(
+        _ job: Job, store: any JobStore, artifacts artifactStore: ArtifactStore, withEvents: Bool
+    ) async throws -> JobView {
+        let attached = try await store.artifacts(job.id)
+        let costs = try await store.costs(job.id)
+        let events = withEvents ? try await store.events(job.id, after: nil) : nil
+        func view(_ ref: ArtifactRef) -> Artifact {
+            let path = (try? artifactStore.url(for: ref.sha256).path) ?? ""
+            return Artifact(sha256: ref.sha256, path: path, mime: ref.mime, format: ref.format, bytes: ref.bytes,
+                            durationSeconds: ref.durationSeconds, width: ref.width, height: ref.height, codec: ref.codec)
+        }
+        let records = costs.map {
+            Cost.Record(attempt: $0.attempt, provider: $0.provider, model: $0.model, units: $0.units, usd: $0.usd,
+                        source: $0.source, charged: $0.charged)
+        }
+        return JobView(
+            id: job.id, kind: job.kind, state: job.state, stage: job.stage, provider: job.spec.provider,
+            model: job.spec.model, attempts: job.attempts, maxAttempts: job.maxAttempts, priority: job.priority,
+            labels: job.spec.labels, idempotencyKey: job.spec.idempotencyKey, error: job.error,
+            artifacts: attached.filter { $0.role == .output }.map(view),
+            inputs: attached.filter { $0.role == .input }.map(view),
+            cost: Cost(usd: costs.reduce(Money.zero) { $0 + $1.usd }, records: records),
+            createdAt: job.createdAt, updatedAt: job.updatedAt, finishedAt: job.finishedAt, runAt: job.runAt,
+            spec: job.spec,
+            events: events?.map { Event(at: $0.at, kind: $0.kind, attempt: $0.attempt, worker: $0.worker, detail: $0.detail) })
+    }
+
+    /// The encoder every JSON output uses: sorted keys, ISO-8601 dates.
+    public static func makeEncoder(pretty: Bool = true) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsStore
+
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the home folder, the database, FFmpeg and the local speech models, and say how to fix what is missing.")
+
+    @OptionGroup var global: GlobalOptions
+
+    struct Check: Encodable {
+        var name: String
+        var ok: Bool
+        var detail: String
+        var fix: String?
+    }
+
+    func run() async throws {
+        var checks: [Check] = []
+        let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+        do {
+            try home.prepare()
+            let probe = home.url.appendingPathComponent(".doctor-\(UUID().uuidString)")
+            try Data("ok".utf8).write(to: probe)
+            try FileManager.default.removeItem(at: probe)
+            checks.append(Check(name: "home", ok: true, detail: "\(home.url.path) is writable"))
+        } catch {
+            checks.append(Check(name: "home", ok: false, detail: "\(home.url.path): \(error)",
+                                fix: "choose a writable folder with --home or MEDIAJOBS_HOME"))
+        }
+        do {
+            let store = try SQLiteJobStore(path: home.databaseURL.path)
+            let counts = try await store.countsByState()
+            let total = counts.values.reduce(0, +)
+            checks.append(Check(name: "database", ok: true, detail: "\(home.databaseURL.path): \(total) job(s)"))
+        } catch {
+            checks.append(Check(name: "database", ok: false, detail: "\(home.databaseURL.path): \(error)",
+                                fix: "move the damaged file aside; a new one is created on the next command"))
+        }
+        let media = MediaEngine.capabilities()
+        let libraries = media.versions.keys.sorted().filter { $0 != "ffmpeg" }
+            .map { "\($0) \(media.versions[$0] ?? "?")" }.joined(separator: ", ")
+        checks.append(Check(name: "ffmpeg libraries", ok: true,
+                            detail: "FFmpeg \(media.versions["ffmpeg"] ?? "?"): \(libraries)"))
+        for name in media.checks.keys.sorted() {
+            let ok = media.checks[name] ?? false
+            checks.append(Check(name: name, ok: ok, detail: ok ? "present" : "missing", fix: ok ? nil : Doctor.fix(for: name)))
+        }
+        if global.json {
+            try Terminal.writeJSON(checks)
+        } else {
+            for check in checks {
+                Terminal.write("\(check.ok ? "ok  " : "FAIL")  \(JobText.pad(check.name, 22)) \(check.detail)")
+                if let fix = check.fix { Terminal.write("      fix: \(fix)") }
+            }
+        }
+        if checks.contains(where: { !$0.ok }) { throw JobEndedBadly() }
+    }
+
+    /// How to get a missing piece on Debian 12.
+    static func fix(for check: String) -> String {
+        if check.hasPrefix("model.pocketsphinx") {
+            return "apt-get install pocketsphinx-en-us (or run scripts/bootstrap.sh)"
+        }
+        return "install Debian's FFmpeg libraries: run scripts/bootstrap.sh (libavfilter8, libavcodec59 from Debian 12)"
+    }
+}

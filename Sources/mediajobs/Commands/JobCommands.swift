@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+import MediaJobsWorker
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a job: its state, stage, artifacts, cost, and the story of its events.",
+        discussion: "mediajobs status 01JD3F4Y8W1ZKQ6T0V5N2M7C9B --json")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var id: String
+
+    func run() async throws {
+        let context = try Context(global)
+        let view = try await context.view(try await context.job(id), events: true)
+        if global.json { try Terminal.writeJSON(view) } else { Terminal.write(JobText.status(view)) }
+    }
+}
+
+struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List jobs, newest first.",
+        discussion: """
+            mediajobs list --state failed --kind tts
+            mediajobs list --limit 200 --json
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, parsing: .singleValue, help: "Only jobs in this state (repeatable): queued, running, waiting, succeeded, failed, canceled.")
+    var state: [String] = []
+    @Option(name: .long, parsing: .singleValue, help: "Only jobs of this kind (repeatable).")
+    var kind: [String] = []
+    @Option(name: .long, help: "Only jobs with this label, name=value.")
+    var label: String?
+    @Option(name: .long, help: "At most this many jobs.")
+    var limit = 50
+
+    func run() async throws {
+        let states = try state.map { name in
+            guard let s = JobState(rawValue: name) else {
+                throw MediaJobsError.invalidInput("--state", "unknown state '\(name)' (one of \(JobState.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return s
+        }
+        let kinds = try kind.map { name in
+            guard let k = JobKind(rawValue: name) else {
+                throw MediaJobsError.invalidInput("--kind", "unknown kind '\(name)' (one of tts, transcribe, image, video)")
+            }
+            return k
+        }
+        guard limit > 0 && limit <= 10_000 else { throw MediaJobsError.invalidInput("--limit", "must be 1–10000") }
+        var labelFilter: (name: String, value: String)?
+        if let label {
+            let parts = label.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw MediaJobsError.invalidInput("--label", "'\(label)' is not name=value") }
+            labelFilter = (parts[0], parts[1])
+        }
+        let context = try Context(global)
+        let jobs = try await context.store.jobs(JobFilter(
+            states: states.isEmpty ? nil : states, kinds: kinds.isEmpty ? nil : kinds, label: labelFilter, limit: limit))
+        var views: [JobView] = []
+        for job in jobs { views.append(try await context.view(job)) }
+        if global.json {
+            try Terminal.writeJSON(views)
+        } else {
+            for view in views { Terminal.write(JobText.row(view)) }
+        }
+    }
+}
+
+struct Wait: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Wait for a job to end (running it here when no worker is running).",
+        discussion: "Exit code 0 when it succeeded, 1 when it failed or was canceled.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var id: String
+    @Option(name: .long, help: "Give up after this many seconds.") var timeout: Double?
+
+    func run() async throws {
+        let context = try Context(global)
+        let job = try await context.job(id)
+        let final = try await JobWaiter(context: context).wait(for: job.id, timeout: timeout)
+        try await printFinished(final, context: context, json: global.json)
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel a job that has not ended; a running job's worker abandons it.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var id: String
+
+    func run() async throws {
+        let context = try Context(global)
+        let job = try await context.store.cancel(try await context.job(id).id, now: Date())
+        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) canceled") }
+    }
+}
+
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Queue a failed or canceled job again, with a fresh set of attempts.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var id: String
+
+    func run() async throws {
+        let context = try Context(global)
+        let job = try await context.store.retry(try await context.job(id).id, now: Date())
+        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) queued") }
+    }
+}
+
+struct Get: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Copy a job's output to a file.",
+        discussion: """
+            mediajobs get 01JD3F4Y8W1ZKQ6T0V5N2M7C9B -o speech.mp3
+            mediajobs get 01JD3F4Y8W1ZKQ6T0V5N2M7C9B -o out/      (names it <id>.<format>)
+            mediajobs get 01JD3F4Y8W1ZKQ6T0V5N2M7C9B -o -         (to stdout)
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The job id.") var id: String
+    @Option(name: .shortAndLong, help: "Where to write: a file, a folder, or - for stdout.") var output: String
+    @Option(name: .long, help: "Which output, when there are several (0 first).") var index = 0
+
+    func run() async throws {
+        let context = try Context(global)
+        let job = try await context.job(id)
+        let outputs = try await context.store.artifacts(job.id).filter { $0.role == .output }
+        guard !outputs.isEmpty else {
+            throw MediaJobsError(.artifactNotFound, "id: job \(job.id) has no output (it is \(job.state))")
+        }
+        guard outputs.indices.contains(index) else {
+            throw MediaJobsError.invalidInput("--index", "job \(job.id) has \(outputs.count) output(s)")
+        }
+        let artifact = outputs[index]
+        let source = try context.artifacts.url(for: artifact.sha256)
+        if output == "-" {
+            FileHandle.standardOutput.write(try Data(contentsOf: source))
+            return
+        }
+        var destination = URL(fileURLWithPath: (output as NSString).expandingTildeInPath)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            destination.appendPathComponent("\(job.id).\(artifact.format)")
+        }
+        let temporary = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
+        do {
+            try FileManager.default.copyItem(at: source, to: temporary)
+            _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw MediaJobsError(.invalidInput, "-o: \(output): cannot write (\(error.localizedDescription))")
+        }
+        if global.json {
+            struct Written: Encodable { var path: String; var sha256: String; var bytes: Int64 }
+            try Terminal.writeJSON(Written(path: destination.path, sha256: artifact.sha256, bytes: artifact.bytes))
+        } else {
+            Terminal.write(destination.path)
+        }
+    }
+}

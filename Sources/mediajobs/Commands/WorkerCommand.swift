@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MediaJobsWorker
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs from the queue until stopped.",
+        discussion: """
+            mediajobs worker --concurrency 2
+
+            Several workers (processes or machines sharing the home) can run at once. SIGTERM or
+            Ctrl-C stops claiming and lets running jobs finish (up to --grace seconds); jobs still
+            running then are released to the queue without counting the attempt.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Jobs run at once (default: the number of cores).")
+    var concurrency = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Seconds a lease lasts without a heartbeat; a dead worker's jobs are rescued after it.")
+    var leaseSeconds: Double = 30
+    @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM or SIGINT.")
+    var grace: Double = 60
+
+    func run() async throws {
+        guard (1...256).contains(concurrency) else {
+            throw ValidationError("--concurrency must be 1–256")
+        }
+        guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
+        let context = try Context(global, defaultLogLevel: .info)
+        let worker = Worker(
+            store: context.store, pipeline: context.pipeline,
+            configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseSeconds),
+            logger: context.logger)
+        var config = ServiceGroupConfiguration(
+            services: [.init(service: worker)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: context.logger)
+        config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
+        config.maximumCancellationDuration = .seconds(10)
+        try await ServiceGroup(configuration: config).run()
+    }
+}

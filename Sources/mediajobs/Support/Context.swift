@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsProviders
+import MediaJobsStore
+import MediaJobsWorker
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The home folder (default: $MEDIAJOBS_HOME, else $XDG_DATA_HOME/mediajobs).")
+    var home: String?
+
+    @Flag(name: .long, help: "Print one JSON object (or array) instead of text.")
+    var json = false
+
+    @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level?
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// The opened home folder: the store, the artifacts, the media engine and the providers.
+struct Context {
+    let home: MediaJobsHome
+    let store: SQLiteJobStore
+    let artifacts: ArtifactStore
+    let engine: MediaEngine
+    let providers: ProviderRegistry
+    let logger: Logger
+
+    init(_ options: GlobalOptions, defaultLogLevel: Logger.Level = .warning) throws {
+        Context.bootstrapLogging(level: options.logLevel ?? defaultLogLevel)
+        home = MediaJobsHome.resolve(explicit: options.home, environment: ProcessInfo.processInfo.environment)
+        try home.prepare()
+        store = try SQLiteJobStore(path: home.databaseURL.path)
+        artifacts = try ArtifactStore(root: home.artifactsURL)
+        engine = MediaEngine.shared
+        providers = ProviderRegistry.standard(engine: engine)
+        logger = Logger(label: "mediajobs")
+    }
+
+    var pipeline: Pipeline {
+        Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
+    }
+
+    var submitter: Submitter {
+        Submitter(store: store, artifacts: artifacts, engine: engine, providers: providers)
+    }
+
+    func view(_ job: Job, events: Bool = false) async throws -> JobView {
+        try await JobView.load(job, store: store, artifacts: artifacts, withEvents: events)
+    }
+
+    func job(_ text: String) async throws -> Job {
+        let id = try JobID(parsing: text)
+        guard let job = try await store.job(id) else {
+            throw MediaJobsError(.jobNotFound, "id: no job \(id) in \(home.url.path)")
+        }
+        return job
+    }
+
+    /// Sets up logging on stderr; called once per process, by the one `Context` a command opens.
+    static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

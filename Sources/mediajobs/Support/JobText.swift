@@ -1,0 +1,54 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsWorker
+
+/// Human-readable renderings of jobs.
+enum JobText {
+    static func summary(_ view: JobView) -> String {
+        var lines = ["\(view.id)  \(view.kind)  \(view.state)  \(view.provider)/\(view.model ?? "-")  attempts \(view.attempts)/\(view.maxAttempts)"]
+        if let stage = view.stage, !view.state.isFinal { lines.append("  stage: \(stage)") }
+        if let error = view.error { lines.append("  error: \(error.code): \(error.message)") }
+        for input in view.inputs {
+            lines.append("  input:  \(input.path) (\(input.format), \(input.bytes) bytes\(duration(input.durationSeconds)))")
+        }
+        for artifact in view.artifacts {
+            lines.append("  output: \(artifact.path) (\(artifact.format), \(artifact.bytes) bytes\(duration(artifact.durationSeconds)))")
+        }
+        lines.append("  cost: $\(view.cost.usd)" + view.cost.records.map { " [\($0.provider)/\($0.model) \(units($0.units)) \($0.source)]" }.joined())
+        return lines.joined(separator: "\n")
+    }
+
+    static func status(_ view: JobView) -> String {
+        var text = summary(view)
+        if let events = view.events, !events.isEmpty {
+            text += "\n  events:"
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            for event in events {
+                let worker = event.worker.map { " [\($0)]" } ?? ""
+                text += "\n    \(formatter.string(from: event.at))  #\(event.attempt) \(event.kind.rawValue)\(worker)  \(event.detail)"
+            }
+        }
+        return text
+    }
+
+    static func row(_ view: JobView) -> String {
+        let formatter = ISO8601DateFormatter()
+        let route = "\(view.provider)/\(view.model ?? "-")"
+        return [view.id.rawValue, pad(view.kind.rawValue, 10), pad(view.state.rawValue, 9), pad(route, 24),
+                "\(view.attempts)/\(view.maxAttempts)", formatter.string(from: view.createdAt)].joined(separator: "  ")
+    }
+
+    static func units(_ units: [String: Decimal]) -> String {
+        units.keys.sorted().map { "\(units[$0] ?? 0) \($0)" }.joined(separator: ", ")
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "" }
+        return String(format: ", %.2f s", seconds)
+    }
+}

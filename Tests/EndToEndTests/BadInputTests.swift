@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@Suite("bad input gets a clear error and harms nothing")
+struct BadInputTests {
+    /// Runs `arguments`, expects exit code 2 and a message containing every fragment.
+    private func expectRefused(_ cli: CLI, _ arguments: [String], mentions fragments: [String],
+                               sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try cli.run(arguments)
+        #expect(result.status == 2, "exit \(result.status), stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        for fragment in fragments {
+            #expect(result.stderr.contains(fragment), "stderr lacks '\(fragment)': \(result.stderr)",
+                    sourceLocation: sourceLocation)
+        }
+        #expect(!result.stderr.contains("Fatal error"), sourceLocation: sourceLocation)
+    }
+
+    @Test("each bad input is refused by name, and a job stored before survives intact")
+    func refusals() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let good = try cli.run(["submit", "tts", "--text", "Still here.", "--format", "wav", "--wait", "--json"])
+        #expect(good.status == 0, "stderr: \(good.stderr)")
+        let goodID = try #require(good.json["id"] as? String)
+
+        try expectRefused(cli, ["submit", "music", "--text", "hi"], mentions: ["kind", "music"])
+        try expectRefused(cli, ["submit", "tts"], mentions: ["input.text", "needs text"])
+        try expectRefused(cli, ["submit", "tts", "--text", "hi", "--voice", "bogus"], mentions: ["input.voice", "bogus"])
+        try expectRefused(cli, ["submit", "transcribe", "--audio", CLI.sample("corrupt.mp3").path],
+                          mentions: ["input.audio", "corrupt.mp3"])
+        try expectRefused(cli, ["submit", "transcribe", "--audio", CLI.sample("notes.txt").path],
+                          mentions: ["input.audio", "notes.txt"])
+        try expectRefused(cli, ["submit", "transcribe", "--audio", "/no/such/recording.wav"],
+                          mentions: ["input.audio", "/no/such/recording.wav", "no such file"])
+        try expectRefused(cli, ["submit", "tts", "--text", "hi", "--format", "srt"], mentions: ["output.format", "srt"])
+
+        let notJSON = cli.home.appendingPathComponent("job.json")
+        try Data("kind = tts\n".utf8).write(to: notJSON)
+        try expectRefused(cli, ["submit", "--file", notJSON.path], mentions: [notJSON.path, "not valid JSON"])
+        try expectRefused(cli, ["submit", "--file", "/no/such/job.json"], mentions: ["/no/such/job.json", "no such file"])
+        let typo = cli.home.appendingPathComponent("typo.json")
+        try Data(#"{"kind": "tts", "input": {"txt": "hello"}}"#.utf8).write(to: typo)
+        try expectRefused(cli, ["submit", "--file", typo.path], mentions: ["input.txt", "unknown field"])
+        try expectRefused(cli, ["status", "not-an-id"], mentions: ["id"])
+        try expectRefused(cli, ["submit", "tts", "--text", "hi", "--label", "oops"], mentions: ["--label"])
+
+        // Nothing refused reached the queue, and the job stored before is untouched.
+        let list = try cli.run(["list", "--json"])
+        #expect(list.status == 0)
+        let jobs = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
+        #expect(jobs.count == 1)
+        #expect(jobs.first?["id"] as? String == goodID)
+        #expect(jobs.first?["state"] as? String == "succeeded")
+        let path = try #require((jobs.first?["artifacts"] as? [[String: Any]])?.first?["path"] as? String)
+        #expect(FileManager.default.fileExists(atPath: path))
+    }
+
+    @Test("a job whose input breaks only at run time fails alone with a named error")
+    func failedJobExitCode() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let missing = try cli.run(["wait", "0123456789ABCDEFGHJKMNPQRS"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("job.not_found"))
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what MediaJobs needs on Debian 12: FFmpeg's, libcurl's and SQLite's development
+# packages, the pocketsphinx English model, and the ffmpeg program (benchmarks and tests use it as
+# a peer; the product never runs it). Idempotent: installs only what is missing.
+set -euo pipefail
+
+packages=(
+    pkg-config
+    libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswresample-dev libswscale-dev
+    libcurl4-openssl-dev libsqlite3-dev
+    pocketsphinx-en-us
+    ffmpeg
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$package")
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+echo "bootstrap: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
