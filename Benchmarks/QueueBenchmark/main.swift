@@ -16,6 +16,8 @@ struct Options {
     var claimBatch = 100
     var python = true
     var child: [String] = []
+    /// Only the scenarios whose names contain this text (for profiling).
+    var only: String?
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
@@ -32,11 +34,12 @@ struct Options {
             case "--enqueue-batch": enqueueBatch = try Int(value(flag)).orThrow("--enqueue-batch needs a number")
             case "--claim-batch": claimBatch = try Int(value(flag)).orThrow("--claim-batch needs a number")
             case "--no-python": python = false
+            case "--only": only = try value(flag)
             case "--child": child = Array(rest); rest = []
             case "-h", "--help":
                 print("""
                     usage: QueueBenchmark [--jobs N] [--synchronous normal|full] [--enqueue-batch N] \
-                    [--claim-batch N] [--no-python]
+                    [--claim-batch N] [--no-python] [--only TEXT]
                     """)
                 exit(0)
             default: throw UsageError("unknown argument \(flag)")
@@ -267,7 +270,7 @@ func main() async throws {
         return
     }
     let scratch = try Scratch()
-    func store(_ name: String, cache: Int = 8_192) throws -> SQLiteJobStore {
+    func store(_ name: String, cache: Int = 4_096) throws -> SQLiteJobStore {
         try SQLiteJobStore(path: scratch.database(name), synchronous: options.synchronous, specCacheCapacity: cache)
     }
     let cpus = ProcessInfo.processInfo.activeProcessorCount
@@ -283,18 +286,30 @@ func main() async throws {
     var rows: [(String, Rates, Double?, Double?)] = []
     let limit = peer?.limitBare.cyclesPerS
     let huey = peer?.huey?.cyclesPerS
+    func selected(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
     for tasks in [1, 2, 4] {
+        let name = "unbatched, \(tasks) task\(tasks == 1 ? "" : "s")"
+        guard selected(name) else { continue }
         let rates = try await unbatched(try store("claimers-\(tasks)"), jobs: options.jobs, tasks: tasks)
-        rows.append(("unbatched, \(tasks) task\(tasks == 1 ? "" : "s")", rates, limit, huey))
+        rows.append((name, rates, limit, huey))
     }
-    let uncached = try await unbatched(try store("no-cache", cache: 0), jobs: options.jobs, tasks: 1)
-    rows.append(("unbatched, 1 task, no spec cache", uncached, limit, huey))
-    _ = try store("processes")
-    rows.append(("unbatched, 2 processes", try twoProcesses(database: scratch.database("processes"), options: options),
-                 limit, huey))
-    let batch = try await batched(try store("batched"), jobs: options.jobs, enqueueBatch: options.enqueueBatch,
-                                  claimBatch: options.claimBatch)
-    rows.append(("batched \(options.enqueueBatch)/\(options.claimBatch)", batch, peer?.limitBatched.cyclesPerS, huey))
+    if selected("unbatched, 1 task, no spec cache") {
+        let uncached = try await unbatched(try store("no-cache", cache: 0), jobs: options.jobs, tasks: 1)
+        rows.append(("unbatched, 1 task, no spec cache", uncached, limit, huey))
+    }
+    if selected("unbatched, 2 processes") {
+        _ = try store("processes")
+        rows.append(("unbatched, 2 processes",
+                     try twoProcesses(database: scratch.database("processes"), options: options), limit, huey))
+    }
+    let batchName = "batched \(options.enqueueBatch)/\(options.claimBatch)"
+    var batch: Rates?
+    if selected(batchName) {
+        let rates = try await batched(try store("batched"), jobs: options.jobs, enqueueBatch: options.enqueueBatch,
+                                      claimBatch: options.claimBatch)
+        rows.append((batchName, rates, peer?.limitBatched.cyclesPerS, huey))
+        batch = rates
+    }
 
     print("")
     print("MediaJobs SQLiteJobStore                 enqueue/s  claim+complete/s   cycles/s   ÷limit  ÷huey")
@@ -317,14 +332,17 @@ func main() async throws {
             print(name.padding(toLength: 40, withPad: " ", startingAt: 0), format(rates.enqueuePerS), "        ",
                   format(rates.claimCompletePerS ?? rates.dequeuePerS ?? 0), format(rates.cyclesPerS))
         }
-        let ours = rows[0].1.cycles
         print("")
-        print(String(format: "unbatched cycles: %.2f× the bare limit, %.2f× the limit with event rows, %.2f× huey",
-                     ours / peer.limitBare.cyclesPerS, ours / peer.limitWithEvents.cyclesPerS,
-                     ours / (peer.huey?.cyclesPerS ?? .nan)))
-        print(String(format: "batched: enqueue %.0f jobs/s, claim+complete %.0f jobs/s (limit %.0f / %.0f)",
-                     batch.enqueue, batch.claimComplete, peer.limitBatched.enqueuePerS,
-                     peer.limitBatched.claimCompletePerS ?? 0))
+        if let ours = rows.first(where: { $0.0 == "unbatched, 1 task" })?.1.cycles {
+            print(String(format: "unbatched cycles: %.2f× the bare limit, %.2f× the limit with event rows, %.2f× huey",
+                         ours / peer.limitBare.cyclesPerS, ours / peer.limitWithEvents.cyclesPerS,
+                         ours / (peer.huey?.cyclesPerS ?? .nan)))
+        }
+        if let batch {
+            print(String(format: "batched: enqueue %.0f jobs/s, claim+complete %.0f jobs/s (limit %.0f / %.0f)",
+                         batch.enqueue, batch.claimComplete, peer.limitBatched.enqueuePerS,
+                         peer.limitBatched.claimCompletePerS ?? 0))
+        }
     }
 }
 

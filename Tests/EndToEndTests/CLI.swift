@@ -68,8 +68,8 @@ struct CLI {
     func run(_ arguments: [String]) throws -> Output {
         let out = home.appendingPathComponent("out-\(UUID().uuidString)")
         let err = home.appendingPathComponent("err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: out)
             try? FileManager.default.removeItem(at: err)

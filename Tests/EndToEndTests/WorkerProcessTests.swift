@@ -31,7 +31,7 @@ struct WorkerProcessTests {
         let logs = (0..<2).map { cli.home.appendingPathComponent("worker\($0).log") }
         var workers: [Process] = []
         for log in logs {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             workers.append(try cli.start(["worker", "--concurrency", "2"], stderr: handle))
         }

@@ -74,8 +74,11 @@ struct ConcurrencyTests {
     func claimUsesIndex() async throws {
         try await withStore { store, _ in
             _ = try await store.enqueue((0..<50).map { tts("\($0)", priority: $0 % 5) }, now: t0)
-            for (sql, arguments) in [(SQLiteJobStore.claimSQL, ["w", 0, 0, 0] as StatementArguments),
-                                     (SQLiteJobStore.claimBatchSQL, ["w", 0, 0, 0, 10])] {
+            let statements: [(String, StatementArguments)] = [
+                (SQLiteJobStore.claimSQL, ["w", 0, 0, 0]),
+                (SQLiteJobStore.claimBatchSQL, ["w", 0, 0, 0, 10]),
+            ]
+            for (sql, arguments) in statements {
                 let plan = try await store.pool.read { db in
                     try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: arguments)
                         .map { row -> String in row["detail"] ?? "" }

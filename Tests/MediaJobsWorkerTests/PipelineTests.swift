@@ -106,7 +106,9 @@ struct PipelineTests {
         try FileManager.default.removeItem(at: try home.artifacts.url(for: input.sha256))
         let job = try await home.runUntilFinal(id)
         #expect(job.state == .failed)
-        #expect(job.error != nil)
+        #expect(job.attempts == 1)
+        #expect(job.error?.code == "artifact.not_found")
+        #expect(job.error?.message.contains(input.sha256) == true)
     }
 
     @Test("a worker cancelled mid-job releases it without counting the attempt")

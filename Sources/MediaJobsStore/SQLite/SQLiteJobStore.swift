@@ -22,6 +22,7 @@ public final class SQLiteJobStore: JobStore {
     public let retryPolicy: RetryPolicy
     let pool: DatabasePool
     let decoder: JobRowDecoder
+    let ids = JobIDSource()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -29,10 +30,11 @@ public final class SQLiteJobStore: JobStore {
     ///   - retryPolicy: spacing of retries after retryable failures.
     ///   - synchronous: `.normal` (default) or `.full` for an fsync per commit.
     ///   - busyTimeout: how long a write waits for another process's write lock before failing.
-    ///   - specCacheCapacity: how many decoded job specs to keep in memory (0 to decode every time).
+    ///   - specCacheCapacity: how many decoded job specs (of at most 4 KiB of JSON) to keep in memory, so a
+    ///     worker decodes a job's JSON once from claim to complete (0: decode every time).
     public init(
         path: String, retryPolicy: RetryPolicy = RetryPolicy(), synchronous: Synchronous = .normal,
-        busyTimeout: TimeInterval = 10, specCacheCapacity: Int = 8_192
+        busyTimeout: TimeInterval = 10, specCacheCapacity: Int = 4_096
     ) throws {
         self.path = path
         self.retryPolicy = retryPolicy
@@ -180,13 +182,13 @@ public final class SQLiteJobStore: JobStore {
     // MARK: - Enqueue
 
     public func enqueue(_ spec: JobSpec, now: Date) async throws -> EnqueueResult {
-        let prepared = try PreparedJob(spec, now: now)
+        let prepared = try PreparedJob(spec, now: now, ids: ids)
         return try await write("enqueue a job") { db in try self.insert(db, prepared) }
     }
 
     public func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult] {
         if specs.isEmpty { return [] }
-        let prepared = try specs.map { try PreparedJob($0, now: now) }
+        let prepared = try specs.map { try PreparedJob($0, now: now, ids: ids) }
         return try await write("enqueue \(specs.count) jobs") { db in
             try prepared.map { try self.insert(db, $0) }
         }
@@ -197,8 +199,8 @@ public final class SQLiteJobStore: JobStore {
         var job: Job
         var specJSON: String
 
-        init(_ spec: JobSpec, now: Date) throws {
-            let id = JobID.generate(now: now)
+        init(_ spec: JobSpec, now: Date, ids: JobIDSource) throws {
+            let id = ids.next(now: now)
             let data: Data
             do {
                 data = try JSONEncoder().encode(spec)
@@ -244,7 +246,7 @@ public final class SQLiteJobStore: JobStore {
         let route = job.spec.model.map { "\(job.spec.provider)/\($0)" } ?? job.spec.provider
         try insertEvent(db, job: job.id.rawValue, kind: .submitted, attempt: 0, worker: nil,
                         detail: "\(job.kind) via \(route)", at: now)
-        decoder.remember(job.spec, for: job.id.rawValue)
+        decoder.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
         return EnqueueResult(job: job, created: true)
     }
 

@@ -37,13 +37,17 @@ final class JobRowDecoder: @unchecked Sendable {
     private let capacity: Int
     private let jsonDecoder = JSONDecoder()
 
-    init(capacity: Int = 8_192) {
+    init(capacity: Int = 4_096) {
         self.capacity = capacity
         order.reserveCapacity(capacity)
     }
 
-    func remember(_ spec: JobSpec, for id: String) {
-        guard capacity > 0 else { return }
+    /// Specs whose JSON is larger are decoded each time, which bounds the cache to about
+    /// `capacity × 4 KiB`.
+    static let largestCachedSpec = 4_096
+
+    func remember(_ spec: JobSpec, for id: String, jsonBytes: Int) {
+        guard capacity > 0, jsonBytes <= JobRowDecoder.largestCachedSpec else { return }
         lock.lock()
         defer { lock.unlock() }
         if specs.updateValue(spec, forKey: id) != nil { return }
@@ -76,9 +80,10 @@ final class JobRowDecoder: @unchecked Sendable {
             } else {
                 spec = try row.withUnsafeData(atIndex: 1) { data in
                     guard let data else { throw StoredValueError("spec is NULL") }
-                    return try jsonDecoder.decode(JobSpec.self, from: data)
+                    let spec = try jsonDecoder.decode(JobSpec.self, from: data)
+                    remember(spec, for: rawID, jsonBytes: data.count)
+                    return spec
                 }
-                remember(spec, for: rawID)
             }
             let stateText = try row.decode(String.self, atIndex: 2)
             guard let state = JobState(rawValue: stateText) else {

@@ -108,8 +108,11 @@ public struct Pipeline: Sendable {
 
     private func inputAudio(_ job: Job) throws -> URL? {
         guard job.spec.kind == .transcribe, let audio = job.spec.input.audio else { return nil }
-        if ArtifactRef.isValidSHA256(audio) { return try artifacts.url(for: audio) }
-        return URL(fileURLWithPath: audio)
+        let url = ArtifactRef.isValidSHA256(audio) ? try artifacts.url(for: audio) : URL(fileURLWithPath: audio)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw MediaJobsError(.artifactNotFound, "input.audio: the stored input \(audio) is missing from \(url.path)")
+        }
+        return url
     }
 
     private func storeAudio(_ job: Job, result: ProviderResult, worker: String, workDirectory: URL) async throws -> [ArtifactRef] {

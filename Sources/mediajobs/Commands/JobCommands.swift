@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Foundation
 import MediaJobsCore
@@ -154,7 +157,10 @@ struct Get: AsyncParsableCommand {
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
         do {
             try FileManager.default.copyItem(at: source, to: temporary)
-            _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
+            // rename(2) replaces an existing file atomically: a reader sees the old file or the new one.
+            guard rename(temporary.path, destination.path) == 0 else {
+                throw MediaJobsError(.invalidInput, String(cString: strerror(errno)))
+            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw MediaJobsError(.invalidInput, "-o: \(output): cannot write (\(error.localizedDescription))")
