@@ -122,3 +122,23 @@ struct ConcurrencyTests {
         }
     }
 }
+
+@Suite("SQLiteJobStore: connection settings")
+struct ConnectionSettingsTests {
+    @Test("WAL, foreign keys, and the chosen synchronous level on every connection",
+          arguments: [(SQLiteJobStore.Synchronous.normal, 1), (.full, 2)])
+    func settings(_ synchronous: SQLiteJobStore.Synchronous, _ level: Int) async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let store = try SQLiteJobStore(path: folder.databasePath, synchronous: synchronous)
+        let read = try await store.pool.read { db in
+            (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
+             try Bool.fetchOne(db, sql: "PRAGMA foreign_keys"))
+        }
+        let written = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(read.0 == "wal")
+        #expect(read.1 == level)
+        #expect(written == level)
+        #expect(read.2 == true)
+    }
+}

@@ -49,6 +49,10 @@ public final class SQLiteJobStore: JobStore {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // DatabasePool sets NORMAL on its writer after `prepareDatabase`: choose again.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            }
         } catch {
             throw SQLiteJobStore.storeError(error, doing: "open the database", path: path)
         }
@@ -182,13 +186,14 @@ public final class SQLiteJobStore: JobStore {
     // MARK: - Enqueue
 
     public func enqueue(_ spec: JobSpec, now: Date) async throws -> EnqueueResult {
-        let prepared = try PreparedJob(spec, now: now, ids: ids)
+        let prepared = try PreparedJob(spec, now: now, ids: ids, encoder: JSONEncoder())
         return try await write("enqueue a job") { db in try self.insert(db, prepared) }
     }
 
     public func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult] {
         if specs.isEmpty { return [] }
-        let prepared = try specs.map { try PreparedJob($0, now: now, ids: ids) }
+        let encoder = JSONEncoder()
+        let prepared = try specs.map { try PreparedJob($0, now: now, ids: ids, encoder: encoder) }
         return try await write("enqueue \(specs.count) jobs") { db in
             try prepared.map { try self.insert(db, $0) }
         }
@@ -199,11 +204,11 @@ public final class SQLiteJobStore: JobStore {
         var job: Job
         var specJSON: String
 
-        init(_ spec: JobSpec, now: Date, ids: JobIDSource) throws {
+        init(_ spec: JobSpec, now: Date, ids: JobIDSource, encoder: JSONEncoder) throws {
             let id = ids.next(now: now)
             let data: Data
             do {
-                data = try JSONEncoder().encode(spec)
+                data = try encoder.encode(spec)
             } catch {
                 throw MediaJobsError(.invalidInput, "job spec could not be encoded: \(error)",
                                      underlying: error)
@@ -340,20 +345,26 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    private static let completeSQL = """
+    private static func completeSQL(returning columns: String) -> String {
+        """
         UPDATE jobs
         SET state = 'succeeded', finished_at = ?1, updated_at = ?1, lease_owner = NULL, lease_expires_at = NULL,
             stage = NULL, poll_at = NULL, error_code = NULL, error_message = NULL
         WHERE id = ?2 AND state = 'running' AND lease_owner = ?3
-        RETURNING \(jobColumns)
+        RETURNING \(columns)
         """
+    }
 
     @discardableResult
     public func complete(_ id: JobID, worker: String, result: JobCompletion, now: Date) async throws -> Job {
         let time = StoredTime.encode(now)
         let units = try result.costs.map { try CostRow.encodeUnits($0.units) }
         return try await write("complete a job") { db in
-            try self.complete(db, id, worker: worker, result: result, units: units, time: time)
+            guard let job = try self.complete(db, id, worker: worker, result: result, units: units, time: time,
+                                              returningJob: true) else {
+                throw SQLiteJobStore.notFound(id)
+            }
+            return job
         }
     }
 
@@ -365,24 +376,39 @@ public final class SQLiteJobStore: JobStore {
         }
         try await write("complete \(results.count) jobs") { db in
             for (id, result, units) in prepared {
-                try self.complete(db, id, worker: worker, result: result, units: units, time: time)
+                _ = try self.complete(
+                    db, id, worker: worker, result: result, units: units, time: time, returningJob: false)
             }
         }
     }
 
-    @discardableResult
+    /// Completes one job inside a transaction; the updated job is read back only when `returningJob`.
     private func complete(
-        _ db: Database, _ id: JobID, worker: String, result: JobCompletion, units: [String], time: Int64
-    ) throws -> Job {
-        let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL)
-        guard let job = try fetchJobs(statement, [time, id.rawValue, worker]).first else {
-            throw try leaseFailure(db, id)
+        _ db: Database, _ id: JobID, worker: String, result: JobCompletion, units: [String], time: Int64,
+        returningJob: Bool
+    ) throws -> Job? {
+        let job: Job?
+        let attempts: Int
+        if returningJob {
+            let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: jobColumns))
+            guard let found = try fetchJobs(statement, [time, id.rawValue, worker]).first else {
+                throw try leaseFailure(db, id)
+            }
+            job = found
+            attempts = found.attempts
+        } else {
+            let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: "attempts"))
+            guard let found = try Int.fetchOne(statement, arguments: [time, id.rawValue, worker]) else {
+                throw try leaseFailure(db, id)
+            }
+            job = nil
+            attempts = found
         }
         for artifact in result.artifacts {
             try insertArtifact(db, artifact, job: id.rawValue, time: time)
         }
         try insertCosts(db, result.costs, units: units)
-        try insertEvent(db, job: id.rawValue, kind: .succeeded, attempt: job.attempts, worker: worker,
+        try insertEvent(db, job: id.rawValue, kind: .succeeded, attempt: attempts, worker: worker,
                         detail: result.detail, at: time)
         return job
     }
