@@ -14,17 +14,18 @@ build: bootstrap
 # Speech from text, then that speech back into text, with the local provider (no key, no network).
 demo: build
 	@mkdir -p out
-	$(BIN) submit tts --text "$(SENTENCE)" --format mp3 --wait --json | tee out/demo-tts.json
-	$(BIN) get $$(python3 -c 'import json;print(json.load(open("out/demo-tts.json"))["id"])') -o out/demo.mp3
-	$(BIN) submit transcribe --audio out/demo.mp3 --wait --json | tee out/demo-transcribe.json
-	@echo "--- heard:"
-	@$(BIN) get $$(python3 -c 'import json;print(json.load(open("out/demo-transcribe.json"))["id"])') -o -
+	$(BIN) submit tts --text "$(SENTENCE)" --format mp3 --wait --json -o out/demo.mp3
+	$(BIN) submit transcribe --audio out/demo.mp3 --wait -o out/demo.txt
+	@echo "--- out/demo.mp3 was heard as:"
+	@cat out/demo.txt
 
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Peers: huey from PyPI for the queue, the ffmpeg program (installed by bootstrap) for speech.
 bench: bootstrap
+	python3 -m pip install --quiet huey
 	$(SWIFT) build -c release --product QueueBenchmark
 	$(SWIFT) build -c release --product SpeechBenchmark
 	.build/release/QueueBenchmark

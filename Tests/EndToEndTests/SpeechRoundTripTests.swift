@@ -55,8 +55,9 @@ struct SpeechRoundTripTests {
     func subtitlesAndGet() throws {
         let cli = try CLI()
         defer { cli.remove() }
+        let copied = cli.home.appendingPathComponent("copied.srt")
         let result = try cli.run(["submit", "transcribe", "--audio", CLI.sample("speech.wav").path,
-                                  "--format", "srt", "--wait", "--json"])
+                                  "--format", "srt", "--wait", "--json", "-o", copied.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let id = try #require(result.json["id"] as? String)
         let target = cli.home.appendingPathComponent("talk.srt")
@@ -65,5 +66,9 @@ struct SpeechRoundTripTests {
         let srt = try String(contentsOf: target, encoding: .utf8)
         #expect(srt.hasPrefix("1\n00:00:"))
         #expect(srt.contains(" --> "))
+        #expect(try String(contentsOf: copied, encoding: .utf8) == srt)
+        let refused = try cli.run(["submit", "tts", "--text", "hi", "-o", copied.path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--output: needs --wait"))
     }
 }

@@ -45,6 +45,10 @@ public struct Pipeline: Sendable {
         for route in job.spec.routes {
             do {
                 return try await attempt(job, route: route, worker: worker, workDirectory: workDirectory, costs: &costs)
+            } catch where Task.isCancelled {
+                // Whatever the stage threw (`media.canceled`, a cancelled database call), the worker is
+                // stopping: the job goes back to the queue rather than failing.
+                throw CancellationError()
             } catch let error as ProviderError where error.classification == .fallback {
                 routeErrors.append("\(route): \(error.error.message)")
                 try await store.addEvent(job.id, kind: .note, worker: worker,

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import MediaJobsCore
@@ -98,9 +95,7 @@ struct Cancel: AsyncParsableCommand {
     @Argument(help: "The job id.") var id: String
 
     func run() async throws {
-        let context = try Context(global)
-        let job = try await context.store.cancel(try await context.job(id).id, now: Date())
-        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) canceled") }
+        try await transition(global, id) { store, id in try await store.cancel(id, now: Date()) }
     }
 }
 
@@ -112,10 +107,17 @@ struct Retry: AsyncParsableCommand {
     @Argument(help: "The job id.") var id: String
 
     func run() async throws {
-        let context = try Context(global)
-        let job = try await context.store.retry(try await context.job(id).id, now: Date())
-        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) queued") }
+        try await transition(global, id) { store, id in try await store.retry(id, now: Date()) }
     }
+}
+
+/// Applies a state change to one job and prints the job as it now is.
+private func transition(
+    _ global: GlobalOptions, _ id: String, _ change: (any JobStore, JobID) async throws -> Job
+) async throws {
+    let context = try Context(global)
+    let job = try await change(context.store, try await context.job(id).id)
+    if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) \(job.state)") }
 }
 
 struct Get: AsyncParsableCommand {
@@ -135,36 +137,8 @@ struct Get: AsyncParsableCommand {
     func run() async throws {
         let context = try Context(global)
         let job = try await context.job(id)
-        let outputs = try await context.store.artifacts(job.id).filter { $0.role == .output }
-        guard !outputs.isEmpty else {
-            throw MediaJobsError(.artifactNotFound, "id: job \(job.id) has no output (it is \(job.state))")
-        }
-        guard outputs.indices.contains(index) else {
-            throw MediaJobsError.invalidInput("--index", "job \(job.id) has \(outputs.count) output(s)")
-        }
-        let artifact = outputs[index]
-        let source = try context.artifacts.url(for: artifact.sha256)
-        if output == "-" {
-            FileHandle.standardOutput.write(try Data(contentsOf: source))
-            return
-        }
-        var destination = URL(fileURLWithPath: (output as NSString).expandingTildeInPath)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            destination.appendPathComponent("\(job.id).\(artifact.format)")
-        }
-        let temporary = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
-        do {
-            try FileManager.default.copyItem(at: source, to: temporary)
-            // rename(2) replaces an existing file atomically: a reader sees the old file or the new one.
-            guard rename(temporary.path, destination.path) == 0 else {
-                throw MediaJobsError(.invalidInput, String(cString: strerror(errno)))
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw MediaJobsError(.invalidInput, "-o: \(output): cannot write (\(error.localizedDescription))")
-        }
+        let (destination, artifact) = try await OutputCopy.copy(job, index: index, to: output, context: context)
+        guard let destination else { return }
         if global.json {
             struct Written: Encodable { var path: String; var sha256: String; var bytes: Int64 }
             try Terminal.writeJSON(Written(path: destination.path, sha256: artifact.sha256, bytes: artifact.bytes))

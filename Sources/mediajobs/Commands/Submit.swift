@@ -9,7 +9,7 @@ struct Submit: AsyncParsableCommand {
         discussion: """
             mediajobs submit tts --text "The quick brown fox jumps over the lazy dog" --format mp3 --wait
             mediajobs submit tts --text-file script.txt --voice awb --format opus --bitrate 48
-            mediajobs submit transcribe --audio talk.wav --format srt --wait
+            mediajobs submit transcribe --audio talk.wav --format srt --wait -o talk.srt
             mediajobs submit --file Jobs/welcome-tts.json --wait --json
 
             With --wait the command waits for the job to end; when no worker is running on this
@@ -76,7 +76,13 @@ struct Submit: AsyncParsableCommand {
     @Flag(name: .long, help: "Wait for the job to end (running it here when no worker is running).")
     var wait = false
 
+    @Option(name: .shortAndLong, help: "With --wait: copy the result here when the job succeeds (a file or a folder).")
+    var output: String?
+
     func run() async throws {
+        if output != nil && !wait {
+            throw MediaJobsError.invalidInput("--output", "needs --wait (use `mediajobs get ID -o PATH` later)")
+        }
         let spec = try makeSpec()
         let context = try Context(global)
         let result = try await context.submitter.submit(spec)
@@ -93,8 +99,11 @@ struct Submit: AsyncParsableCommand {
         try await report(final, context: context)
     }
 
-    /// Prints the finished job and maps its state to the exit code.
+    /// Copies the result where asked, prints the finished job and maps its state to the exit code.
     func report(_ job: Job, context: Context) async throws {
+        if let output, job.state == .succeeded {
+            _ = try await OutputCopy.copy(job, index: 0, to: output, context: context)
+        }
         try await printFinished(job, context: context, json: global.json)
     }
 
