@@ -180,6 +180,17 @@ public protocol JobStore: Sendable {
     /// How many jobs are in each state.
     func countsByState() async throws -> [JobState: Int]
 
+    /// The job submitted with this idempotency key, if any.
+    func job(idempotencyKey: String) async throws -> Job?
+
+    /// Creates or updates a batch and replaces its entries, in one transaction.
+    func saveBatch(_ batch: BatchRecord, entries: [BatchEntry]) async throws
+    func batch(_ id: String) async throws -> BatchRecord?
+    /// A batch's entries in input order.
+    func batchEntries(_ id: String) async throws -> [BatchEntry]
+    /// The newest batches first.
+    func batches(limit: Int) async throws -> [BatchRecord]
+
     func registerWorker(_ worker: WorkerInfo) async throws
     func workerHeartbeat(_ id: String, now: Date) async throws
     func removeWorker(_ id: String) async throws

@@ -118,6 +118,18 @@ public struct ArtifactStore: Sendable {
         return try place(staged, sha256: ArtifactStore.hex(hasher.finalize()), bytes: bytes)
     }
 
+    /// The SHA-256 (64 lowercase hex digits) and size of a file, streamed, without storing it.
+    public static func sha256(ofFile file: URL) throws -> (sha256: String, bytes: Int64) {
+        let source = try ReadableFile(file)
+        defer { source.close() }
+        return try source.hash()
+    }
+
+    /// The SHA-256 of `data`, as 64 lowercase hex digits.
+    public static func sha256(of data: Data) -> String {
+        hex(SHA256.hash(data: data))
+    }
+
     /// Stores `data`.
     @discardableResult
     public func put(data: Data) throws -> (sha256: String, bytes: Int64) {

@@ -10,6 +10,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-batches") { db in
+            try db.execute(sql: v2Batches)
+        }
         return migrator
     }
 

@@ -1,0 +1,74 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+
+/// What `mediajobs batch` was asked to do: one kind of job over a folder (or a manifest).
+public struct BatchRequest: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// Every media file of a folder becomes a transcript.
+        case transcribe
+        /// Every .txt or .md file of a folder becomes speech.
+        case tts
+    }
+
+    public var kind: Kind
+    /// The folder scanned, absolute.
+    public var source: String
+    /// Where outputs are written, mirroring the source tree, absolute.
+    public var out: String
+    public var format: String?
+    public var recursive: Bool
+    public var include: [String]
+    public var exclude: [String]
+    public var provider: String?
+    public var model: String?
+    public var voice: String?
+    /// The most the whole batch may cost.
+    public var maxCostUSD: Money?
+
+    public init(
+        kind: Kind, source: String, out: String, format: String? = nil, recursive: Bool = false,
+        include: [String] = [], exclude: [String] = [], provider: String? = nil, model: String? = nil,
+        voice: String? = nil, maxCostUSD: Money? = nil
+    ) {
+        self.kind = kind
+        self.source = source
+        self.out = out
+        self.format = format
+        self.recursive = recursive
+        self.include = include
+        self.exclude = exclude
+        self.provider = provider
+        self.model = model
+        self.voice = voice
+        self.maxCostUSD = maxCostUSD
+    }
+
+    /// The job kind each input becomes.
+    public var jobKind: JobKind {
+        switch kind {
+        case .transcribe: .transcribe
+        case .tts: .tts
+        }
+    }
+
+    /// The output format of every job.
+    public var outputFormat: String { format ?? jobKind.defaultFormat }
+
+    /// Which files of the folder are candidates, before `include`/`exclude`: text files for speech;
+    /// every file for transcription (what is not media is then rejected with its reason).
+    func isCandidate(_ path: String) -> Bool {
+        switch kind {
+        case .tts: ["txt", "md"].contains((path as NSString).pathExtension.lowercased())
+        case .transcribe: true
+        }
+    }
+
+    /// A stable id: the same command over the same folder is the same batch.
+    public var id: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(self)) ?? Data(source.utf8)
+        return "B" + String(ArtifactStore.sha256(of: data).prefix(25)).uppercased()
+    }
+}

@@ -1,0 +1,283 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+import MediaJobsWorker
+import Synchronization
+
+struct Batch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Process a whole folder: every recording transcribed, or every text file voiced.",
+        discussion: """
+            mediajobs batch transcribe talks/ --recursive --format srt --out transcripts/
+            mediajobs batch tts scripts/ --include '*.md' --format mp3 --out voiced/
+            mediajobs batch transcribe talks/ --recursive --dry-run
+            mediajobs batch status B1F3…
+
+            Inputs are checked with FFmpeg first; what cannot be used is reported, not submitted.
+            Identical inputs are processed once, and running the same command again submits nothing
+            new and pays nothing again. Ctrl-C stops submitting and leaves the queue as it is; the
+            same command resumes. Exit code 1 when any job failed.
+            """,
+        subcommands: [BatchTranscribe.self, BatchTTS.self, BatchStatus.self])
+}
+
+/// The options every folder batch takes.
+struct BatchOptions: ParsableArguments {
+    @Argument(help: "The folder to process.") var dir: String
+    @Option(name: .long, help: "Where outputs go, mirroring the folder's tree (default: out).") var out = "out"
+    @Option(name: .long, help: "The output format of every job.") var format: String?
+    @Flag(name: .long, help: "Include sub-folders.") var recursive = false
+    @Option(name: .long, parsing: .singleValue, help: "Only files matching this glob (repeatable; matched against the name, or the relative path if it has a /).")
+    var include: [String] = []
+    @Option(name: .long, parsing: .singleValue, help: "Skip files matching this glob (repeatable).")
+    var exclude: [String] = []
+    @Option(name: .long, help: "The provider (default: local).") var provider: String?
+    @Option(name: .long, help: "The provider's model.") var model: String?
+    @Option(name: .long, help: "Jobs run at once by this command when no worker is running (default: cores).")
+    var concurrency = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "The most the whole batch may cost, in USD; checked against the estimate before submitting.")
+    var maxCost: String?
+    @Flag(name: .long, help: "Print the plan and the estimated cost; submit nothing.") var dryRun = false
+
+    func request(_ kind: BatchRequest.Kind, voice: String?) throws -> BatchRequest {
+        var maxCostUSD: Money?
+        if let maxCost {
+            guard let money = Money(usd: maxCost) else {
+                throw MediaJobsError.invalidInput("--max-cost", "'\(maxCost)' is not an amount in USD")
+            }
+            maxCostUSD = money
+        }
+        guard (1...64).contains(concurrency) else { throw MediaJobsError.invalidInput("--concurrency", "must be 1–64") }
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        func absolute(_ path: String) -> String {
+            let expanded = (path as NSString).expandingTildeInPath
+            return (expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : cwd.appendingPathComponent(expanded))
+                .standardizedFileURL.path
+        }
+        return BatchRequest(
+            kind: kind, source: absolute(dir), out: absolute(out), format: format, recursive: recursive,
+            include: include, exclude: exclude, provider: provider, model: model, voice: voice, maxCostUSD: maxCostUSD)
+    }
+}
+
+struct BatchTranscribe: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe", abstract: "Transcribe every recording in a folder (txt, json, srt or vtt).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: BatchOptions
+
+    func run() async throws {
+        try await BatchExecution(global: global, options: options).run(try options.request(.transcribe, voice: nil))
+    }
+}
+
+struct BatchTTS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tts", abstract: "Voice every .txt and .md file in a folder.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var options: BatchOptions
+    @Option(name: .long, help: "The voice (local: kal, kal16, awb, rms, slt).") var voice: String?
+
+    func run() async throws {
+        try await BatchExecution(global: global, options: options).run(try options.request(.tts, voice: voice))
+    }
+}
+
+struct BatchStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a batch's progress.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The batch id (printed by the batch command and in batch-report.json).") var id: String
+
+    func run() async throws {
+        let context = try Context(global)
+        guard let batch = try await context.store.batch(id.uppercased()) else {
+            throw MediaJobsError(.jobNotFound, "id: no batch \(id) in \(context.home.url.path)")
+        }
+        let report = try await BatchReport.build(batch: batch, context: context, started: batch.createdAt,
+                                                 created: 0, written: [:])
+        if global.json { try Terminal.writeJSON(report) } else { Terminal.write(report.table) }
+    }
+}
+
+/// One run of a folder batch: plan, submit, wait, write outputs, report.
+struct BatchExecution {
+    let global: GlobalOptions
+    let options: BatchOptions
+
+    func run(_ request: BatchRequest) async throws {
+        let started = Date()
+        let context = try Context(global)
+        let planner = BatchPlanner(engine: context.engine, providers: context.providers)
+        let plan = try await planner.plan(request)
+        let estimate = plan.estimatedUSD
+        if let max = request.maxCostUSD {
+            guard let estimate else {
+                throw MediaJobsError(.budgetExceeded, "--max-cost: the price of this batch is not known, so it cannot be held to $\(max)")
+            }
+            guard estimate <= max else {
+                throw MediaJobsError(.budgetExceeded, "--max-cost: the batch is estimated at $\(estimate), over $\(max)")
+            }
+        }
+        if options.dryRun {
+            try printPlan(plan, estimate: estimate)
+            return
+        }
+
+        let stop = StopFlag.installForSIGINT()
+        let runner = BatchRunner(store: context.store, artifacts: context.artifacts, submitter: context.submitter)
+        let submission = try await runner.submit(plan, shouldStop: { stop.isSet }) { done, total in
+            Terminal.progress("checking and submitting \(done)/\(total)")
+        }
+        Terminal.endProgress()
+        let jobs = Set(submission.jobs.compactMap { $0 })
+        if !submission.complete {
+            Terminal.writeError("stopped: \(submission.jobs.count) of \(plan.items.count) submitted and left in the queue; "
+                                + "run the same command again to resume (batch \(request.id))")
+            throw JobEndedBadly(code: 130)
+        }
+
+        try await waitForJobs(jobs, context: context, stop: stop)
+        if stop.isSet {
+            Terminal.writeError("stopped waiting; the jobs stay queued. Run the same command again to resume (batch \(request.id))")
+            throw JobEndedBadly(code: 130)
+        }
+
+        // Outputs, mirroring the source tree; only succeeded jobs write anything.
+        let out = URL(fileURLWithPath: request.out)
+        var written: [String: BatchRunner.Written] = [:]
+        for (index, item) in plan.items.enumerated() where index < submission.jobs.count {
+            guard let id = submission.jobs[index], try await context.store.job(id)?.state == .succeeded else { continue }
+            for output in item.outputs {
+                written[output] = try await runner.writeOutput(of: id, to: output, under: out)
+            }
+        }
+        guard let batch = try await context.store.batch(request.id) else {
+            throw MediaJobsError(.storeFailure, "batch \(request.id) was not recorded")
+        }
+        let report = try await BatchReport.build(batch: batch, context: context, started: started,
+                                                 created: submission.created, written: written)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let reportData = try JobView.makeEncoder().encode(report)
+        let reportURL = out.appendingPathComponent("batch-report.json")
+        try reportData.write(to: reportURL, options: .atomic)
+        if global.json { try Terminal.writeJSON(report) } else { Terminal.write(report.table + "\nreport: \(reportURL.path)") }
+        if report.failed > 0 { throw JobEndedBadly() }
+    }
+
+    private func printPlan(_ plan: BatchPlan, estimate: Money?) throws {
+        struct Planned: Encodable {
+            var batch: String
+            var jobs: Int
+            var inputs: Int
+            var duplicates: Int
+            var estimatedUSD: Money?
+            var items: [[String: String]]
+            var rejections: [BatchPlan.Rejection]
+            enum CodingKeys: String, CodingKey {
+                case batch, jobs, inputs, duplicates
+                case estimatedUSD = "estimated_usd"
+                case items, rejections
+            }
+        }
+        let items = plan.items.flatMap { item in
+            zip(item.inputs, item.outputs).map { ["input": $0, "output": $1, "idempotency_key": item.spec.idempotencyKey ?? ""] }
+        }
+        let planned = Planned(
+            batch: plan.request.id, jobs: plan.items.count, inputs: items.count, duplicates: plan.duplicates,
+            estimatedUSD: estimate, items: items, rejections: plan.rejections)
+        if global.json {
+            try Terminal.writeJSON(planned)
+            return
+        }
+        Terminal.write("batch \(planned.batch): \(planned.jobs) job(s) for \(planned.inputs) input(s) "
+                       + "(\(planned.duplicates) duplicate(s)), \(plan.rejections.count) rejected, "
+                       + "estimated cost \(estimate.map { "$\($0)" } ?? "unknown")")
+        for item in items { Terminal.write("  \(item["input"] ?? "") -> \(item["output"] ?? "")") }
+        for rejection in plan.rejections { Terminal.write("  rejected \(rejection.path): \(rejection.reason)") }
+    }
+
+    /// Waits until every job has ended, working the queue here when no worker is alive, with a progress line.
+    private func waitForJobs(_ jobs: Set<JobID>, context: Context, stop: StopFlag) async throws {
+        let store = context.store
+        let total = jobs.count
+        let started = Date()
+        let counter = Progress()
+        @Sendable func count() async -> (done: Int, failed: Int) {
+            var done = 0, failed = 0
+            for id in jobs {
+                guard let job = try? await store.job(id) else { continue }
+                if job.state.isFinal { done += 1 }
+                if job.state == .failed || job.state == .canceled { failed += 1 }
+            }
+            return (done, failed)
+        }
+        var worker: Task<Void, any Error>?
+        var lastLivenessCheck = Date.distantPast
+        var lastLine = Date.distantPast
+        while true {
+            let (done, failed) = await count()
+            if done == total || stop.isSet {
+                counter.finish()
+                break
+            }
+            // Whenever no worker is alive on this home (none was, or it died), work the queue here.
+            if worker == nil, Date().timeIntervalSince(lastLivenessCheck) >= 5 {
+                lastLivenessCheck = Date()
+                if try await store.liveWorkers(now: Date(), staleAfter: 10).isEmpty {
+                    let running = Worker(
+                        store: store, pipeline: context.pipeline,
+                        configuration: WorkerConfiguration(concurrency: options.concurrency, leaseDuration: 15),
+                        logger: context.logger)
+                    worker = Task { try await running.run(until: { stop.isSet || counter.finished }) }
+                }
+            }
+            let elapsed = Date().timeIntervalSince(started)
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            let eta = rate > 0 ? String(format: "%.0f s left", Double(total - done) / rate) : "estimating"
+            let line = "\(done)/\(total) done, \(failed) failed, \(String(format: "%.1f", rate)) jobs/s, \(eta)"
+            if Terminal.stderrIsTerminal {
+                let width = 24
+                let filled = total > 0 ? width * done / total : width
+                Terminal.progress("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " + line)
+            } else if Date().timeIntervalSince(lastLine) >= 5 {
+                Terminal.writeError(line)
+                lastLine = Date()
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Terminal.endProgress()
+        try await worker?.value
+    }
+}
+
+/// Set once the waiting is over, read by the in-process worker between jobs.
+final class Progress: Sendable {
+    private let done = Mutex(false)
+    var finished: Bool { done.withLock { $0 } }
+    func finish() { done.withLock { $0 = true } }
+}
+
+/// Becomes set on SIGINT (Ctrl-C), so a batch stops submitting or waiting and exits cleanly.
+final class StopFlag: @unchecked Sendable {
+    // @unchecked: `flag` is a Mutex; `source` is written once in `installForSIGINT`, before the
+    // flag is shared, and only kept alive afterwards.
+    private let flag = Mutex(false)
+    private var source: (any DispatchSourceSignal)?
+
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
+
+    static func installForSIGINT() -> StopFlag {
+        let stop = StopFlag()
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [weak stop] in stop?.set() }
+        source.resume()
+        stop.source = source
+        return stop
+    }
+}
