@@ -107,6 +107,7 @@ public struct BatchPlanner: Sendable {
                     estimate: estimate(spec)))
             }
         }
+        disambiguateOutputs(&items)
         return BatchPlan(request: request, items: items, rejections: rejections, duplicates: duplicates)
     }
 
@@ -209,6 +210,19 @@ public struct BatchPlanner: Sendable {
         spec.idempotencyKey = "batch-" + String(ArtifactStore.sha256(of: Data(identity.utf8)).prefix(40))
         spec.input.sourceName = path
         return spec
+    }
+
+    /// Two inputs that differ only by extension (`talk.wav`, `talk.mp3`) would write one output:
+    /// each of them keeps its extension instead (`talk.wav.srt`, `talk.mp3.srt`).
+    private func disambiguateOutputs(_ items: inout [BatchPlan.Item]) {
+        var count: [String: Int] = [:]
+        for item in items { for output in item.outputs { count[output, default: 0] += 1 } }
+        for i in items.indices {
+            for j in items[i].outputs.indices where (count[items[i].outputs[j]] ?? 0) > 1 {
+                let format = (items[i].outputs[j] as NSString).pathExtension
+                items[i].outputs[j] = items[i].inputs[j] + "." + format
+            }
+        }
     }
 
     private func outputPath(_ path: String, format: String) -> String {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import MediaJobsCore
 import MediaJobsStore
@@ -105,14 +108,14 @@ public struct BatchRunner: Sendable {
         let temporary = folder.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
         do {
             try FileManager.default.copyItem(at: try artifacts.url(for: artifact.sha256), to: temporary)
-            if FileManager.default.fileExists(atPath: destination.path) {
-                _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: destination)
-            }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw MediaJobsError(.invalidInput, "--out: \(destination.path): cannot write (\(error.localizedDescription))")
+        }
+        // rename(2) replaces an existing file atomically: a reader sees the old output or the new one.
+        guard rename(temporary.path, destination.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw MediaJobsError(.invalidInput, "--out: \(destination.path): cannot write (\(reason))")
         }
         return .written
     }

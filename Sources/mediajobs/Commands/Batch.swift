@@ -127,6 +127,8 @@ struct BatchExecution {
             return
         }
 
+        Terminal.writeError("batch \(request.id): \(plan.items.count) job(s) for \(plan.items.map(\.inputs.count).reduce(0, +)) "
+                            + "input(s), \(plan.rejections.count) rejected")
         let stop = StopFlag.installForSIGINT()
         let runner = BatchRunner(store: context.store, artifacts: context.artifacts, submitter: context.submitter)
         let submission = try await runner.submit(plan, shouldStop: { stop.isSet }) { done, total in
