@@ -118,6 +118,25 @@ public struct ArtifactStore: Sendable {
         return try place(staged, sha256: ArtifactStore.hex(hasher.finalize()), bytes: bytes)
     }
 
+    /// Copies artifact `sha256` to `destination` atomically: a temporary file beside it, then
+    /// rename(2), so a reader sees the old file or the new one, never half of one.
+    /// Errors name the destination and the reason.
+    public func export(_ sha256: String, to destination: URL) throws {
+        let source = try url(for: sha256)
+        let temporary = destination.deletingLastPathComponent()
+            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
+        do {
+            try FileManager.default.copyItem(at: source, to: temporary)
+        } catch {
+            throw MediaJobsError(.invalidInput, "\(destination.path): cannot write (\(ArtifactStore.reason(error)))")
+        }
+        guard rename(temporary.path, destination.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw MediaJobsError(.invalidInput, "\(destination.path): cannot write (\(reason))")
+        }
+    }
+
     /// The SHA-256 (64 lowercase hex digits) and size of a file, streamed, without storing it.
     public static func sha256(ofFile file: URL) throws -> (sha256: String, bytes: Int64) {
         let source = try ReadableFile(file)

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import MediaJobsCore
 import MediaJobsStore
@@ -105,17 +102,11 @@ public struct BatchRunner: Sendable {
         }
         let folder = destination.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let temporary = folder.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
         do {
-            try FileManager.default.copyItem(at: try artifacts.url(for: artifact.sha256), to: temporary)
-        } catch {
-            throw MediaJobsError(.invalidInput, "--out: \(destination.path): cannot write (\(error.localizedDescription))")
-        }
-        // rename(2) replaces an existing file atomically: a reader sees the old output or the new one.
-        guard rename(temporary.path, destination.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw MediaJobsError(.invalidInput, "--out: \(destination.path): cannot write (\(reason))")
+            try artifacts.export(artifact.sha256, to: destination)
+        } catch var error as MediaJobsError {
+            error.message = "--out: " + error.message
+            throw error
         }
         return .written
     }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import MediaJobsCore
 
@@ -27,18 +24,11 @@ enum OutputCopy {
         if FileManager.default.fileExists(atPath: destination.path, isDirectory: &isDirectory), isDirectory.boolValue {
             destination.appendPathComponent("\(job.id).\(artifact.format)")
         }
-        let temporary = destination.deletingLastPathComponent()
-            .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
         do {
-            try FileManager.default.copyItem(at: source, to: temporary)
-        } catch {
-            throw MediaJobsError(.invalidInput, "-o: \(output): cannot write (\(error.localizedDescription))")
-        }
-        // rename(2) replaces an existing file atomically: a reader sees the old file or the new one.
-        guard rename(temporary.path, destination.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw MediaJobsError(.invalidInput, "-o: \(output): cannot write (\(reason))")
+            try context.artifacts.export(artifact.sha256, to: destination)
+        } catch var error as MediaJobsError {
+            error.message = "-o: " + error.message
+            throw error
         }
         return (destination, artifact)
     }
