@@ -5,14 +5,20 @@ import Foundation
 /// Pauses are found by RMS energy per 20 ms window of the decoded samples (not with
 /// `silencedetect`): a window is voiced when it is louder than 15 dB above the recording's
 /// quietest tenth, bounded to -50…-30 dBFS. Each piece ends in the longest pause of at
-/// least `minPauseSeconds` between `minPieceSeconds` and `maxPieceSeconds` from its start,
-/// or is cut hard at `maxPieceSeconds` when there is none. Pieces with no voiced window are dropped.
+/// least `minPauseSeconds` between `minPieceSeconds` and `targetPieceSeconds` from its start,
+/// else in the longest one before `maxPieceSeconds`, or is cut hard at `maxPieceSeconds` when there
+/// is none. Pieces with no voiced window are dropped.
+///
+/// Continuous speech (one reader, no long breaks) has sentence pauses of about 0.2–0.4 s, too
+/// short for pocketsphinx to end an utterance by itself, so cutting there is what keeps its
+/// utterances short; pieces of 3–8 s keep both cores busy to the end with little padding.
 struct SpeechSegmenter {
     var sampleRate = 16000
     var windowSeconds = 0.02
     var maxPieceSeconds = 15.0
+    var targetPieceSeconds = 8.0
     var minPieceSeconds = 3.0
-    var minPauseSeconds = 0.25
+    var minPauseSeconds = 0.2
 
     var windowSamples: Int { max(1, Int(Double(sampleRate) * windowSeconds)) }
 
@@ -44,7 +50,8 @@ struct SpeechSegmenter {
         let size = windowSamples
         let maxWindows = Int(maxPieceSeconds / windowSeconds)
         let minWindows = Int(minPieceSeconds / windowSeconds)
-        let minPause = Int(minPauseSeconds / windowSeconds)
+        let targetWindows = Int(targetPieceSeconds / windowSeconds)
+        let minPause = Int((minPauseSeconds / windowSeconds).rounded())
 
         // Runs of silent windows long enough to cut in: (first window, length).
         var pauses: [(start: Int, length: Int)] = []
@@ -61,12 +68,15 @@ struct SpeechSegmenter {
 
         var cuts: [Int] = []
         var position = 0
-        while voiced.count - position > maxWindows {
-            let candidates = pauses.filter {
-                let middle = $0.start + $0.length / 2
-                return middle > position + minWindows && middle <= position + maxWindows
+        while voiced.count - position > targetWindows {
+            func longest(upTo limit: Int) -> (start: Int, length: Int)? {
+                pauses.filter {
+                    let middle = $0.start + $0.length / 2
+                    return middle > position + minWindows && middle <= position + limit
+                }.max { $0.length < $1.length || ($0.length == $1.length && $0.start < $1.start) }
             }
-            let best = candidates.max { $0.length < $1.length || ($0.length == $1.length && $0.start < $1.start) }
+            let best = longest(upTo: targetWindows) ?? longest(upTo: maxWindows)
+            if best == nil && voiced.count - position <= maxWindows { break }
             position = best.map { $0.start + $0.length / 2 } ?? position + maxWindows
             cuts.append(position)
         }
