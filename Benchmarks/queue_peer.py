@@ -34,7 +34,9 @@ CLAIM_BATCH = CLAIM_TEMPLATE % ("rowid IN", "?5")
 COMPLETE = ("UPDATE jobs SET state = 'succeeded', finished_at = ?1, updated_at = ?1, lease_owner = NULL, "
             "lease_expires_at = NULL, stage = NULL, poll_at = NULL, error_code = NULL, error_message = NULL "
             "WHERE id = ?2 AND state = 'running' AND lease_owner = ?3 RETURNING " + COLUMNS)
-EVENT = "INSERT INTO job_events (job_id, at, kind, attempt, worker, detail) VALUES (?, ?, ?, ?, ?, ?)"
+# The same statement as SQLiteSchema.insertEventSQL (ids count per job).
+EVENT = ("INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail) "
+         "VALUES (?1, (SELECT COALESCE(MAX(id), 0) + 1 FROM job_events WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6)")
 
 
 def connect(path, synchronous):

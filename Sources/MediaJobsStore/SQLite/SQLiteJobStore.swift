@@ -6,8 +6,9 @@ import MediaJobsCore
 ///
 /// WAL journal, a busy timeout, and write transactions that begin IMMEDIATE, so processes queue for
 /// the write lock instead of failing. Each call is one short transaction; a claim is one
-/// `UPDATE … RETURNING` statement over an index in claim order. Calls run on GRDB's own dispatch
-/// queues, never blocking the cooperative thread pool.
+/// `UPDATE … RETURNING` statement over an index in claim order. Writes run on a thread of the
+/// store's own, which commits concurrent callers' writes together (`GroupCommitWriter`); reads run
+/// on GRDB's reader queues. Neither blocks the cooperative thread pool.
 public final class SQLiteJobStore: JobStore {
     /// How hard SQLite works to keep the last commits through a power loss.
     public enum Synchronous: String, Sendable {
@@ -21,6 +22,7 @@ public final class SQLiteJobStore: JobStore {
     public let path: String
     public let retryPolicy: RetryPolicy
     let pool: DatabasePool
+    let writer: GroupCommitWriter
     let decoder: JobRowDecoder
     let ids = JobIDSource()
 
@@ -56,7 +58,17 @@ public final class SQLiteJobStore: JobStore {
         } catch {
             throw SQLiteJobStore.storeError(error, doing: "open the database", path: path)
         }
-        try migrate()
+        writer = GroupCommitWriter(pool: pool, name: "MediaJobsStore.writer")
+        do {
+            try migrate()
+        } catch {
+            writer.stop()
+            throw error
+        }
+    }
+
+    deinit {
+        writer.stop()
     }
 
     private func migrate() throws {
@@ -80,18 +92,26 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
-    /// Waits for another connection's lock with short sleeps first (the usual holder keeps it for
-    /// microseconds), growing to 2 ms, until about `timeout` has passed.
+    /// Waits for another connection's lock by yielding the processor a few times, then with short
+    /// sleeps (the usual holder keeps it for microseconds), growing to 2 ms, until about `timeout`
+    /// has passed.
     static func busyCallback(timeout: TimeInterval) -> Database.BusyCallback {
         @Sendable func pause(_ tries: Int) -> UInt32 {
-            tries < 20 ? 50 : tries < 100 ? 250 : 2_000
+            tries < 28 ? 50 : tries < 108 ? 250 : 2_000
         }
         // The total of all pauses after n tries, to stop after about `timeout`.
         let early = 20 * 50 + 80 * 250
         let budget = Int(timeout * 1_000_000)
-        let maxTries = budget <= early ? 100 : 100 + (budget - early) / 2_000
+        let yields = 8
+        let maxTries = yields + (budget <= early ? 100 : 100 + (budget - early) / 2_000)
         return { tries in
             guard tries < maxTries else { return false }
+            // The holder is usually committing: yield a few times before the first sleep, which on a
+            // busy machine lasts far longer than asked and leaves the lock idle.
+            if tries < yields {
+                sched_yield()
+                return true
+            }
             let base = pause(tries)
             usleep(base / 2 + UInt32.random(in: 0...base))
             return true
@@ -110,10 +130,11 @@ public final class SQLiteJobStore: JobStore {
                               underlying: error)
     }
 
-    /// Runs `body` in one IMMEDIATE write transaction.
+    /// Runs `body` in an IMMEDIATE write transaction (maybe shared with concurrent writes, each in
+    /// its own savepoint: see `GroupCommitWriter`), returning once it is committed.
     func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await pool.write(body)
+            return try await writer.write(body)
         } catch {
             throw SQLiteJobStore.storeError(error, doing: what, path: path)
         }
@@ -157,9 +178,7 @@ public final class SQLiteJobStore: JobStore {
         _ db: Database, job: String, kind: JobEvent.Kind, attempt: Int, worker: String?, detail: String,
         at: Int64
     ) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO job_events (job_id, at, kind, attempt, worker, detail) VALUES (?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(sql: SQLiteSchema.insertEventSQL)
         try statement.execute(arguments: [job, at, kind.rawValue, attempt, worker, detail])
     }
 
@@ -336,12 +355,12 @@ public final class SQLiteJobStore: JobStore {
     public func addEvent(_ id: JobID, kind: JobEvent.Kind, worker: String?, detail: String, now: Date) async throws {
         let time = StoredTime.encode(now)
         try await write("add an event") { db in
-            let statement = try db.cachedStatement(sql: """
-                INSERT INTO job_events (job_id, at, kind, attempt, worker, detail)
-                SELECT id, ?, ?, attempts, ?, ? FROM jobs WHERE id = ?
-                """)
-            try statement.execute(arguments: [time, kind.rawValue, worker, detail, id.rawValue])
-            if db.changesCount == 0 { throw SQLiteJobStore.notFound(id) }
+            let attempts = try db.cachedStatement(sql: "SELECT attempts FROM jobs WHERE id = ?")
+            guard let attempt = try Int.fetchOne(attempts, arguments: [id.rawValue]) else {
+                throw SQLiteJobStore.notFound(id)
+            }
+            try self.insertEvent(db, job: id.rawValue, kind: kind, attempt: attempt, worker: worker, detail: detail,
+                                 at: time)
         }
     }
 

@@ -13,6 +13,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v2-batches") { db in
             try db.execute(sql: v2Batches)
         }
+        migrator.registerMigration("v3-clustered-events") { db in
+            try db.execute(sql: v3ClusteredEvents)
+        }
         return migrator
     }
 
