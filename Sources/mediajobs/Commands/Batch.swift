@@ -129,7 +129,7 @@ struct BatchExecution {
 
         Terminal.writeError("batch \(request.id): \(plan.items.count) job(s) for \(plan.items.map(\.inputs.count).reduce(0, +)) "
                             + "input(s), \(plan.rejections.count) rejected")
-        let stop = StopFlag.installForSIGINT()
+        let stop = SharedFlag.installForSIGINT()
         let runner = BatchRunner(store: context.store, artifacts: context.artifacts, submitter: context.submitter)
         let submission = try await runner.submit(plan, shouldStop: { stop.isSet }) { done, total in
             Terminal.progress("checking and submitting \(done)/\(total)")
@@ -202,41 +202,17 @@ struct BatchExecution {
         for rejection in plan.rejections { Terminal.write("  rejected \(rejection.path): \(rejection.reason)") }
     }
 
-    /// Waits until every job has ended, working the queue here when no worker is alive, with a progress line.
-    private func waitForJobs(_ jobs: Set<JobID>, context: Context, stop: StopFlag) async throws {
-        let store = context.store
+    /// Waits until every job has ended (working the queue here when no worker is alive), with a progress line.
+    private func waitForJobs(_ jobs: Set<JobID>, context: Context, stop: SharedFlag) async throws {
         let total = jobs.count
         let started = Date()
-        let counter = Progress()
-        @Sendable func count() async -> (done: Int, failed: Int) {
-            var done = 0, failed = 0
-            for id in jobs {
-                guard let job = try? await store.job(id) else { continue }
-                if job.state.isFinal { done += 1 }
-                if job.state == .failed || job.state == .canceled { failed += 1 }
-            }
-            return (done, failed)
-        }
-        var worker: Task<Void, any Error>?
-        var lastLivenessCheck = Date.distantPast
         var lastLine = Date.distantPast
-        while true {
-            let (done, failed) = await count()
-            if done == total || stop.isSet {
-                counter.finish()
-                break
-            }
-            // Whenever no worker is alive on this home (none was, or it died), work the queue here.
-            if worker == nil, Date().timeIntervalSince(lastLivenessCheck) >= 5 {
-                lastLivenessCheck = Date()
-                if try await store.liveWorkers(now: Date(), staleAfter: 10).isEmpty {
-                    let running = Worker(
-                        store: store, pipeline: context.pipeline,
-                        configuration: WorkerConfiguration(concurrency: options.concurrency, leaseDuration: 15),
-                        logger: context.logger)
-                    worker = Task { try await running.run(until: { stop.isSet || counter.finished }) }
-                }
-            }
+        let waiter = JobWaiter(context: context, concurrency: options.concurrency, leaseDuration: 15)
+        defer { Terminal.endProgress() }
+        _ = try await waiter.wait(for: Array(jobs), timeout: nil, interval: .milliseconds(250),
+                                  shouldStop: { stop.isSet }) { current in
+            let done = current.filter(\.state.isFinal).count
+            let failed = current.filter { $0.state == .failed || $0.state == .canceled }.count
             let elapsed = Date().timeIntervalSince(started)
             let rate = elapsed > 0 ? Double(done) / elapsed : 0
             let eta = rate > 0 ? String(format: "%.0f s left", Double(total - done) / rate) : "estimating"
@@ -249,37 +225,6 @@ struct BatchExecution {
                 Terminal.writeError(line)
                 lastLine = Date()
             }
-            try await Task.sleep(for: .milliseconds(250))
         }
-        Terminal.endProgress()
-        try await worker?.value
-    }
-}
-
-/// Set once the waiting is over, read by the in-process worker between jobs.
-final class Progress: Sendable {
-    private let done = Mutex(false)
-    var finished: Bool { done.withLock { $0 } }
-    func finish() { done.withLock { $0 = true } }
-}
-
-/// Becomes set on SIGINT (Ctrl-C), so a batch stops submitting or waiting and exits cleanly.
-final class StopFlag: @unchecked Sendable {
-    // @unchecked: `flag` is a Mutex; `source` is written once in `installForSIGINT`, before the
-    // flag is shared, and only kept alive afterwards.
-    private let flag = Mutex(false)
-    private var source: (any DispatchSourceSignal)?
-
-    var isSet: Bool { flag.withLock { $0 } }
-    func set() { flag.withLock { $0 = true } }
-
-    static func installForSIGINT() -> StopFlag {
-        let stop = StopFlag()
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak stop] in stop?.set() }
-        source.resume()
-        stop.source = source
-        return stop
     }
 }

@@ -2,69 +2,74 @@ import Foundation
 import MediaJobsCore
 import MediaJobsWorker
 
-/// Waits for a job to end, showing its stage on a terminal. Whenever no worker is alive on this
-/// home, it runs a worker in this process until the job ends.
+/// Waits for jobs to end. Whenever no worker is alive on this home (none was, or it died), it runs
+/// a worker in this process until the wait is over.
 struct JobWaiter {
     let context: Context
+    /// Slots of the in-process worker.
+    var concurrency = ProcessInfo.processInfo.activeProcessorCount
+    var leaseDuration: TimeInterval = 30
 
+    /// Waits for one job, showing its stage on a terminal.
     func wait(for id: JobID, timeout: TimeInterval?) async throws -> Job {
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
-        defer { Terminal.endProgress() }
         var lastLine = ""
-        while true {
-            let live = try await context.store.liveWorkers(now: Date(), staleAfter: 10)
-            if live.isEmpty {
-                try await runWorker(until: id, deadline: deadline, lastLine: &lastLine)
-            }
-            // Watch for a few seconds, then look again whether a worker is still alive.
-            let recheck = Date().addingTimeInterval(5)
-            while Date() < recheck {
-                let job = try await current(id)
-                if job.state.isFinal { return job }
-                if let deadline, Date() > deadline {
-                    throw MediaJobsError(.internalError, "wait: job \(id) is still \(job.state) after the timeout")
-                }
-                show(job, lastLine: &lastLine)
-                try await Task.sleep(for: .milliseconds(100))
+        defer { Terminal.endProgress() }
+        let jobs = try await wait(for: [id], timeout: timeout) { jobs in
+            guard let job = jobs.first else { return }
+            let line = "\(job.id) \(job.state)" + (job.stage.map { ": \($0)" } ?? "") + " (attempt \(job.attempts))"
+            if line != lastLine {
+                Terminal.progress(line)
+                lastLine = line
             }
         }
-    }
-
-    private func runWorker(until id: JobID, deadline: Date?, lastLine: inout String) async throws {
-        let store = context.store
-        let worker = Worker(
-            store: store, pipeline: context.pipeline,
-            configuration: WorkerConfiguration(concurrency: ProcessInfo.processInfo.activeProcessorCount),
-            logger: context.logger)
-        let running = Task {
-            try await worker.run(until: {
-                if let deadline, Date() > deadline { return true }
-                guard let job = try? await store.job(id) else { return true }
-                return job.state.isFinal
-            })
-        }
-        while true {
-            let job = try await current(id)
-            if job.state.isFinal { break }
-            if let deadline, Date() > deadline { break }
-            show(job, lastLine: &lastLine)
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try await running.value
-    }
-
-    private func current(_ id: JobID) async throws -> Job {
-        guard let job = try await context.store.job(id) else {
-            throw MediaJobsError(.jobNotFound, "id: job \(id) disappeared")
-        }
+        guard let job = jobs.first else { throw MediaJobsError(.jobNotFound, "id: job \(id) disappeared") }
         return job
     }
 
-    private func show(_ job: Job, lastLine: inout String) {
-        let line = "\(job.id) \(job.state)" + (job.stage.map { ": \($0)" } ?? "") + " (attempt \(job.attempts))"
-        if line != lastLine {
-            Terminal.progress(line)
-            lastLine = line
+    /// Waits until every job of `ids` has ended, `shouldStop` says so, or `timeout` passes; hands the
+    /// jobs as they are now to `observe` every `interval`. Returns the jobs as they ended.
+    func wait(
+        for ids: [JobID], timeout: TimeInterval?, interval: Duration = .milliseconds(100),
+        shouldStop: @escaping @Sendable () -> Bool = { false }, observe: ([Job]) -> Void
+    ) async throws -> [Job] {
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        let over = SharedFlag()
+        var worker: Task<Void, any Error>?
+        var lastLivenessCheck = Date.distantPast
+        defer { over.set() }
+        while true {
+            let jobs = try await current(ids)
+            if jobs.allSatisfy(\.state.isFinal) || shouldStop() {
+                over.set()
+                try await worker?.value
+                return jobs
+            }
+            if let deadline, Date() > deadline {
+                throw MediaJobsError(.internalError, "wait: \(jobs.filter { !$0.state.isFinal }.count) job(s) still not ended after the timeout")
+            }
+            if worker == nil, Date().timeIntervalSince(lastLivenessCheck) >= 5 {
+                lastLivenessCheck = Date()
+                if try await context.store.liveWorkers(now: Date(), staleAfter: 10).isEmpty {
+                    let running = Worker(
+                        store: context.store, pipeline: context.pipeline,
+                        configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseDuration),
+                        logger: context.logger)
+                    worker = Task { try await running.run(until: { over.isSet || shouldStop() }) }
+                }
+            }
+            observe(jobs)
+            try await Task.sleep(for: interval)
         }
+    }
+
+    private func current(_ ids: [JobID]) async throws -> [Job] {
+        var jobs: [Job] = []
+        for id in ids {
+            guard let job = try await context.store.job(id) else {
+                throw MediaJobsError(.jobNotFound, "id: job \(id) disappeared")
+            }
+            jobs.append(job)
+        }
+        return jobs
     }
 }
