@@ -56,7 +56,39 @@ public struct BatchPlanner: Sendable {
         self.providers = providers
     }
 
+    /// One input after its check: the job it becomes and where its output goes, or why it is refused.
+    typealias Checked = Result<(spec: JobSpec, file: URL, output: String), BatchPlan.Rejection>
+
     public func plan(_ request: BatchRequest) async throws -> BatchPlan {
+        let checked = request.kind.scansFolder ? try await checkFolder(request) : try await checkLines(request)
+        var items: [BatchPlan.Item] = []
+        var byKey: [String: Int] = [:]
+        var rejections: [BatchPlan.Rejection] = []
+        var duplicates = 0
+        for (input, result) in checked {
+            switch result {
+            case .failure(let rejection):
+                rejections.append(rejection)
+            case .success(let planned):
+                let key = planned.spec.idempotencyKey ?? input
+                if let index = byKey[key] {
+                    items[index].inputs.append(input)
+                    items[index].outputs.append(planned.output)
+                    duplicates += 1
+                    continue
+                }
+                byKey[key] = items.count
+                items.append(BatchPlan.Item(
+                    inputs: [input], file: planned.file, spec: planned.spec, outputs: [planned.output],
+                    estimate: estimate(planned.spec)))
+            }
+        }
+        disambiguateOutputs(&items)
+        return BatchPlan(request: request, items: items, rejections: rejections, duplicates: duplicates)
+    }
+
+    /// Checks every candidate file of a folder, a few at a time on the engine's pool, in the scan's order.
+    private func checkFolder(_ request: BatchRequest) async throws -> [(String, Checked)] {
         let source = URL(fileURLWithPath: request.source)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -64,57 +96,46 @@ public struct BatchPlanner: Sendable {
         }
         try checkRoute(request)
         let paths = try scan(request)
-        // Check inputs two at a time on the engine's pool; results keep the scan's order.
-        var checked: [(String, Result<(sha: String, text: String?), BatchPlan.Rejection>)] = []
-        try await withThrowingTaskGroup(of: (Int, Result<(sha: String, text: String?), BatchPlan.Rejection>).self) { group in
+        return try await inParallel(paths.count) { index in
+            let path = paths[index]
+            let result = await self.check(path, request: request).map { checked in
+                let spec = self.makeSpec(request, path: path, contentSHA256: checked.sha, text: checked.text)
+                return (spec: spec, file: source.appendingPathComponent(path), output: self.outputPath(path, format: spec.outputFormat))
+            }
+            return (path, result)
+        }
+    }
+
+    /// Runs `body` for 0..<count, as many at once as the engine has threads (two at least), keeping the order.
+    func inParallel<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async -> T) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
             var next = 0
-            var results: [Int: Result<(sha: String, text: String?), BatchPlan.Rejection>] = [:]
+            var results: [Int: T] = [:]
             func add() {
-                guard next < paths.count else { return }
+                guard next < count else { return }
                 let index = next
                 next += 1
-                group.addTask { (index, await self.check(paths[index], request: request)) }
+                group.addTask { (index, await body(index)) }
             }
             for _ in 0..<max(2, engine.threads) { add() }
             while let (index, result) = try await group.next() {
                 results[index] = result
                 add()
             }
-            checked = paths.indices.map { (paths[$0], results[$0]!) }
+            return (0..<count).map { results[$0]! }
         }
-
-        var items: [BatchPlan.Item] = []
-        var byKey: [String: Int] = [:]
-        var rejections: [BatchPlan.Rejection] = []
-        var duplicates = 0
-        for (path, result) in checked {
-            switch result {
-            case .failure(let rejection):
-                rejections.append(rejection)
-            case .success(let checked):
-                let spec = makeSpec(request, path: path, contentSHA256: checked.sha, text: checked.text)
-                let output = outputPath(path, format: request.outputFormat)
-                let key = spec.idempotencyKey ?? path
-                if let index = byKey[key] {
-                    items[index].inputs.append(path)
-                    items[index].outputs.append(output)
-                    duplicates += 1
-                    continue
-                }
-                byKey[key] = items.count
-                items.append(BatchPlan.Item(
-                    inputs: [path], file: source.appendingPathComponent(path), spec: spec, outputs: [output],
-                    estimate: estimate(spec)))
-            }
-        }
-        disambiguateOutputs(&items)
-        return BatchPlan(request: request, items: items, rejections: rejections, duplicates: duplicates)
     }
 
-    private func checkRoute(_ request: BatchRequest) throws {
-        var probe = JobSpec(kind: request.jobKind, provider: request.provider ?? JobSpec.defaultProvider, model: request.model,
+    /// Checks once, before any input, that the route can serve the batch's kind and format.
+    func checkRoute(_ request: BatchRequest) throws {
+        guard let kind = request.jobKind else { return }
+        var probe = JobSpec(kind: kind, provider: request.provider ?? JobSpec.defaultProvider, model: request.model,
                             output: OutputSettings(format: request.format))
-        probe.input = request.kind == .tts ? JobInput(text: "x", voice: request.voice) : JobInput(audio: "x")
+        switch kind {
+        case .tts: probe.input = JobInput(text: "x", voice: request.voice)
+        case .transcribe: probe.input = JobInput(audio: "x")
+        case .image, .video: probe.input = JobInput(prompt: "x")
+        }
         try probe.validate()
         try providers.check(probe)
     }
@@ -161,14 +182,22 @@ public struct BatchPlanner: Sendable {
     }
 
     private func check(_ path: String, request: BatchRequest) async -> Result<(sha: String, text: String?), BatchPlan.Rejection> {
-        let url = URL(fileURLWithPath: request.source).appendingPathComponent(path)
+        await check(URL(fileURLWithPath: request.source).appendingPathComponent(path), named: path,
+                    asMedia: request.kind == .transcribe)
+    }
+
+    /// Checks one input file: text to speak (read, UTF-8, within the limit) or media (probed with FFmpeg,
+    /// with an audio stream). Answers its content hash, and the text for speech.
+    func check(_ url: URL, named path: String, asMedia: Bool) async -> Result<(sha: String, text: String?), BatchPlan.Rejection> {
         func reject(_ reason: String) -> Result<(sha: String, text: String?), BatchPlan.Rejection> {
             .failure(BatchPlan.Rejection(path: path, reason: reason))
         }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        if (attributes?[.size] as? NSNumber)?.int64Value == 0 { return reject("empty file") }
-        switch request.kind {
-        case .tts:
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else {
+            return reject("\(url.path): no such file")
+        }
+        if (attributes[.size] as? NSNumber)?.int64Value == 0 { return reject("empty file") }
+        switch asMedia {
+        case false:
             guard let data = try? Data(contentsOf: url) else { return reject("cannot be read") }
             guard let text = String(data: data, encoding: .utf8) else { return reject("not UTF-8 text") }
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -177,7 +206,7 @@ public struct BatchPlanner: Sendable {
                 return reject("\(trimmed.count) characters is over the limit of \(JobSpec.maxTextCharacters)")
             }
             return .success((ArtifactStore.sha256(of: data), trimmed))
-        case .transcribe:
+        case true:
             do {
                 let info = try await engine.probe(url)
                 guard info.audioStreams.first != nil else { return reject("no audio stream (\(info.container))") }
@@ -193,23 +222,27 @@ public struct BatchPlanner: Sendable {
     }
 
     private func makeSpec(_ request: BatchRequest, path: String, contentSHA256: String, text: String?) -> JobSpec {
+        let kind = request.jobKind ?? .transcribe
         var input = JobInput()
-        switch request.kind {
-        case .tts:
+        if kind == .tts {
             input.text = text
             input.voice = request.voice
-        case .transcribe:
+        } else {
             input.audio = URL(fileURLWithPath: request.source).appendingPathComponent(path).path
         }
         var spec = JobSpec(
-            kind: request.jobKind, provider: request.provider ?? JobSpec.defaultProvider, model: request.model,
-            input: input, output: OutputSettings(format: request.outputFormat), labels: ["batch": request.id])
+            kind: kind, provider: request.provider ?? JobSpec.defaultProvider, model: request.model,
+            input: input, output: OutputSettings(format: request.outputFormat(for: kind)), labels: ["batch": request.id])
         // The key names what is made from what: content, route, voice and output, never the path.
-        let identity = [request.jobKind.rawValue, spec.provider, request.model ?? "", request.voice ?? "",
-                        request.outputFormat, contentSHA256].joined(separator: "\u{1F}")
-        spec.idempotencyKey = "batch-" + String(ArtifactStore.sha256(of: Data(identity.utf8)).prefix(40))
+        let identity = [kind.rawValue, spec.provider, request.model ?? "", request.voice ?? "",
+                        spec.outputFormat, contentSHA256].joined(separator: "\u{1F}")
+        spec.idempotencyKey = BatchPlanner.idempotencyKey(identity)
         spec.input.sourceName = path
         return spec
+    }
+
+    static func idempotencyKey(_ identity: String) -> String {
+        "batch-" + String(ArtifactStore.sha256(of: Data(identity.utf8)).prefix(40))
     }
 
     /// Two inputs that differ only by extension (`talk.wav`, `talk.mp3`) would write one output:
@@ -225,11 +258,11 @@ public struct BatchPlanner: Sendable {
         }
     }
 
-    private func outputPath(_ path: String, format: String) -> String {
+    func outputPath(_ path: String, format: String) -> String {
         ((path as NSString).deletingPathExtension as String) + "." + format
     }
 
-    private func estimate(_ spec: JobSpec) -> CostEstimate? {
+    func estimate(_ spec: JobSpec) -> CostEstimate? {
         guard let (provider, model) = try? providers.resolve(spec.routes[0], for: spec) else { return nil }
         let request = ProviderRequest(jobID: JobID(rawValue: "PLAN"), attempt: 0, spec: spec, model: model,
                                       audioFile: nil, workDirectory: URL(fileURLWithPath: "/nonexistent"))

@@ -2,17 +2,26 @@ import Foundation
 import MediaJobsCore
 import MediaJobsStore
 
-/// What `mediajobs batch` was asked to do: one kind of job over a folder (or a manifest).
+/// What `mediajobs batch` was asked to do: one kind of job over a folder, a prompt file or a manifest.
 public struct BatchRequest: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// Every media file of a folder becomes a transcript.
         case transcribe
         /// Every .txt or .md file of a folder becomes speech.
         case tts
+        /// Every line of a prompt file becomes an image.
+        case image
+        /// Every line of a prompt file becomes a video.
+        case video
+        /// Every line of a JSONL file is a whole job spec, of any kind.
+        case manifest
+
+        /// Whether `source` is a folder to scan (else a file read line by line).
+        public var scansFolder: Bool { self == .transcribe || self == .tts }
     }
 
     public var kind: Kind
-    /// The folder scanned, absolute.
+    /// The folder scanned, or the prompt or manifest file read, absolute.
     public var source: String
     /// Where outputs are written, mirroring the source tree, absolute.
     public var out: String
@@ -44,16 +53,19 @@ public struct BatchRequest: Sendable, Codable, Equatable {
         self.maxCostUSD = maxCostUSD
     }
 
-    /// The job kind each input becomes.
-    public var jobKind: JobKind {
+    /// The job kind each input becomes; nil for a manifest, whose lines say.
+    public var jobKind: JobKind? {
         switch kind {
         case .transcribe: .transcribe
         case .tts: .tts
+        case .image: .image
+        case .video: .video
+        case .manifest: nil
         }
     }
 
-    /// The output format of every job.
-    public var outputFormat: String { format ?? jobKind.defaultFormat }
+    /// The output format of a job of `kind`: the one asked for, else the kind's default.
+    public func outputFormat(for kind: JobKind) -> String { format ?? kind.defaultFormat }
 
     /// Which files of the folder are candidates, before `include`/`exclude`: text files for speech;
     /// every file for transcription (what is not media is then rejected with its reason).
@@ -61,6 +73,7 @@ public struct BatchRequest: Sendable, Codable, Equatable {
         switch kind {
         case .tts: ["txt", "md"].contains((path as NSString).pathExtension.lowercased())
         case .transcribe: true
+        case .image, .video, .manifest: false
         }
     }
 

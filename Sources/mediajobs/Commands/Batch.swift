@@ -10,10 +10,12 @@ import Synchronization
 
 struct Batch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Process a whole folder: every recording transcribed, or every text file voiced.",
+        abstract: "Process many jobs at once: a folder of recordings or texts, a file of prompts, or a manifest.",
         discussion: """
             mediajobs batch transcribe talks/ --recursive --format srt --out transcripts/
             mediajobs batch tts scripts/ --include '*.md' --format mp3 --out voiced/
+            mediajobs batch image prompts.txt --provider openrouter --out images/
+            mediajobs batch --file jobs.jsonl --out results/
             mediajobs batch transcribe talks/ --recursive --dry-run
             mediajobs batch status B1F3…
 
@@ -21,21 +23,32 @@ struct Batch: AsyncParsableCommand {
             Identical inputs are processed once, and running the same command again submits nothing
             new and pays nothing again. Ctrl-C stops submitting and leaves the queue as it is; the
             same command resumes. Exit code 1 when any job failed.
+
+            A manifest (--file) has one job spec per line, as JSON (the same document as
+            `mediajobs submit --spec`); relative input paths are taken from the manifest's folder.
+            A prompt file has one prompt per line. Blank lines and lines starting with # are skipped.
             """,
-        subcommands: [BatchTranscribe.self, BatchTTS.self, BatchStatus.self])
+        subcommands: [BatchTranscribe.self, BatchTTS.self, BatchImage.self, BatchVideo.self, BatchStatus.self])
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "A JSONL manifest: one job spec per line, of any kind.") var file: String?
+    @OptionGroup var options: BatchOptions
+
+    func run() async throws {
+        guard let file else {
+            throw ValidationError("give a subcommand (transcribe, tts, image, video, status) or --file MANIFEST.jsonl")
+        }
+        try await BatchExecution(global: global, options: options)
+            .run(try options.request(.manifest, source: file, voice: nil))
+    }
 }
 
-/// The options every folder batch takes.
+/// The options every batch takes.
 struct BatchOptions: ParsableArguments {
-    @Argument(help: "The folder to process.") var dir: String
-    @Option(name: .long, help: "Where outputs go, mirroring the folder's tree (default: out).") var out = "out"
-    @Option(name: .long, help: "The output format of every job.") var format: String?
-    @Flag(name: .long, help: "Include sub-folders.") var recursive = false
-    @Option(name: .long, parsing: .singleValue, help: "Only files matching this glob (repeatable; matched against the name, or the relative path if it has a /).")
-    var include: [String] = []
-    @Option(name: .long, parsing: .singleValue, help: "Skip files matching this glob (repeatable).")
-    var exclude: [String] = []
-    @Option(name: .long, help: "The provider (default: local).") var provider: String?
+    @Option(name: .long, help: "Where outputs go, mirroring the inputs (default: out).") var out = "out"
+    @Option(name: .long, help: "The output format of every job (for a manifest: of the jobs that name none).")
+    var format: String?
+    @Option(name: .long, help: "The provider (default: local; a manifest's lines name their own).") var provider: String?
     @Option(name: .long, help: "The provider's model.") var model: String?
     @Option(name: .long, help: "Jobs run at once by this command when no worker is running (default: cores).")
     var concurrency = ProcessInfo.processInfo.activeProcessorCount
@@ -43,7 +56,9 @@ struct BatchOptions: ParsableArguments {
     var maxCost: String?
     @Flag(name: .long, help: "Print the plan and the estimated cost; submit nothing.") var dryRun = false
 
-    func request(_ kind: BatchRequest.Kind, voice: String?) throws -> BatchRequest {
+    func request(
+        _ kind: BatchRequest.Kind, source: String, folder: FolderOptions? = nil, voice: String?
+    ) throws -> BatchRequest {
         var maxCostUSD: Money?
         if let maxCost {
             guard let money = Money(usd: maxCost) else {
@@ -59,19 +74,32 @@ struct BatchOptions: ParsableArguments {
                 .standardizedFileURL.path
         }
         return BatchRequest(
-            kind: kind, source: absolute(dir), out: absolute(out), format: format, recursive: recursive,
-            include: include, exclude: exclude, provider: provider, model: model, voice: voice, maxCostUSD: maxCostUSD)
+            kind: kind, source: absolute(source), out: absolute(out), format: format,
+            recursive: folder?.recursive ?? false, include: folder?.include ?? [], exclude: folder?.exclude ?? [],
+            provider: provider, model: model, voice: voice, maxCostUSD: maxCostUSD)
     }
+}
+
+/// The options of a batch over a folder.
+struct FolderOptions: ParsableArguments {
+    @Argument(help: "The folder to process.") var dir: String
+    @Flag(name: .long, help: "Include sub-folders.") var recursive = false
+    @Option(name: .long, parsing: .singleValue, help: "Only files matching this glob (repeatable; matched against the name, or the relative path if it has a /).")
+    var include: [String] = []
+    @Option(name: .long, parsing: .singleValue, help: "Skip files matching this glob (repeatable).")
+    var exclude: [String] = []
 }
 
 struct BatchTranscribe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcribe", abstract: "Transcribe every recording in a folder (txt, json, srt or vtt).")
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var folder: FolderOptions
     @OptionGroup var options: BatchOptions
 
     func run() async throws {
-        try await BatchExecution(global: global, options: options).run(try options.request(.transcribe, voice: nil))
+        try await BatchExecution(global: global, options: options)
+            .run(try options.request(.transcribe, source: folder.dir, folder: folder, voice: nil))
     }
 }
 
@@ -79,11 +107,37 @@ struct BatchTTS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tts", abstract: "Voice every .txt and .md file in a folder.")
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var folder: FolderOptions
     @OptionGroup var options: BatchOptions
     @Option(name: .long, help: "The voice (local: kal, kal16, awb, rms, slt).") var voice: String?
 
     func run() async throws {
-        try await BatchExecution(global: global, options: options).run(try options.request(.tts, voice: voice))
+        try await BatchExecution(global: global, options: options)
+            .run(try options.request(.tts, source: folder.dir, folder: folder, voice: voice))
+    }
+}
+
+struct BatchImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image", abstract: "Make an image from every line of a prompt file.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "A text file with one prompt per line.") var prompts: String
+    @OptionGroup var options: BatchOptions
+
+    func run() async throws {
+        try await BatchExecution(global: global, options: options).run(try options.request(.image, source: prompts, voice: nil))
+    }
+}
+
+struct BatchVideo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "video", abstract: "Make a video from every line of a prompt file.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "A text file with one prompt per line.") var prompts: String
+    @OptionGroup var options: BatchOptions
+
+    func run() async throws {
+        try await BatchExecution(global: global, options: options).run(try options.request(.video, source: prompts, voice: nil))
     }
 }
 
