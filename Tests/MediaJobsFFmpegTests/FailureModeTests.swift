@@ -49,13 +49,14 @@ struct FailureModeTests {
         let error = await mediaError { _ = try await engine.validate(Fixtures.sample("truncated.mp4")) }
         #expect(error?.code == .mediaTruncated)
         #expect(error?.message.contains("of the 4.00 s its header announces") == true)
+        #expect(error?.message.contains("bytes past the end of the") == true)
     }
 
     @Test("a WAV whose data stops halfway: media.truncated")
     func truncatedAudio() async throws {
         let error = await mediaError { _ = try await engine.validate(Fixtures.sample("truncated.wav")) }
         #expect(error?.code == .mediaTruncated)
-        #expect(error?.message.contains("decoded 1.00 s of the 2.00 s") == true)
+        #expect(error?.message.contains("holds 1.00 s of the 2.00 s") == true)
     }
 
     @Test("an MP4 with noise in its packets: media.corrupt counting the corrupt packets")

@@ -97,3 +97,31 @@ enum ContentSniffer {
             "the extension says .\(ext) but the content is \(info.container) (\(info.streams.map(\.codec).joined(separator: ", ")))")
     }
 }
+
+extension ContentSniffer {
+    /// For a RIFF/WAVE file: the seconds its `data` chunk announces and the seconds the file holds,
+    /// when the file holds less.
+    static func wavShortfall(_ file: URL, size: Int) -> (announced: Double, present: Double)? {
+        guard size > 44, let handle = FileHandle(forReadingAtPath: file.path) else { return nil }
+        defer { try? handle.close() }
+        let bytes = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
+        guard bytes.count >= 44, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x41, 0x56, 0x45]
+        else { return nil }
+        func word(_ at: Int) -> Int { (0..<4).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        var offset = 12
+        var byteRate = 0
+        while offset + 8 <= bytes.count {
+            let id = String(decoding: bytes[offset..<offset + 4], as: UTF8.self)
+            let length = word(offset + 4)
+            if id == "fmt ", offset + 16 <= bytes.count { byteRate = word(offset + 16) }
+            if id == "data" {
+                let present = size - (offset + 8)
+                // 0 and 0xFFFFFFFF mean "unknown" (a stream being written).
+                guard byteRate > 0, length != 0, length != 0xFFFF_FFFF, length > present else { return nil }
+                return (Double(length) / Double(byteRate), Double(present) / Double(byteRate))
+            }
+            offset += 8 + length + (length & 1)
+        }
+        return nil
+    }
+}

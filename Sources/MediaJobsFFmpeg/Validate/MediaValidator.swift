@@ -53,6 +53,7 @@ struct MediaValidator {
         let info = MediaProbe.info(of: input)
         checks.append("opened as \(info.container) with \(info.streams.count) stream(s)" + (bytes > 0 ? ", \(bytes) bytes" : ""))
         if let matched = try ContentSniffer.checkExtension(file, info: info) { checks.append(matched) }
+        if bytes > 0 { checks.append(try checkComplete(input, bytes: bytes)) }
         try checkKind(info)
         checks += try checkShape(info)
 
@@ -120,13 +121,6 @@ struct MediaValidator {
                 .mediaCorrupt, file, "cannot read past a damaged part after \(format(duration)) s: \(demuxError.message)",
                 underlying: demuxError)
         }
-        if let header = info.durationSeconds, header > 0.5, duration < header * (1 - limits.truncationToleranceFraction),
-            expectation.kind != .image
-        {
-            throw truncated(
-                measured: duration, header: header,
-                reason: totalErrors > 0 ? "\(totalErrors) decode error(s) at the cut" : nil)
-        }
         if totalErrors > tolerated, let bad = ordered.first(where: { $0.errors > 0 }) {
             let reason = FFmpegError.message(for: bad.firstError ?? AVStatus.invalidData)
             throw MediaJobsError.media(
@@ -150,7 +144,7 @@ struct MediaValidator {
         if isStill {
             checks.append("still image: duration not checked")
         } else {
-            checks += try checkDuration(duration, header: info.durationSeconds)
+            checks += try checkDuration(duration, header: totalErrors == 0 ? info.durationSeconds : nil)
         }
         var report = MediaReport(
             info: info, decodedFrames: ordered.reduce(0) { $0 + $1.frames }, decodeErrors: totalErrors,
@@ -182,6 +176,36 @@ struct MediaValidator {
                     "the header declares \(format(seconds)) s, beyond the limit of \(format(limits.maxDurationS)) s: refused before decoding")
             }
         }
+    }
+
+    /// Whether the file holds everything its header and index announce: a WAV's data chunk, the
+    /// packets an MP4 or Matroska index points to. A download cut short fails here, before decoding.
+    private func checkComplete(_ input: InputFile, bytes: Int) throws -> String {
+        if let (announced, present) = ContentSniffer.wavShortfall(file, size: bytes) {
+            throw truncated(measured: present, header: announced, reason: "the data chunk runs past the end of the file")
+        }
+        var furthest: Int64 = 0
+        var lastPresent = 0.0
+        var lastListed = 0.0
+        for index in 0..<input.streamCount {
+            let stream = input.stream(index)
+            let timeBase = av_q2d(stream.pointee.time_base)
+            let count = avformat_index_get_entries_count(stream)
+            for entry in 0..<count {
+                guard let item = avformat_index_get_entry(stream, entry)?.pointee else { continue }
+                let end = item.pos + Int64(item.size)
+                furthest = max(furthest, end)
+                let time = Double(item.timestamp) * timeBase
+                lastListed = max(lastListed, time)
+                if end <= Int64(bytes) { lastPresent = max(lastPresent, time) }
+            }
+        }
+        if furthest > Int64(bytes) {
+            throw truncated(
+                measured: lastPresent, header: max(lastListed, Self.seconds(input.context.pointee.duration)),
+                reason: "the index points \(furthest - Int64(bytes)) bytes past the end of the \(bytes)-byte file")
+        }
+        return furthest > 0 ? "every packet the index lists is in the file" : "\(bytes) bytes read"
     }
 
     private func checkKind(_ info: MediaInfo) throws {
@@ -340,11 +364,16 @@ struct MediaValidator {
     private func truncated(measured: Double, header: Double, reason: String?) -> MediaJobsError {
         MediaJobsError.media(
             .mediaTruncated, file,
-            "truncated: decoded \(format(measured)) s of the \(format(header)) s its header announces"
+            "truncated: holds \(format(measured)) s of the \(format(header)) s its header announces"
                 + (reason.map { " (\($0))" } ?? ""))
     }
 
     private func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }
+
+    /// A duration in AV_TIME_BASE units as seconds (0 when unknown).
+    private static func seconds(_ duration: Int64) -> Double {
+        duration == AVStatus.noTimestamp || duration <= 0 ? 0 : Double(duration) / Double(mj_av_time_base())
+    }
 }
 
 extension MediaValidator.StreamTally {
