@@ -117,3 +117,18 @@ struct ProbeAndValidateTests {
         #expect(error?.code == .mediaInvalidOutput)
     }
 }
+
+@Suite("validation of our own outputs")
+struct OwnOutputTests {
+    @Test("a short mp3 whose header length is only an estimate from its bitrate is not called truncated")
+    func shortMP3() async throws {
+        let folder = try Fixtures.temporaryFolder()
+        for (number, text) in ["Read me aloud.", "Job number 7.", "Job number 123."].enumerated() {
+            let file = folder.appendingPathComponent("short\(number).mp3")
+            try await Fixtures.engine.synthesizeSpeech(
+                text: text, voice: "kal", to: file, options: AudioOutputOptions(format: .mp3))
+            let report = try await Fixtures.engine.validate(file, expecting: MediaExpectation(kind: .audio))
+            #expect(report.durationSeconds > 0.5)
+        }
+    }
+}

@@ -144,7 +144,9 @@ struct MediaValidator {
         if isStill {
             checks.append("still image: duration not checked")
         } else {
-            checks += try checkDuration(duration, header: totalErrors == 0 ? info.durationSeconds : nil)
+            // A header duration guessed from the bitrate (MP3 without an index) is no promise.
+            let estimated = input.context.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE
+            checks += try checkDuration(duration, header: totalErrors == 0 && !estimated ? info.durationSeconds : nil)
         }
         var report = MediaReport(
             info: info, decodedFrames: ordered.reduce(0) { $0 + $1.frames }, decodeErrors: totalErrors,
@@ -281,7 +283,7 @@ struct MediaValidator {
                 .mediaZeroDuration, file, "decoded frames add up to no time (duration \(format(duration)) s)")
         }
         checks.append("duration \(format(duration)) s > 0")
-        if let header, header > 0.5, duration < header * (1 - limits.truncationToleranceFraction) {
+        if let header, header - duration > max(0.5, header * limits.truncationToleranceFraction) {
             throw truncated(measured: duration, header: header, reason: nil)
         }
         if let minimum = expectation.minDurationSeconds {
@@ -364,7 +366,7 @@ struct MediaValidator {
     private func truncated(measured: Double, header: Double, reason: String?) -> MediaJobsError {
         MediaJobsError.media(
             .mediaTruncated, file,
-            "truncated: holds \(format(measured)) s of the \(format(header)) s its header announces"
+            "cut short: holds \(format(measured)) s of the \(format(header)) s its header announces"
                 + (reason.map { " (\($0))" } ?? ""))
     }
 
