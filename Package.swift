@@ -72,6 +72,10 @@ let package = Package(
             name: "SpeechBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/SpeechBenchmark"),
+        .executableTarget(
+            name: "MediaBenchmark",
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
+            path: "Benchmarks/MediaBenchmark"),
 
         .testTarget(name: "MediaJobsCoreTests", dependencies: ["MediaJobsCore"]),
         .testTarget(name: "MediaJobsStoreTests", dependencies: ["MediaJobsCore", "MediaJobsStore"]),
