@@ -45,8 +45,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .target(
+            name: "MediaJobsHTTP",
+            dependencies: [
+                "MediaJobsCore", "CMediaCurl", "CMediaShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            // CMediaShims also holds the FFmpeg log and error shims, which call libavutil; nothing here
+            // imports the FFmpeg module that would otherwise bring that library to the link.
+            linkerSettings: [.linkedLibrary("avutil")]),
+        .target(
             name: "MediaJobsProviders",
-            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsHTTP"]),
         .target(
             name: "MediaJobsWorker",
             dependencies: [
@@ -69,6 +79,10 @@ let package = Package(
             dependencies: ["MediaJobsCore", "MediaJobsStore"],
             path: "Benchmarks/QueueBenchmark"),
         .executableTarget(
+            name: "DownloadBenchmark",
+            dependencies: ["MediaJobsHTTP"],
+            path: "Benchmarks/DownloadBenchmark"),
+        .executableTarget(
             name: "SpeechBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/SpeechBenchmark"),
@@ -77,8 +91,12 @@ let package = Package(
         .testTarget(name: "MediaJobsStoreTests", dependencies: ["MediaJobsCore", "MediaJobsStore"]),
         .testTarget(name: "MediaJobsFFmpegTests", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
         .testTarget(
+            name: "MediaJobsHTTPTests",
+            dependencies: ["MediaJobsCore", "MediaJobsHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Support/loopback_server.py"]),
+        .testTarget(
             name: "MediaJobsProvidersTests",
-            dependencies: ["MediaJobsCore", "MediaJobsProviders", "MediaJobsFFmpeg"]),
+            dependencies: ["MediaJobsCore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsHTTP"]),
         .testTarget(
             name: "MediaJobsWorkerTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker"]),
