@@ -99,7 +99,11 @@ let package = Package(
             dependencies: ["MediaJobsCore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsHTTP"]),
         .testTarget(
             name: "MediaJobsWorkerTests",
-            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker"]),
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Support/fake_providers.py"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg"]),

@@ -195,6 +195,26 @@ public struct ModelCatalog: Sendable {
         return CostEstimate(units: units, usd: usd.flatMap { Money($0) })
     }
 
+    /// What billed `units` cost at the model's prices; nil unless every unit has a price.
+    public func price(_ units: [String: Decimal], spec: JobSpec, provider: String, model id: String) -> Money? {
+        guard let model = model(provider: provider, id: id), !units.isEmpty else { return nil }
+        let variant: String? = switch spec.kind {
+        case .image: spec.input.quality
+        case .video: spec.input.generateAudio == true ? "audio" : spec.input.resolution
+        default: nil
+        }
+        var total: Decimal = 0
+        for (unit, quantity) in units {
+            guard let price = model.price(unit: unit, variant: variant) else {
+                // Units the model is not priced in (tokens beside seconds) are kept as usage, not priced.
+                continue
+            }
+            total += price.perUnit * quantity
+        }
+        let priced = units.keys.contains { model.price(unit: $0, variant: variant) != nil }
+        return priced ? Money(total) : nil
+    }
+
     static func format(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(value)
     }

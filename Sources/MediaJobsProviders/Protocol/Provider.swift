@@ -60,13 +60,16 @@ public struct ProviderResult: Sendable {
     public var units: [String: Decimal]
     /// The amount the provider reported, when it did.
     public var reportedUSD: Money?
+    /// Otherwise, the amount the catalog gives for the units actually billed (nil when a price is unknown).
+    public var estimatedUSD: Money?
     /// The provider's own usage report, verbatim.
     public var rawUsage: String?
 
     public init(
         files: [File] = [], transcript: Transcript? = nil, units: [String: Decimal] = [:],
-        reportedUSD: Money? = nil, rawUsage: String? = nil
+        reportedUSD: Money? = nil, estimatedUSD: Money? = nil, rawUsage: String? = nil
     ) {
+        self.estimatedUSD = estimatedUSD
         self.files = files
         self.transcript = transcript
         self.units = units

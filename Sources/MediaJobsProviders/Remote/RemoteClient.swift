@@ -155,8 +155,11 @@ struct RemoteClient: Sendable {
         } else if let rawUsage {
             raw = "\(rawUsage)"
         }
-        return ProviderResult(files: files, transcript: transcript, units: units ?? estimate.units,
-                              reportedUSD: reportedUSD.flatMap { Money($0) }, rawUsage: raw)
+        let billed = units ?? estimate.units
+        return ProviderResult(files: files, transcript: transcript, units: billed,
+                              reportedUSD: reportedUSD.flatMap { Money($0) },
+                              estimatedUSD: catalog.price(billed, spec: request.spec, provider: name, model: request.model),
+                              rawUsage: raw)
     }
 
     /// A number from JSON (which `JSONSerialization` hands over as `NSNumber`) as an exact decimal.

@@ -194,7 +194,7 @@ public struct Pipeline: Sendable {
         let usd: Money
         if let reported = result.reportedUSD {
             (usd, source) = (reported, .reported)
-        } else if let estimated = provider.estimate(request).usd {
+        } else if let estimated = result.estimatedUSD ?? provider.estimate(request).usd {
             (usd, source) = (estimated, .estimated)
         } else {
             (usd, source) = (.zero, .unknown)
