@@ -103,7 +103,7 @@ let package = Package(
                 "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Support/fake_providers.py"]),
+            exclude: ["Support/fake_providers.py", "Support/validate_openrouter.py", "Support/openrouter-openapi.yaml"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg"]),

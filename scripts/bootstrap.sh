@@ -10,6 +10,8 @@ packages=(
     libcurl4-openssl-dev libsqlite3-dev
     pocketsphinx-en-us
     ffmpeg
+    # Tests: loopback servers in Python, the OpenAPI check of OpenRouter requests, curl as the download peer.
+    python3 python3-yaml python3-jsonschema curl
 )
 
 missing=()

@@ -78,10 +78,18 @@ public final class HTTPClient: Sendable {
             if Task.isCancelled {
                 throw HTTPClientError(kind: .canceled, message: "\(request.method) \(request.redactedURL): canceled")
             }
-            return try await pool.runIfActive { [self] in
-                let easy = try takeHandle()
-                defer { giveBack(easy) }
-                return try easy.perform(request, transfer: transfer, compressed: compressed)
+            do {
+                return try await pool.runIfActive { [self] in
+                    if transfer.isCanceled {
+                        throw HTTPClientError(kind: .canceled, message: "\(request.method) \(request.redactedURL): canceled")
+                    }
+                    let easy = try takeHandle()
+                    defer { giveBack(easy) }
+                    return try easy.perform(request, transfer: transfer, compressed: compressed)
+                }
+            } catch is CancellationError {
+                // Cancelled while waiting for a pool thread: the transfer never started.
+                throw HTTPClientError(kind: .canceled, message: "\(request.method) \(request.redactedURL): canceled")
             }
         } onCancel: {
             transfer.cancel()

@@ -125,3 +125,31 @@ struct TranscriptDecodingTests {
         #expect(TranscriptDecoding.transcript(fromCues: vtt).segments == [.init(start: 0.5, end: 2, text: "Hi")])
     }
 }
+
+@Suite("per-provider concurrency")
+struct RequestGateTests {
+    @Test("with concurrency 1, a second request waits until the first is released")
+    func concurrency() async throws {
+        let gate = RequestGate(concurrency: 1, requestsPerMinute: nil)
+        try await gate.acquire()
+        let second = Task { try await gate.acquire() }
+        // The second caller is parked: still one request in flight, however long we look.
+        for _ in 0..<20 { await Task.yield() }
+        #expect(await gate.inFlight == 1)
+        await gate.release()
+        try await second.value
+        #expect(await gate.inFlight == 1)
+        await gate.release()
+        #expect(await gate.inFlight == 0)
+    }
+
+    @Test("the example configuration in docs parses")
+    func example() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/config.example.json")
+        let configuration = try Configuration(json: try Data(contentsOf: url)).section(ProvidersConfiguration.self)
+        #expect(configuration.openrouter.common.concurrency == 4)
+        #expect(configuration.openrouter.routing["data_collection"] == .string("deny"))
+        #expect(configuration.fal.pollIntervalSeconds == 3)
+    }
+}

@@ -213,4 +213,98 @@ struct RemoteProviderTests {
         #expect(!home.logs.text.isEmpty)
         #expect(!home.logs.text.contains(key))
     }
+
+    /// The catalog with OpenRouter's whisper limited to `bytes` per upload.
+    private func catalog(uploadLimit bytes: Int64) -> ModelCatalog {
+        var catalog = ModelCatalog.builtIn
+        let index = catalog.models.firstIndex { $0.provider == "openrouter" && $0.id == "openai/whisper-large-v3" }!
+        catalog.models[index].limits.maxUploadBytes = bytes
+        return catalog
+    }
+
+    @Test("an input over the upload limit is re-encoded compactly to fit, and the compact file is what is sent")
+    func uploadReencoded() async throws {
+        let fake = try FakeProviders()
+        defer { fake.stop() }
+        let home = try RemoteHome(fake: fake, catalog: catalog(uploadLimit: 100_000))
+        defer { home.remove() }
+        let spec = RemoteCase.all.first { $0.provider == "openrouter" && $0.kind == .transcribe }!.spec()
+        let id = try await home.submitter.submit(spec).job.id
+        let job = try await home.runUntilFinal(id)
+        #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
+        let output = try #require(try await home.store.artifacts(id).first { $0.role == .output })
+        let text = String(decoding: try Data(contentsOf: try home.artifacts.url(for: output.sha256)), as: UTF8.self)
+        // "[audio.ogg 31234 bytes]": Opus in Ogg, under the limit (the WAV input is 224,204 bytes).
+        let echoed = try #require(text.firstRange(of: /\[audio\.ogg (\d+) bytes\]/), "\(text)")
+        let bytes = try #require(Int(text[echoed].dropFirst(11).prefix { $0.isNumber }))
+        #expect(bytes > 0 && bytes <= 100_000)
+    }
+
+    @Test("an input that cannot fit the upload limit even re-encoded is refused at submit, naming the limit")
+    func uploadRefusedAtSubmit() async throws {
+        let fake = try FakeProviders()
+        defer { fake.stop() }
+        let home = try RemoteHome(fake: fake, catalog: catalog(uploadLimit: 10_000))
+        defer { home.remove() }
+        let spec = RemoteCase.all.first { $0.provider == "openrouter" && $0.kind == .transcribe }!.spec()
+        let error = await #expect(throws: MediaJobsError.self) { _ = try await home.submitter.submit(spec) }
+        #expect(error?.code == .invalidInput)
+        #expect(error?.message.hasPrefix("input.audio: 224204 bytes is over openrouter/openai/whisper-large-v3's upload limit of 10000 bytes") == true,
+                "\(error?.message ?? "")")
+        #expect(try await home.store.jobs(JobFilter()).isEmpty)
+    }
+
+    @Test("every OpenRouter request validates against OpenRouter's OpenAPI document")
+    func openRouterRequestsMatchTheSchema() async throws {
+        let recording = FileManager.default.temporaryDirectory.appendingPathComponent("openrouter-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: recording) }
+        let fake = try FakeProviders(recording: recording)
+        defer { fake.stop() }
+        var settings = OpenRouterSettings(common: RemoteProviderSettings(pollIntervalSeconds: 0.1),
+                                          routing: ["sort": .string("price"), "zdr": .bool(true), "order": .array([.string("openai")]),
+                                                    "options": .object(["openai": .object(["instructions": .string("calm")])])])
+        settings.appURL = "https://example.org"
+        let home = try RemoteHome(fake: fake, openrouter: settings)
+        defer { home.remove() }
+        var specs = RemoteCase.all.filter { $0.provider == "openrouter" }.map { $0.spec() }
+        var detailed = JobSpec(kind: .tts, provider: "openrouter",
+                               input: JobInput(text: "Hello.", voice: "alloy", speed: 1.25, instructions: "Speak warmly"))
+        specs.append(detailed)
+        detailed = JobSpec(kind: .image, provider: "openrouter", input: JobInput(prompt: "a lighthouse"))
+        detailed.input.aspectRatio = "16:9"
+        detailed.input.quality = "high"
+        detailed.input.n = 2
+        specs.append(detailed)
+        detailed = JobSpec(kind: .image, provider: "openrouter", model: "google/gemini-2.5-flash-image",
+                           input: JobInput(prompt: "a lighthouse"))
+        detailed.input.aspectRatio = "16:9"
+        specs.append(detailed)
+        detailed = JobSpec(kind: .video, provider: "openrouter", input: JobInput(prompt: "waves"))
+        detailed.input.durationSeconds = 8
+        detailed.input.resolution = "1080p"
+        detailed.input.aspectRatio = "9:16"
+        detailed.input.generateAudio = true
+        specs.append(detailed)
+        var transcribe = RemoteCase.all.first { $0.provider == "openrouter" && $0.kind == .transcribe }!.spec()
+        transcribe.input.language = "en"
+        specs.append(transcribe)
+        for spec in specs {
+            let id = try await home.submitter.submit(spec).job.id
+            _ = try await home.runUntilFinal(id)
+        }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support")
+        let validator = Process()
+        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        validator.arguments = ["python3", script.appendingPathComponent("validate_openrouter.py").path,
+                               script.appendingPathComponent("openrouter-openapi.yaml").path, recording.path]
+        let output = Pipe()
+        validator.standardOutput = output
+        validator.standardError = output
+        try validator.run()
+        let report = String(decoding: try output.fileHandleForReading.readToEnd() ?? Data(), as: UTF8.self)
+        validator.waitUntilExit()
+        #expect(validator.terminationStatus == 0, "\(report)")
+        // Speech ×2, transcription ×2, images (/images ×2, chat ×1), video ×2 (submits only; polls are GETs).
+        #expect(report.contains("9 requests, 0 invalid"), "\(report)")
+    }
 }

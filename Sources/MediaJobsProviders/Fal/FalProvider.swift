@@ -26,6 +26,10 @@ public struct FalProvider: Provider {
         try client.requireKey()
     }
 
+    public func uploadLimit(model: String) -> Int64? {
+        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    }
+
     public func estimate(_ request: ProviderRequest) -> CostEstimate {
         client.catalog.estimate(request.spec, provider: name, model: request.model)
     }

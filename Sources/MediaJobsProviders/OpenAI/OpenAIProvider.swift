@@ -32,6 +32,10 @@ public struct OpenAIProvider: Provider {
         }
     }
 
+    public func uploadLimit(model: String) -> Int64? {
+        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    }
+
     public func estimate(_ request: ProviderRequest) -> CostEstimate {
         client.catalog.estimate(request.spec, provider: name, model: request.model)
     }

@@ -15,8 +15,15 @@ public protocol Provider: Sendable {
     func check(_ spec: JobSpec, model: String) throws
     /// What the job would cost on this model, before it is sent.
     func estimate(_ request: ProviderRequest) -> CostEstimate
+    /// The largest input file `model` accepts in one request (nil: no limit we know of).
+    func uploadLimit(model: String) -> Int64?
     func start(_ request: ProviderRequest) async throws -> ProviderStart
     func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll
+}
+
+extension Provider {
+    /// The largest input file `model` accepts in one request (nil: no limit we know of).
+    public func uploadLimit(model: String) -> Int64? { nil }
 }
 
 /// Everything a provider needs for one attempt, with input files already resolved to local paths.

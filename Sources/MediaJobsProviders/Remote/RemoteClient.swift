@@ -18,6 +18,17 @@ struct RemoteClient: Sendable {
     let http: HTTPClient
     let catalog: ModelCatalog
     let engine: MediaEngine
+    let gate: RequestGate
+
+    init(endpoint: ProviderEndpoint, settings: RemoteProviderSettings, http: HTTPClient, catalog: ModelCatalog,
+         engine: MediaEngine) {
+        self.endpoint = endpoint
+        self.settings = settings
+        self.http = http
+        self.catalog = catalog
+        self.engine = engine
+        gate = RequestGate(concurrency: settings.concurrency, requestsPerMinute: settings.requestsPerMinute)
+    }
 
     var name: String { endpoint.provider }
 
@@ -52,7 +63,8 @@ struct RemoteClient: Sendable {
     func send(_ request: HTTPRequest, action: String, creates: Bool, maxBodyBytes: Int64 = 64 << 20) async throws -> HTTPResponse {
         let response: HTTPResponse
         do {
-            response = try await http.send(request, maxBodyBytes: maxBodyBytes)
+            let http = self.http
+            response = try await gate.run { try await http.send(request, maxBodyBytes: maxBodyBytes) }
         } catch let error as HTTPClientError {
             throw ProviderErrorClassifier.classify(error, provider: name, action: action, creates: creates, key: endpoint.key)
         }

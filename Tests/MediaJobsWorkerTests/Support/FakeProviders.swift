@@ -15,11 +15,16 @@ final class FakeProviders: Sendable {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    init() throws {
+    /// OpenRouter request bodies, one JSON line each, when `recording` was asked for.
+    let recording: URL?
+
+    init(recording: URL? = nil) throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fake_providers.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, FakeProviders.repository.appendingPathComponent("Samples").path]
+            + (recording.map { [$0.path] } ?? [])
+        self.recording = recording
         let output = Pipe()
         let input = Pipe()
         process.standardOutput = output
@@ -118,16 +123,17 @@ struct RemoteHome {
     let providers: ProviderRegistry
     let logs = LogCollector()
 
-    init(fake: FakeProviders, key: String = "sk-test-key-000") throws {
+    init(fake: FakeProviders, key: String = "sk-test-key-000", catalog: ModelCatalog = .builtIn,
+         openrouter: OpenRouterSettings? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("remote-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         store = try SQLiteJobStore(path: root.appendingPathComponent("mediajobs.sqlite").path)
         artifacts = try ArtifactStore(root: root.appendingPathComponent("artifacts"))
         let fast = RemoteProviderSettings(pollIntervalSeconds: 0.1)
-        let configuration = ProvidersConfiguration(openrouter: OpenRouterSettings(common: fast), openai: fast, fal: fast,
+        let configuration = ProvidersConfiguration(openrouter: openrouter ?? OpenRouterSettings(common: fast), openai: fast, fal: fast,
                                                    replicate: fast)
         providers = try ProviderRegistry.configured(engine: .shared, configuration: configuration,
-                                                    environment: fake.environment(key: key))
+                                                    environment: fake.environment(key: key), catalog: catalog)
     }
 
     var pipeline: Pipeline { Pipeline(store: store, artifacts: artifacts, engine: .shared, providers: providers) }

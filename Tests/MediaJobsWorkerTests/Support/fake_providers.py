@@ -17,6 +17,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SAMPLES = sys.argv[1]
+# Every OpenRouter request body is appended here (one JSON line each), for validation against the OpenAPI document.
+RECORD = sys.argv[2] if len(sys.argv) > 2 else None
 LOCK = threading.Lock()
 FAULTS = []
 JOBS = {}  # id -> {"polls": n, "kind": ..., "done_after": n}
@@ -102,9 +104,23 @@ class Handler(BaseHTTPRequestHandler):
             fields[name] = (part.get_filename(), part.get_payload(decode=True))
         return fields
 
+    def record(self, path, raw):
+        if RECORD is None or self.command != "POST":
+            return
+        if self.headers.get("Content-Type", "").startswith("multipart/"):
+            fields = {name: (value[1].decode("utf-8", "replace") if value[0] is None else "<file %s>" % value[0])
+                      for name, value in self.multipart(raw).items()}
+            entry = {"path": path, "multipart": fields}
+        else:
+            entry = {"path": path, "json": json.loads(raw)}
+        with LOCK:
+            with open(RECORD, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+
     # OpenRouter
     def openrouter(self, method, path, raw):
         origin = self.origin() + "/openrouter/api/v1"
+        self.record(path, raw)
         if path == "/audio/speech":
             request = json.loads(raw)
             if "input" not in request or "model" not in request:
@@ -118,7 +134,10 @@ class Handler(BaseHTTPRequestHandler):
             fields = self.multipart(raw)
             if "file" not in fields or not fields["file"][1]:
                 return self.reply(400, {"error": {"code": 400, "message": "file: Required"}})
-            return self.reply(200, {"text": "the quick brown fox", "usage": {"cost": 0.000508, "seconds": 3.1}})
+            name, data = fields["file"]
+            # The upload's name and size are echoed, so tests can see what was sent.
+            return self.reply(200, {"text": "the quick brown fox [%s %d bytes]" % (name, len(data)),
+                                    "usage": {"cost": 0.000508, "seconds": 3.1}})
         if path == "/images":
             request = json.loads(raw)
             return self.reply(200, {"created": 1, "data": [{"b64_json": base64.b64encode(sample("image.png")).decode(),
