@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries, bound as Debian 12 ships them (FFmpeg 5.1, libcurl 7.88).
@@ -45,8 +48,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]),
         .target(
+            name: "MediaJobsHTTP",
+            dependencies: [
+                "MediaJobsCore", "CMediaCurl", "CMediaShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            // CMediaShims also holds the FFmpeg log and error shims, which call libavutil; nothing here
+            // imports the FFmpeg module that would otherwise bring that library to the link.
+            linkerSettings: [.linkedLibrary("avutil")]),
+        .target(
             name: "MediaJobsProviders",
-            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsHTTP"]),
         .target(
             name: "MediaJobsWorker",
             dependencies: [
@@ -54,10 +67,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // A faithful stand-in for the providers' HTTP APIs, built from their documents (never from
+        // MediaJobsProviders), for tests and demos.
+        .target(
+            name: "MediaJobsSimulator",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsFFmpeg",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            resources: [
+                .copy("Resources/openrouter-openapi.yaml"), .copy("Resources/image.png"), .copy("Resources/clip.mp4"),
+            ]),
         .executableTarget(
             name: "mediajobs",
             dependencies: [
                 "MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsProviders", "MediaJobsWorker",
+                "MediaJobsSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -68,6 +101,10 @@ let package = Package(
             name: "QueueBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsStore"],
             path: "Benchmarks/QueueBenchmark"),
+        .executableTarget(
+            name: "DownloadBenchmark",
+            dependencies: ["MediaJobsHTTP"],
+            path: "Benchmarks/DownloadBenchmark"),
         .executableTarget(
             name: "SpeechBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
@@ -81,11 +118,23 @@ let package = Package(
         .testTarget(name: "MediaJobsStoreTests", dependencies: ["MediaJobsCore", "MediaJobsStore"]),
         .testTarget(name: "MediaJobsFFmpegTests", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
         .testTarget(
+            name: "MediaJobsHTTPTests",
+            dependencies: ["MediaJobsCore", "MediaJobsHTTP", .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Support/loopback_server.py"]),
+        .testTarget(
             name: "MediaJobsProvidersTests",
-            dependencies: ["MediaJobsCore", "MediaJobsProviders", "MediaJobsFFmpeg"]),
+            dependencies: ["MediaJobsCore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsHTTP"]),
         .testTarget(
             name: "MediaJobsWorkerTests",
-            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker"]),
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker",
+                "MediaJobsSimulator",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Support/fake_providers.py", "Support/validate_openrouter.py", "Support/openrouter-openapi.yaml"]),
+        .testTarget(
+            name: "MediaJobsSimulatorTests",
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsSimulator"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg"]),

@@ -11,6 +11,8 @@ packages=(
     pocketsphinx-en-us
     fonts-dejavu-core
     ffmpeg
+    # Tests: loopback servers in Python, the OpenAPI check of OpenRouter requests, curl as the download peer.
+    python3 python3-yaml python3-jsonschema curl
 )
 
 missing=()

@@ -20,6 +20,7 @@ struct MediaJobsCommand: AsyncParsableCommand {
         subcommands: [
             Submit.self, Status.self, List.self, Wait.self, Cancel.self, Retry.self, Get.self, Costs.self,
             Batch.self, WorkerCommand.self, Doctor.self, Probe.self, Validate.self, Convert.self,
+            Providers.self, Models.self, SimulatorCommand.self,
         ])
 
     /// Parses and runs a command, mapping failures to the documented exit codes:

@@ -15,8 +15,15 @@ public protocol Provider: Sendable {
     func check(_ spec: JobSpec, model: String) throws
     /// What the job would cost on this model, before it is sent.
     func estimate(_ request: ProviderRequest) -> CostEstimate
+    /// The largest input file `model` accepts in one request (nil: no limit we know of).
+    func uploadLimit(model: String) -> Int64?
     func start(_ request: ProviderRequest) async throws -> ProviderStart
     func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll
+}
+
+extension Provider {
+    /// The largest input file `model` accepts in one request (nil: no limit we know of).
+    public func uploadLimit(model: String) -> Int64? { nil }
 }
 
 /// Everything a provider needs for one attempt, with input files already resolved to local paths.
@@ -60,13 +67,16 @@ public struct ProviderResult: Sendable {
     public var units: [String: Decimal]
     /// The amount the provider reported, when it did.
     public var reportedUSD: Money?
+    /// Otherwise, the amount the catalog gives for the units actually billed (nil when a price is unknown).
+    public var estimatedUSD: Money?
     /// The provider's own usage report, verbatim.
     public var rawUsage: String?
 
     public init(
         files: [File] = [], transcript: Transcript? = nil, units: [String: Decimal] = [:],
-        reportedUSD: Money? = nil, rawUsage: String? = nil
+        reportedUSD: Money? = nil, estimatedUSD: Money? = nil, rawUsage: String? = nil
     ) {
+        self.estimatedUSD = estimatedUSD
         self.files = files
         self.transcript = transcript
         self.units = units

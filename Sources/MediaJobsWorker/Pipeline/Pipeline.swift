@@ -42,9 +42,18 @@ public struct Pipeline: Sendable {
 
         var routeErrors: [String] = []
         var costs: [CostRecord] = []
-        for route in job.spec.routes {
+        var routes = job.spec.routes[...]
+        if let handle = job.providerHandle {
+            // The provider already has this generation: poll it, never submit it again.
+            switch try await resume(job, handle: handle, worker: worker, workDirectory: workDirectory) {
+            case .finished(let outcome): return outcome
+            case .fallback(let later, let error): (routes, routeErrors) = (later, [error])
+            }
+        }
+        for route in routes {
             do {
-                return try await attempt(job, route: route, worker: worker, workDirectory: workDirectory, costs: &costs)
+                return try await attemptHonouringRetryAfter(
+                    job, route: route, worker: worker, workDirectory: workDirectory, costs: &costs)
             } catch where Task.isCancelled {
                 // Whatever the stage threw (`media.canceled`, a cancelled database call), the worker is
                 // stopping: the job goes back to the queue rather than failing.
@@ -78,7 +87,7 @@ public struct Pipeline: Sendable {
             .contains(error.code)
     }
 
-    private func attempt(
+    func attempt(
         _ job: Job, route: Route, worker: String, workDirectory: URL, costs: inout [CostRecord]
     ) async throws -> Outcome {
         let (provider, model) = try providers.resolve(route, for: job.spec)
@@ -90,10 +99,20 @@ public struct Pipeline: Sendable {
         let result: ProviderResult
         switch try await provider.start(request) {
         case .pending(let handle, let pollAfter):
-            return .waiting(handle: handle, pollAt: Date().addingTimeInterval(pollAfter))
+            let pending = PendingGeneration(provider: provider.name, model: model, handle: handle, pollErrors: 0)
+            return .waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(pollAfter))
         case .done(let done):
             result = done
         }
+        return try await finish(job, provider: provider, model: model, request: request, result: result, worker: worker,
+                                workDirectory: workDirectory, costs: &costs)
+    }
+
+    /// Stores what a provider made (from `start` or a later `poll`) and its cost: the end of a successful attempt.
+    func finish(
+        _ job: Job, provider: any Provider, model: String, request: ProviderRequest, result: ProviderResult, worker: String,
+        workDirectory: URL, costs: inout [CostRecord]
+    ) async throws -> Outcome {
         let cost = costRecord(for: job, provider: provider, model: model, request: request, result: result)
         costs.append(cost)
 
@@ -104,13 +123,13 @@ public struct Pipeline: Sendable {
         case .transcribe:
             outputs = try await storeTranscript(job, result: result, worker: worker)
         case .image, .video:
-            throw ProviderError(.fatal, MediaJobsError(.providerUnsupported, "\(job.spec.kind) jobs are not supported yet"))
+            outputs = try await storeVisual(job, result: result, worker: worker)
         }
         let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }.joined(separator: ", ")
         return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)"))
     }
 
-    private func inputAudio(_ job: Job) throws -> URL? {
+    func inputAudio(_ job: Job) throws -> URL? {
         guard job.spec.kind == .transcribe, let audio = job.spec.input.audio else { return nil }
         let url = ArtifactRef.isValidSHA256(audio) ? try artifacts.url(for: audio) : URL(fileURLWithPath: audio)
         guard FileManager.default.fileExists(atPath: url.path) else {
@@ -176,7 +195,7 @@ public struct Pipeline: Sendable {
         let usd: Money
         if let reported = result.reportedUSD {
             (usd, source) = (reported, .reported)
-        } else if let estimated = provider.estimate(request).usd {
+        } else if let estimated = result.estimatedUSD ?? provider.estimate(request).usd {
             (usd, source) = (estimated, .estimated)
         } else {
             (usd, source) = (.zero, .unknown)
@@ -187,7 +206,7 @@ public struct Pipeline: Sendable {
     }
 
     /// Records the stage a job enters; stops here if the worker is being cancelled.
-    private func stage(_ id: JobID, worker: String, stage: String, detail: String, now: Date) async throws {
+    func stage(_ id: JobID, worker: String, stage: String, detail: String, now: Date) async throws {
         try Task.checkCancellation()
         try await store.setStage(id, worker: worker, stage: stage, detail: detail, now: now)
     }

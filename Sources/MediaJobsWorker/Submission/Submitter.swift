@@ -66,12 +66,31 @@ public struct Submitter: Sendable {
             spec.input.sourceName = audio
             spec.input.audio = ref.sha256
             inputs.append(ref)
+            try checkUploadLimits(spec, input: ref)
         } else if spec.kind == .transcribe, let sha = spec.input.audio {
-            guard try await store.artifact(sha256: sha) != nil, FileManager.default.fileExists(atPath: try artifacts.url(for: sha).path) else {
+            guard let ref = try await store.artifact(sha256: sha), FileManager.default.fileExists(atPath: try artifacts.url(for: sha).path) else {
                 throw MediaJobsError(.artifactNotFound, "input.audio: no artifact \(sha) in this home")
             }
+            try checkUploadLimits(spec, input: ref)
         }
         return (spec, inputs)
+    }
+
+    /// An input over a route's upload limit is re-encoded compactly (16 kHz mono Opus, 24 kb/s) by the provider
+    /// adapter when that fits; when even that cannot fit, the job is refused here, naming the limit, so a request
+    /// bound to get a 413 is never sent.
+    func checkUploadLimits(_ spec: JobSpec, input: ArtifactRef) throws {
+        for route in spec.routes {
+            let (provider, model) = try providers.resolve(route, for: spec)
+            guard let limit = provider.uploadLimit(model: model), input.bytes > limit else { continue }
+            // Opus at 24 kb/s is 3,000 bytes a second; allow a tenth more for container overhead.
+            let compact = input.durationSeconds.map { Int64($0 * 3000 * 1.1) + 8192 } ?? Int64.max
+            if compact > limit {
+                throw MediaJobsError.invalidInput("input.audio", "\(input.bytes) bytes is over \(provider.name)/\(model)'s upload "
+                    + "limit of \(limit) bytes, and re-encoded as 16 kHz mono Opus it would still be about \(compact) bytes "
+                    + "(split the recording)")
+            }
+        }
     }
 
     private func resolve(_ path: String) -> URL {

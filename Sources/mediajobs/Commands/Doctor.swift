@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MediaJobsCore
 import MediaJobsFFmpeg
+import MediaJobsProviders
 import MediaJobsStore
 
 struct Doctor: AsyncParsableCommand {
@@ -48,6 +49,7 @@ struct Doctor: AsyncParsableCommand {
             let ok = media.checks[name] ?? false
             checks.append(Check(name: name, ok: ok, detail: ok ? "present" : "missing", fix: ok ? nil : Doctor.fix(for: name)))
         }
+        checks.append(contentsOf: Doctor.providerChecks(home: home))
         if global.json {
             try Terminal.writeJSON(checks)
         } else {
@@ -57,6 +59,23 @@ struct Doctor: AsyncParsableCommand {
             }
         }
         if checks.contains(where: { !$0.ok }) { throw JobEndedBadly() }
+    }
+
+    /// One line per remote provider: its base URL and whether its key is set (never the key). A missing key is not
+    /// a failure: jobs for that provider are refused at submit, everything else works.
+    static func providerChecks(home: MediaJobsHome) -> [Check] {
+        do {
+            let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
+            return try ProviderRegistry.describe(configuration: configuration).compactMap { provider in
+                guard let variable = provider.keyVariable else { return nil }
+                let url = provider.baseURL ?? "?"
+                return Check(name: "provider \(provider.name)", ok: true,
+                             detail: provider.keySet ? "\(variable) set; \(url)" : "\(variable) not set; \(url)",
+                             fix: provider.keySet ? nil : "export \(variable)=… to send jobs to \(provider.name)")
+            }
+        } catch {
+            return [Check(name: "providers", ok: false, detail: "\(error)", fix: "fix config.json in \(home.url.path)")]
+        }
     }
 
     /// How to get a missing piece on Debian 12.

@@ -37,7 +37,9 @@ struct Context {
         store = try SQLiteJobStore(path: home.databaseURL.path)
         artifacts = try ArtifactStore(root: home.artifactsURL)
         engine = MediaEngine.shared
-        providers = ProviderRegistry.standard(engine: engine)
+        providers = try ProviderRegistry.configured(
+            engine: engine, configuration: try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self),
+            catalog: try ModelCatalog.load(overlay: home.url.appendingPathComponent(ModelCatalog.refreshedFileName)))
         logger = Logger(label: "mediajobs")
     }
 

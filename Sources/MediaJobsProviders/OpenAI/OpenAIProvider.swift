@@ -1,0 +1,158 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsHTTP
+
+/// OpenAI: speech (`/audio/speech`), transcription (`/audio/transcriptions`, multipart) and images
+/// (`/images/generations`). All synchronous.
+public struct OpenAIProvider: Provider {
+    public let name = "openai"
+    let client: RemoteClient
+
+    init(client: RemoteClient) {
+        self.client = client
+    }
+
+    func headers() throws -> [(name: String, value: String)] {
+        [("Authorization", "Bearer \(try client.key())")]
+    }
+
+    public func defaultModel(for kind: JobKind) -> String? {
+        client.catalog.defaultModel(provider: name, kind: kind)
+    }
+
+    public func check(_ spec: JobSpec, model: String) throws {
+        try client.catalog.check(spec, provider: name, model: model)
+        try client.requireKey()
+        if spec.kind == .tts, spec.input.instructions != nil, model.hasPrefix("tts-1") {
+            throw MediaJobsError.invalidInput("input.instructions", "openai/\(model) does not take instructions")
+        }
+        if spec.kind == .tts, let speed = spec.input.speed, !(0.25...4).contains(speed) {
+            throw MediaJobsError.invalidInput("input.speed", "openai speaks at 0.25 to 4, not \(speed)")
+        }
+    }
+
+    public func uploadLimit(model: String) -> Int64? {
+        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    }
+
+    public func estimate(_ request: ProviderRequest) -> CostEstimate {
+        client.catalog.estimate(request.spec, provider: name, model: request.model)
+    }
+
+    public func start(_ request: ProviderRequest) async throws -> ProviderStart {
+        switch request.spec.kind {
+        case .tts: .done(try await speech(request))
+        case .transcribe: .done(try await transcription(request))
+        case .image: .done(try await image(request))
+        case .video:
+            throw ProviderError(.fallback, MediaJobsError(.providerUnsupported, "provider: 'openai' makes no video (Sora was shut down)"))
+        }
+    }
+
+    public func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll {
+        .failed(ProviderError(.fatal, MediaJobsError(.providerFailed, "provider: 'openai' jobs are never asynchronous here")))
+    }
+
+    /// The `response_format` for the output the user wants, so no transcode is needed when possible.
+    static func speechFormat(for output: String) -> String {
+        switch output {
+        case "mp3", "opus", "aac", "flac", "wav": output
+        case "m4a": "aac"
+        default: "mp3"
+        }
+    }
+
+    private func speech(_ request: ProviderRequest) async throws -> ProviderResult {
+        let input = request.spec.input
+        let format = OpenAIProvider.speechFormat(for: request.spec.outputFormat)
+        var body: [String: Any] = ["model": request.model, "input": input.text ?? "", "voice": input.voice ?? "alloy",
+                                   "response_format": format]
+        if let speed = input.speed { body["speed"] = speed }
+        if let instructions = input.instructions { body["instructions"] = instructions }
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), object: body, headers: try headers(),
+                                 timeouts: client.settings.timeouts.submit),
+            action: "speech", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.tts))
+        guard let type = response.mediaType, type.hasPrefix("audio/") || type == "application/octet-stream" else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput,
+                "openai speech: expected audio, got \(response.mediaType ?? "no content type")"))
+        }
+        let produced = format == "opus" ? "opus" : (RemoteClient.format(mediaType: type, url: nil) ?? format)
+        let file = request.workDirectory.appendingPathComponent("speech.\(produced)")
+        try response.body.write(to: file)
+        return client.result(files: [.init(url: file, format: produced)], request: request, reportedUSD: nil,
+                             rawUsage: response.headers["x-request-id"].map { ["x_request_id": $0] })
+    }
+
+    private func transcription(_ request: ProviderRequest) async throws -> ProviderResult {
+        guard let audio = request.audioFile else {
+            throw ProviderError(.fatal, .invalidInput("input.audio", "no audio file to transcribe"))
+        }
+        let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes ?? ModelCatalog.upload25MB
+        let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
+        let (uploadExtension, seconds) = try await client.describeUpload(upload)
+        // whisper-1 gives timed segments with verbose_json; the gpt-4o transcribe models answer json only.
+        let verbose = request.model.hasPrefix("whisper")
+        var parts: [MultipartPart] = [
+            .file("file", upload, fileName: "audio.\(uploadExtension)", contentType: RemoteClient.audioContentType(uploadExtension)),
+            .text("model", request.model),
+            .text("response_format", verbose ? "verbose_json" : "json"),
+        ]
+        if verbose { parts.append(.text("timestamp_granularities[]", "segment")) }
+        if let language = request.spec.input.language { parts.append(.text("language", language)) }
+        if let prompt = request.spec.input.prompt { parts.append(.text("prompt", prompt)) }
+        let response = try await client.send(
+            HTTPRequest(method: "POST", url: client.endpoint.url("/audio/transcriptions"), headers: try headers(),
+                        body: .multipart(parts), timeouts: client.settings.timeouts.submit),
+            action: "transcription", creates: true)
+        let transcript: Transcript?
+        if let object = response.jsonObject {
+            transcript = TranscriptDecoding.transcript(fromJSON: object, audioSeconds: seconds)
+        } else {
+            transcript = TranscriptDecoding.transcript(fromCues: String(decoding: response.body, as: UTF8.self))
+        }
+        guard let transcript else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openai transcription: the answer has no text"))
+        }
+        let usage = response.jsonObject?["usage"] as? [String: Any]
+        var units: [String: Decimal] = [:]
+        if let s = RemoteClient.decimal(usage?["seconds"]) ?? RemoteClient.decimal(response.jsonObject?["duration"]) {
+            units["audio_seconds"] = s
+        } else if let seconds {
+            units["audio_seconds"] = Decimal(string: String(format: "%.3f", seconds))
+        }
+        if let tokens = RemoteClient.decimal(usage?["total_tokens"]) { units["tokens"] = tokens }
+        return client.result(transcript: transcript, request: request, units: units, reportedUSD: nil, rawUsage: usage)
+    }
+
+    private func image(_ request: ProviderRequest) async throws -> ProviderResult {
+        let input = request.spec.input
+        var body: [String: Any] = ["model": request.model, "prompt": input.prompt ?? ""]
+        if let n = input.n { body["n"] = n }
+        if let size = input.size { body["size"] = size }
+        if let quality = input.quality { body["quality"] = quality }
+        let format = request.spec.outputFormat
+        if ["png", "jpeg", "webp"].contains(format) && request.model.hasPrefix("gpt-image") { body["output_format"] = format }
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/images/generations"), object: body, headers: try headers(),
+                                 timeouts: client.settings.timeouts.submit),
+            action: "image", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
+        let object = response.jsonObject ?? [:]
+        var files: [ProviderResult.File] = []
+        for (index, item) in (object["data"] as? [[String: Any]] ?? []).enumerated() {
+            if let b64 = item["b64_json"] as? String {
+                let produced = (object["output_format"] as? String) ?? (body["output_format"] as? String) ?? "png"
+                files.append(try client.decodeBase64(b64, into: request.workDirectory, index: index, format: produced))
+            } else if let link = item["url"] as? String, let url = URL(string: link) {
+                files.append(try await client.download(url, into: request.workDirectory, index: index, kind: .image,
+                                                       fallbackFormat: "png", headers: []))
+            }
+        }
+        guard !files.isEmpty else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openai image: the answer has no image"))
+        }
+        return client.result(files: files, request: request, units: ["images": Decimal(files.count)], reportedUSD: nil,
+                             rawUsage: object["usage"])
+    }
+}

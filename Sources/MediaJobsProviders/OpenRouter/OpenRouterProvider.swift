@@ -1,0 +1,313 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsHTTP
+
+/// OpenRouter: speech (`/audio/speech`), transcription (`/audio/transcriptions`, multipart), images (`/images`,
+/// or `/chat/completions` with `modalities` for chat image models) and video (`/videos`, asynchronous).
+public struct OpenRouterProvider: Provider {
+    public let name = "openrouter"
+    let client: RemoteClient
+    let settings: OpenRouterSettings
+
+    init(client: RemoteClient, settings: OpenRouterSettings) {
+        self.client = client
+        self.settings = settings
+    }
+
+    /// The fields of OpenRouter's `provider` object each endpoint's schema accepts.
+    static let routingFields: [String: Set<String>] = [
+        "speech": ["options"], "transcription": ["options"], "video": ["options"],
+        "images": ["allow_fallbacks", "ignore", "only", "options", "order", "sort"],
+        "chat": ["allow_fallbacks", "data_collection", "enforce_distillable_text", "ignore", "max_price", "only", "order",
+                 "preferred_max_latency", "preferred_min_throughput", "quantizations", "require_parameters", "sort", "zdr"],
+    ]
+
+    /// The `provider` object for `endpoint`: the configured routing, cut to what the endpoint accepts, plus `extra`
+    /// options (for example OpenAI's `instructions`).
+    func routing(for endpoint: String, options extra: [String: Any] = [:]) -> [String: Any]? {
+        let allowed = OpenRouterProvider.routingFields[endpoint] ?? []
+        var object: [String: Any] = [:]
+        for (key, value) in settings.routing where allowed.contains(key) {
+            object[key] = value.foundationObject
+        }
+        if !extra.isEmpty && allowed.contains("options") {
+            var options = object["options"] as? [String: Any] ?? [:]
+            for (slug, value) in extra {
+                var merged = options[slug] as? [String: Any] ?? [:]
+                for (k, v) in value as? [String: Any] ?? [:] { merged[k] = v }
+                options[slug] = merged
+            }
+            object["options"] = options
+        }
+        return object.isEmpty ? nil : object
+    }
+
+    func headers(json: Bool = true) throws -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(try client.key())")]
+        if let url = settings.appURL { headers.append(("HTTP-Referer", url)) }
+        if let title = settings.appTitle { headers.append(("X-Title", title)) }
+        return headers
+    }
+
+    public func defaultModel(for kind: JobKind) -> String? {
+        client.catalog.defaultModel(provider: name, kind: kind)
+    }
+
+    public func check(_ spec: JobSpec, model: String) throws {
+        try client.catalog.check(spec, provider: name, model: model)
+        try client.requireKey()
+    }
+
+    public func uploadLimit(model: String) -> Int64? {
+        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    }
+
+    public func estimate(_ request: ProviderRequest) -> CostEstimate {
+        client.catalog.estimate(request.spec, provider: name, model: request.model)
+    }
+
+    public func start(_ request: ProviderRequest) async throws -> ProviderStart {
+        switch request.spec.kind {
+        case .tts: .done(try await speech(request))
+        case .transcribe: .done(try await transcription(request))
+        case .image: .done(request.model.hasPrefix("google/gemini") ? try await chatImage(request) : try await image(request))
+        case .video: try await submitVideo(request)
+        }
+    }
+
+    private func speech(_ request: ProviderRequest) async throws -> ProviderResult {
+        let input = request.spec.input
+        var body: [String: Any] = ["model": request.model, "input": input.text ?? "", "response_format": "mp3"]
+        if let voice = input.voice { body["voice"] = voice }
+        if let speed = input.speed { body["speed"] = speed }
+        var extra: [String: Any] = [:]
+        if let instructions = input.instructions { extra["openai"] = ["instructions": instructions] }
+        if let provider = routing(for: "speech", options: extra) { body["provider"] = provider }
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), object: body, headers: try headers(),
+                                 timeouts: client.settings.timeouts.submit),
+            action: "speech", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.tts))
+        guard let type = response.mediaType, type.hasPrefix("audio/") else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput,
+                "openrouter speech: expected audio, got \(response.mediaType ?? "no content type")"))
+        }
+        let format = RemoteClient.format(mediaType: type, url: nil) ?? "mp3"
+        let file = request.workDirectory.appendingPathComponent("speech.\(format)")
+        try response.body.write(to: file)
+        var reported: Decimal?
+        var usage: Any?
+        if let generation = response.headers["X-Generation-Id"] {
+            (reported, usage) = await generationCost(generation)
+        }
+        return client.result(files: [.init(url: file, format: format)], request: request, reportedUSD: reported, rawUsage: usage)
+    }
+
+    /// `GET /generation?id=…` → `data.total_cost`; nil when the lookup fails (the cost is then estimated).
+    func generationCost(_ id: String) async -> (Decimal?, Any?) {
+        var components = URLComponents(url: client.endpoint.url("/generation"), resolvingAgainstBaseURL: false)
+        components?.queryItems = [URLQueryItem(name: "id", value: id)]
+        guard let url = components?.url, let headers = try? headers() else { return (nil, nil) }
+        guard let response = try? await client.send(HTTPRequest(url: url, headers: headers, timeouts: client.settings.timeouts.poll),
+                                                    action: "generation lookup", creates: false),
+              let data = response.jsonObject?["data"] as? [String: Any]
+        else { return (nil, ["generation_id": id]) }
+        return (RemoteClient.decimal(data["total_cost"]), data)
+    }
+
+    private func transcription(_ request: ProviderRequest) async throws -> ProviderResult {
+        guard let audio = request.audioFile else {
+            throw ProviderError(.fatal, .invalidInput("input.audio", "no audio file to transcribe"))
+        }
+        let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes ?? ModelCatalog.upload25MB
+        let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
+        let (uploadExtension, seconds) = try await client.describeUpload(upload)
+        var parts: [MultipartPart] = [
+            .text("model", request.model),
+            .text("response_format", "json"),
+            .file("file", upload, fileName: "audio.\(uploadExtension)",
+                  contentType: RemoteClient.audioContentType(uploadExtension)),
+        ]
+        if let language = request.spec.input.language { parts.insert(.text("language", language), at: 1) }
+        let response = try await client.send(
+            HTTPRequest(method: "POST", url: client.endpoint.url("/audio/transcriptions"), headers: try headers(),
+                        body: .multipart(parts), timeouts: client.settings.timeouts.submit),
+            action: "transcription", creates: true)
+        guard let object = response.jsonObject,
+              let transcript = TranscriptDecoding.transcript(fromJSON: object, audioSeconds: seconds)
+        else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openrouter transcription: the answer has no text"))
+        }
+        let usage = object["usage"] as? [String: Any]
+        var units: [String: Decimal] = [:]
+        if let s = RemoteClient.decimal(usage?["seconds"]) { units["audio_seconds"] = s }
+        if let t = RemoteClient.decimal(usage?["total_tokens"]) { units["tokens"] = t }
+        if units.isEmpty, let seconds { units["audio_seconds"] = Decimal(string: String(format: "%.3f", seconds)) }
+        return client.result(transcript: transcript, request: request, units: units,
+                             reportedUSD: RemoteClient.decimal(usage?["cost"]), rawUsage: usage)
+    }
+
+    private func image(_ request: ProviderRequest) async throws -> ProviderResult {
+        let input = request.spec.input
+        var body: [String: Any] = ["model": request.model, "prompt": input.prompt ?? ""]
+        if let n = input.n { body["n"] = n }
+        if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
+        if let size = input.size { body["size"] = size }
+        if let quality = input.quality { body["quality"] = quality }
+        let format = request.spec.outputFormat
+        if ["png", "jpeg", "webp"].contains(format) { body["output_format"] = format }
+        if let provider = routing(for: "images") { body["provider"] = provider }
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/images"), object: body, headers: try headers(),
+                                 timeouts: client.settings.timeouts.submit),
+            action: "image", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
+        let object = response.jsonObject ?? [:]
+        let data = object["data"] as? [[String: Any]] ?? []
+        var files: [ProviderResult.File] = []
+        for (index, item) in data.enumerated() {
+            if let b64 = item["b64_json"] as? String {
+                let type = item["media_type"] as? String
+                files.append(try client.decodeBase64(b64, into: request.workDirectory, index: index,
+                                                     format: RemoteClient.format(mediaType: type, url: nil) ?? "png"))
+            } else if let link = item["url"] as? String, let url = URL(string: link) {
+                files.append(try await client.download(url, into: request.workDirectory, index: index, kind: .image,
+                                                       fallbackFormat: "png", headers: try authHeaders(for: url)))
+            }
+        }
+        guard !files.isEmpty else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openrouter image: the answer has no image"))
+        }
+        let usage = object["usage"] as? [String: Any]
+        return client.result(files: files, request: request, units: ["images": Decimal(files.count)],
+                             reportedUSD: RemoteClient.decimal(usage?["cost"]), rawUsage: usage)
+    }
+
+    private func chatImage(_ request: ProviderRequest) async throws -> ProviderResult {
+        let input = request.spec.input
+        var body: [String: Any] = [
+            "model": request.model,
+            "messages": [["role": "user", "content": input.prompt ?? ""]],
+            "modalities": ["image", "text"],
+        ]
+        if let ratio = input.aspectRatio { body["image_config"] = ["aspect_ratio": ratio] }
+        if let provider = routing(for: "chat") { body["provider"] = provider }
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/chat/completions"), object: body, headers: try headers(),
+                                 timeouts: client.settings.timeouts.submit),
+            action: "image", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
+        let object = response.jsonObject ?? [:]
+        let message = ((object["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]) ?? [:]
+        let images = message["images"] as? [[String: Any]] ?? []
+        var files: [ProviderResult.File] = []
+        for (index, image) in images.enumerated() {
+            if let url = (image["image_url"] as? [String: Any])?["url"] as? String {
+                files.append(try client.decodeBase64(url, into: request.workDirectory, index: index, format: "png"))
+            }
+        }
+        guard !files.isEmpty else {
+            let said = (message["content"] as? String).map { ": the model said \"\($0.prefix(200))\"" } ?? ""
+            throw ProviderError(.fallback, MediaJobsError(.mediaInvalidOutput, "openrouter image: the answer has no image\(said)"))
+        }
+        let usage = object["usage"] as? [String: Any]
+        return client.result(files: files, request: request, units: ["images": Decimal(files.count)],
+                             reportedUSD: RemoteClient.decimal(usage?["cost"]), rawUsage: usage)
+    }
+
+    private func submitVideo(_ request: ProviderRequest) async throws -> ProviderStart {
+        let input = request.spec.input
+        var body: [String: Any] = ["model": request.model]
+        if let prompt = input.prompt { body["prompt"] = prompt }
+        if let duration = input.durationSeconds { body["duration"] = Int(duration.rounded()) }
+        if let resolution = input.resolution { body["resolution"] = resolution }
+        if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
+        if let size = input.size { body["size"] = size }
+        if let audio = input.generateAudio { body["generate_audio"] = audio }
+        if let provider = routing(for: "video") { body["provider"] = provider }
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/videos"), object: body, headers: try headers(),
+                                 timeouts: client.settings.timeouts.submit),
+            action: "video submit", creates: true)
+        guard let object = response.jsonObject, let id = object["id"] as? String else {
+            throw ProviderError(.fatal, MediaJobsError(.providerOutcomeUnknown,
+                "openrouter video submit: HTTP \(response.status) without a job id; not sent again blindly"))
+        }
+        let polling = (object["polling_url"] as? String).map(absolute) ?? client.endpoint.url("/videos/\(id)").absoluteString
+        let handle = RemoteHandle(id: id, statusURL: polling, resultURL: nil, cancelURL: nil)
+        return .pending(handle: handle.encoded(), pollAfter: client.settings.pollIntervalSeconds)
+    }
+
+    public func poll(_ text: String, request: ProviderRequest) async throws -> ProviderPoll {
+        let handle = try RemoteHandle.decode(text, provider: name)
+        guard let status = handle.statusURL.flatMap(URL.init(string:)) else {
+            throw ProviderError(.fatal, MediaJobsError(.providerFailed, "openrouter: the stored handle has no polling URL"))
+        }
+        let response = try await client.send(HTTPRequest(url: status, headers: try headers(), timeouts: client.settings.timeouts.poll),
+                                             action: "video poll", creates: false)
+        let object = response.jsonObject ?? [:]
+        switch object["status"] as? String ?? "" {
+        case "pending", "in_progress", "queued":
+            return .pending(pollAfter: client.settings.pollIntervalSeconds)
+        case "completed":
+            let urls = (object["unsigned_urls"] as? [String] ?? []).compactMap { URL(string: absolute($0)) }
+            guard let first = urls.first else {
+                throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openrouter video: completed without a URL"))
+            }
+            let file = try await client.download(first, into: request.workDirectory, index: 0, kind: .video,
+                                                 fallbackFormat: "mp4", headers: try headers())
+            let usage = object["usage"] as? [String: Any]
+            return .done(client.result(files: [file], request: request, reportedUSD: RemoteClient.decimal(usage?["cost"]),
+                                       rawUsage: usage))
+        case let state:
+            let said = ProviderErrorClassifier.redact((object["error"] as? String) ?? "no reason given", key: client.endpoint.key)
+            let error = MediaJobsError(.providerFailed, "openrouter video \(state.isEmpty ? "answer" : state): \(said)")
+            let lower = said.lowercased()
+            if ProviderErrorClassifier.isPolicy(lower, "") { return .failed(ProviderError(.fallback, error)) }
+            return .failed(ProviderError(state == "cancelled" ? .fatal : .retryable, error))
+        }
+    }
+
+    /// The provider's URL, made absolute against the base URL's origin when it is a path.
+    func absolute(_ link: String) -> String {
+        if link.hasPrefix("http://") || link.hasPrefix("https://") { return link }
+        var components = URLComponents(url: client.endpoint.baseURL, resolvingAgainstBaseURL: false)!
+        components.path = ""
+        components.query = nil
+        return (components.string ?? "") + (link.hasPrefix("/") ? link : "/" + link)
+    }
+
+    func authHeaders(for url: URL) throws -> [(name: String, value: String)] {
+        url.host == client.endpoint.baseURL.host && url.port == client.endpoint.baseURL.port ? try headers() : []
+    }
+}
+
+extension RemoteClient {
+    static func audioContentType(_ fileExtension: String) -> String {
+        switch fileExtension {
+        case "mp3": "audio/mpeg"
+        case "ogg", "opus": "audio/ogg"
+        case "flac": "audio/flac"
+        case "m4a", "mp4": "audio/mp4"
+        case "webm": "audio/webm"
+        case "aac": "audio/aac"
+        default: "audio/wav"
+        }
+    }
+}
+
+extension RemoteClient {
+    /// The file extension that names the upload's real container (stored inputs have no extension), and its duration.
+    func describeUpload(_ file: URL) async throws -> (fileExtension: String, seconds: Double?) {
+        let info = try await engine.probe(file)
+        let names = info.container.split(separator: ",").map(String.init)
+        let fileExtension: String
+        if names.contains("wav") { fileExtension = "wav" }
+        else if names.contains("mp3") { fileExtension = "mp3" }
+        else if names.contains("ogg") { fileExtension = "ogg" }
+        else if names.contains("flac") { fileExtension = "flac" }
+        else if names.contains("webm") || names.contains("matroska") { fileExtension = "webm" }
+        else if names.contains("mp4") || names.contains("mov") { fileExtension = "m4a" }
+        else if names.contains("aac") { fileExtension = "aac" }
+        else { fileExtension = file.pathExtension.isEmpty ? "wav" : file.pathExtension.lowercased() }
+        return (fileExtension, info.durationSeconds)
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsHTTP
+
+extension MediaJobsError.Code {
+    /// A create request was sent and no answer came: the provider may be generating (and billing).
+    public static let providerOutcomeUnknown = MediaJobsError.Code("provider.outcome_unknown")
+    /// The provider's key is not set in the environment.
+    public static let providerKeyMissing = MediaJobsError.Code("provider.key_missing")
+}
+
+/// What the four remote adapters share: the endpoint and key, timeouts, the HTTP client, the catalog,
+/// and the way answers become results or classified errors.
+struct RemoteClient: Sendable {
+    let endpoint: ProviderEndpoint
+    let settings: RemoteProviderSettings
+    let http: HTTPClient
+    let catalog: ModelCatalog
+    let engine: MediaEngine
+    let gate: RequestGate
+
+    init(endpoint: ProviderEndpoint, settings: RemoteProviderSettings, http: HTTPClient, catalog: ModelCatalog,
+         engine: MediaEngine) {
+        self.endpoint = endpoint
+        self.settings = settings
+        self.http = http
+        self.catalog = catalog
+        self.engine = engine
+        gate = RequestGate(concurrency: settings.concurrency, requestsPerMinute: settings.requestsPerMinute)
+    }
+
+    var name: String { endpoint.provider }
+
+    /// Largest output accepted per kind, so a runaway body cannot fill the disk.
+    static func maxDownloadBytes(_ kind: JobKind) -> Int64 {
+        switch kind {
+        case .tts: 512 << 20
+        case .transcribe: 16 << 20
+        case .image: 128 << 20
+        case .video: 4 << 30
+        }
+    }
+
+    /// The key, or a fatal error naming the variable to set (never the value).
+    func key() throws -> String {
+        guard let key = endpoint.key else {
+            throw ProviderError(.fatal, MediaJobsError(.providerKeyMissing,
+                "provider: '\(name)' needs \(endpoint.keyVariable) set in the environment"))
+        }
+        return key
+    }
+
+    /// At submit: the key must be set, or the job is refused before anything is queued or paid.
+    func requireKey() throws {
+        guard endpoint.hasKey else {
+            throw MediaJobsError(.providerKeyMissing, "provider: '\(name)' needs \(endpoint.keyVariable) set in the environment")
+        }
+    }
+
+    /// Sends `request` and returns the 2xx response; anything else becomes a classified `ProviderError`.
+    /// `creates` marks a request that starts a paid generation (its unknown outcome is not retried).
+    func send(_ request: HTTPRequest, action: String, creates: Bool, maxBodyBytes: Int64 = 64 << 20) async throws -> HTTPResponse {
+        let response: HTTPResponse
+        do {
+            let http = self.http
+            response = try await gate.run { try await http.send(request, maxBodyBytes: maxBodyBytes) }
+        } catch let error as HTTPClientError {
+            throw ProviderErrorClassifier.classify(error, provider: name, action: action, creates: creates, key: endpoint.key)
+        }
+        guard response.isSuccess else {
+            throw ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
+        }
+        return response
+    }
+
+    /// Downloads an output into `directory` as `output.<ext>`, checking status and size; the extension comes
+    /// from the content type, else from the URL, else from `fallbackFormat`.
+    func download(_ url: URL, into directory: URL, index: Int, kind: JobKind, fallbackFormat: String,
+                  headers: [(name: String, value: String)]) async throws -> ProviderResult.File {
+        let temporary = directory.appendingPathComponent("download-\(index).part")
+        let request = HTTPRequest(url: url, headers: headers, timeouts: settings.timeouts.download)
+        let download: HTTPDownload
+        do {
+            download = try await http.download(request, to: temporary, maxBytes: RemoteClient.maxDownloadBytes(kind))
+        } catch let error as HTTPClientError {
+            throw ProviderErrorClassifier.classify(error, provider: name, action: "download", creates: false, key: endpoint.key)
+        }
+        guard download.isSuccess else {
+            throw ProviderErrorClassifier.classify(download.errorResponse, provider: name, action: "download", key: endpoint.key)
+        }
+        guard download.bytes > 0 else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "\(name) download: the output is empty"))
+        }
+        let format = RemoteClient.format(mediaType: download.mediaType, url: url) ?? fallbackFormat
+        let file = directory.appendingPathComponent("output-\(index).\(format)")
+        try? FileManager.default.removeItem(at: file)
+        try FileManager.default.moveItem(at: temporary, to: file)
+        return ProviderResult.File(url: file, format: format)
+    }
+
+    /// Writes base64 data (a bare string or a `data:` URL) to `output-<index>.<format>`.
+    func decodeBase64(_ text: String, into directory: URL, index: Int, format fallback: String) throws -> ProviderResult.File {
+        var payload = Substring(text)
+        var format = fallback
+        if text.hasPrefix("data:"), let comma = text.firstIndex(of: ",") {
+            let header = text[text.index(text.startIndex, offsetBy: 5)..<comma]
+            let mediaType = header.split(separator: ";").first.map(String.init)
+            format = RemoteClient.format(mediaType: mediaType, url: nil) ?? fallback
+            payload = text[text.index(after: comma)...]
+        }
+        guard let data = Data(base64Encoded: String(payload), options: .ignoreUnknownCharacters), !data.isEmpty else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "\(name): the base64 output does not decode"))
+        }
+        let file = directory.appendingPathComponent("output-\(index).\(format)")
+        try data.write(to: file)
+        return ProviderResult.File(url: file, format: format)
+    }
+
+    static func format(mediaType: String?, url: URL?) -> String? {
+        switch mediaType?.lowercased() {
+        case "audio/mpeg", "audio/mp3": return "mp3"
+        case "audio/wav", "audio/x-wav", "audio/wave": return "wav"
+        case "audio/ogg", "audio/opus": return "opus"
+        case "audio/flac": return "flac"
+        case "audio/aac": return "aac"
+        case "audio/pcm", "audio/l16": return "pcm"
+        case "image/png": return "png"
+        case "image/jpeg", "image/jpg": return "jpeg"
+        case "image/webp": return "webp"
+        case "video/mp4": return "mp4"
+        case "video/webm": return "webm"
+        case "video/quicktime": return "mov"
+        default: break
+        }
+        guard let ext = url?.pathExtension.lowercased(), !ext.isEmpty else { return nil }
+        return ["mp3", "wav", "opus", "ogg", "flac", "aac", "m4a", "png", "jpg", "jpeg", "webp", "mp4", "webm", "mov"]
+            .contains(ext) ? (ext == "jpg" ? "jpeg" : ext) : nil
+    }
+
+    /// The input audio as a file that fits `limit` bytes: the original when it fits, else a compact re-encoding
+    /// (16 kHz mono Opus at 24 kb/s) when that fits. Otherwise the job fails before anything is sent, naming the limit.
+    func fitUpload(_ audio: URL, limit: Int64?, workDirectory: URL) async throws -> URL {
+        guard let limit else { return audio }
+        let size = (try? FileManager.default.attributesOfItem(atPath: audio.path)[.size] as? Int64) ?? 0
+        if size <= limit { return audio }
+        let compact = workDirectory.appendingPathComponent("upload-compact.ogg")
+        try await engine.transcodeAudio(audio, to: compact,
+                                        options: AudioOutputOptions(format: .opus, bitrateKbps: 24, sampleRate: 16000, channels: 1))
+        let compactSize = (try? FileManager.default.attributesOfItem(atPath: compact.path)[.size] as? Int64) ?? 0
+        guard compactSize <= limit else {
+            throw ProviderError(.fatal, MediaJobsError(.invalidInput,
+                "input.audio: \(size) bytes is over \(name)'s upload limit of \(limit) bytes, and even re-encoded as "
+                    + "16 kHz mono Opus it is \(compactSize) bytes (split the recording)"))
+        }
+        return compact
+    }
+
+    /// What a result's cost record should carry, from what the provider reported, else the catalog.
+    func result(files: [ProviderResult.File] = [], transcript: Transcript? = nil, request: ProviderRequest,
+                units: [String: Decimal]? = nil, reportedUSD: Decimal?, rawUsage: Any?) -> ProviderResult {
+        let estimate = catalog.estimate(request.spec, provider: name, model: request.model)
+        var raw: String?
+        if let rawUsage, JSONSerialization.isValidJSONObject(rawUsage) {
+            raw = (try? JSONSerialization.data(withJSONObject: rawUsage, options: [.sortedKeys]))
+                .map { String(decoding: $0, as: UTF8.self) }
+        } else if let rawUsage {
+            raw = "\(rawUsage)"
+        }
+        let billed = units ?? estimate.units
+        return ProviderResult(files: files, transcript: transcript, units: billed,
+                              reportedUSD: reportedUSD.flatMap { Money($0) },
+                              estimatedUSD: catalog.price(billed, spec: request.spec, provider: name, model: request.model),
+                              rawUsage: raw)
+    }
+
+    /// A number from JSON (which `JSONSerialization` hands over as `NSNumber`) as an exact decimal.
+    static func decimal(_ value: Any?) -> Decimal? {
+        switch value {
+        case let number as NSNumber: Decimal(string: number.stringValue)
+        case let text as String: Decimal(string: text)
+        default: nil
+        }
+    }
+}
+
+/// The handle of an asynchronous generation, as stored on the job (JSON).
+struct RemoteHandle: Codable, Sendable {
+    var id: String
+    /// Where to poll, where to fetch the result, where to cancel (absolute URLs from the provider when given).
+    var statusURL: String?
+    var resultURL: String?
+    var cancelURL: String?
+
+    func encoded() -> String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decode(_ text: String, provider: String) throws -> RemoteHandle {
+        do {
+            return try JSONDecoder().decode(RemoteHandle.self, from: Data(text.utf8))
+        } catch {
+            throw ProviderError(.fatal, MediaJobsError(.providerFailed, "\(provider): the stored handle is not readable"))
+        }
+    }
+}

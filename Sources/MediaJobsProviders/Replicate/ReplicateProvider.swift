@@ -1,0 +1,163 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsHTTP
+
+/// Replicate predictions: create with `Prefer: wait` (answered at once when the model is quick), else poll
+/// `urls.get`; outputs are downloaded as soon as the prediction succeeds (Replicate deletes them after an hour).
+/// The cost is `metrics.predict_time` times the catalog's hardware price, or the catalog's per-output price.
+public struct ReplicateProvider: Provider {
+    public let name = "replicate"
+    let client: RemoteClient
+    /// Seconds `Prefer: wait` asks Replicate to hold the create request.
+    let preferWait: Int
+
+    init(client: RemoteClient, preferWait: Int = 5) {
+        self.client = client
+        self.preferWait = preferWait
+    }
+
+    func headers() throws -> [(name: String, value: String)] {
+        [("Authorization", "Bearer \(try client.key())")]
+    }
+
+    public func defaultModel(for kind: JobKind) -> String? {
+        client.catalog.defaultModel(provider: name, kind: kind)
+    }
+
+    public func check(_ spec: JobSpec, model: String) throws {
+        try client.catalog.check(spec, provider: name, model: model)
+        try client.requireKey()
+    }
+
+    public func uploadLimit(model: String) -> Int64? {
+        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    }
+
+    public func estimate(_ request: ProviderRequest) -> CostEstimate {
+        client.catalog.estimate(request.spec, provider: name, model: request.model)
+    }
+
+    func input(for request: ProviderRequest) async throws -> [String: Any] {
+        let input = request.spec.input
+        var body: [String: Any] = [:]
+        switch request.spec.kind {
+        case .image:
+            body["prompt"] = input.prompt ?? ""
+            if let n = input.n { body["num_outputs"] = n }
+            if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
+            if ["png", "jpg", "webp"].contains(request.spec.outputFormat) { body["output_format"] = request.spec.outputFormat }
+        case .video:
+            body["prompt"] = input.prompt ?? ""
+            if let resolution = input.resolution { body["resolution"] = resolution }
+            if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
+            if let duration = input.durationSeconds { body["duration"] = duration }
+        case .tts:
+            body["text"] = input.text ?? ""
+            if let voice = input.voice { body["voice"] = voice }
+        case .transcribe:
+            guard let audio = request.audioFile else {
+                throw ProviderError(.fatal, .invalidInput("input.audio", "no audio file to transcribe"))
+            }
+            let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes
+            let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
+            let (fileExtension, _) = try await client.describeUpload(upload)
+            let data = try Data(contentsOf: upload)
+            body["audio"] = "data:\(RemoteClient.audioContentType(fileExtension));base64,\(data.base64EncodedString())"
+            if let language = input.language { body["language"] = language }
+        }
+        return body
+    }
+
+    public func start(_ request: ProviderRequest) async throws -> ProviderStart {
+        let body: [String: Any] = ["input": try await input(for: request)]
+        let response = try await client.send(
+            try HTTPRequest.json(url: client.endpoint.url("/models/\(request.model)/predictions"), object: body,
+                                 headers: try headers() + [("Prefer", "wait=\(preferWait)")],
+                                 timeouts: client.settings.timeouts.submit),
+            action: "create prediction", creates: true)
+        guard let prediction = response.jsonObject, let id = prediction["id"] as? String else {
+            throw ProviderError(.fatal, MediaJobsError(.providerOutcomeUnknown,
+                "replicate create prediction: HTTP \(response.status) without a prediction id; not sent again blindly"))
+        }
+        let urls = prediction["urls"] as? [String: Any] ?? [:]
+        let handle = RemoteHandle(id: id,
+                                  statusURL: (urls["get"] as? String) ?? client.endpoint.url("/predictions/\(id)").absoluteString,
+                                  resultURL: nil,
+                                  cancelURL: (urls["cancel"] as? String) ?? client.endpoint.url("/predictions/\(id)/cancel").absoluteString)
+        switch try await outcome(prediction, request: request) {
+        case .pending:
+            return .pending(handle: handle.encoded(), pollAfter: client.settings.pollIntervalSeconds)
+        case .done(let result):
+            return .done(result)
+        case .failed(let error):
+            throw error
+        }
+    }
+
+    public func poll(_ text: String, request: ProviderRequest) async throws -> ProviderPoll {
+        let handle = try RemoteHandle.decode(text, provider: name)
+        guard let url = handle.statusURL.flatMap(URL.init(string:)) else {
+            throw ProviderError(.fatal, MediaJobsError(.providerFailed, "replicate: the stored handle has no urls.get"))
+        }
+        let response = try await client.send(HTTPRequest(url: url, headers: try headers(), timeouts: client.settings.timeouts.poll),
+                                             action: "get prediction", creates: false)
+        return try await outcome(response.jsonObject ?? [:], request: request)
+    }
+
+    private func outcome(_ prediction: [String: Any], request: ProviderRequest) async throws -> ProviderPoll {
+        switch prediction["status"] as? String ?? "" {
+        case "starting", "processing":
+            return .pending(pollAfter: client.settings.pollIntervalSeconds)
+        case "succeeded":
+            return .done(try await result(prediction, request: request))
+        case "canceled":
+            return .failed(ProviderError(.fatal, MediaJobsError(.providerFailed, "replicate: the prediction was canceled")))
+        case let state:
+            let said = ProviderErrorClassifier.redact((prediction["error"] as? String) ?? "status '\(state)'", key: client.endpoint.key)
+            let lower = said.lowercased()
+            let classification: ProviderError.Class = ProviderErrorClassifier.isPolicy(lower, "") ? .fallback : .retryable
+            return .failed(ProviderError(classification, MediaJobsError(.providerFailed, "replicate prediction failed: \(said)")))
+        }
+    }
+
+    private func result(_ prediction: [String: Any], request: ProviderRequest) async throws -> ProviderResult {
+        let metrics = prediction["metrics"] as? [String: Any]
+        var units: [String: Decimal] = [:]
+        var reported: Decimal?
+        let model = client.catalog.model(provider: name, id: request.model)
+        if let predict = RemoteClient.decimal(metrics?["predict_time"]) {
+            units["predict_seconds"] = predict
+            if let price = model?.price(unit: "predict_seconds") { reported = predict * price.perUnit }
+        }
+        let output = prediction["output"]
+        if request.spec.kind == .transcribe {
+            guard let object = output as? [String: Any],
+                  let transcript = TranscriptDecoding.transcript(fromJSON: object, audioSeconds: nil)
+            else {
+                throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "replicate: the output has no transcription"))
+            }
+            return client.result(transcript: transcript, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
+        }
+        let links: [URL] = switch output {
+        case let text as String: [URL(string: text)].compactMap { $0 }
+        case let list as [String]: list.compactMap(URL.init(string:))
+        case let list as [Any]: list.compactMap { ($0 as? String).flatMap(URL.init(string:)) }
+        default: []
+        }
+        guard !links.isEmpty else {
+            let removed = prediction["data_removed"] as? Bool == true ? " (data_removed: the output expired)" : ""
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "replicate: the prediction has no output URL\(removed)"))
+        }
+        var files: [ProviderResult.File] = []
+        for (index, link) in links.enumerated() {
+            let sameHost = link.host == client.endpoint.baseURL.host && link.port == client.endpoint.baseURL.port
+            files.append(try await client.download(link, into: request.workDirectory, index: index, kind: request.spec.kind,
+                                                   fallbackFormat: FalProvider.fallbackFormat(request.spec.kind),
+                                                   headers: sameHost ? try headers() : []))
+        }
+        if request.spec.kind == .image { units["images"] = Decimal(files.count) }
+        if reported == nil && units.isEmpty { units = client.catalog.estimate(request.spec, provider: name, model: request.model).units }
+        return client.result(files: files, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import MediaJobsCore
+
+/// OpenAI's `/v1/audio/speech`, `/v1/audio/transcriptions` and `/v1/images/generations`.
+struct OpenAIAPI: ProviderAPI {
+    let media: MediaFactory
+    let state: SimulatorState
+
+    static let speechModels: Set = ["tts-1", "tts-1-hd", "gpt-4o-mini-tts", "gpt-4o-mini-tts-2025-12-15"]
+    static let voices: Set = [
+        "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer", "verse", "marin", "cedar",
+    ]
+    static let transcriptionModels: Set = [
+        "whisper-1", "gpt-transcribe", "gpt-4o-transcribe", "gpt-4o-mini-transcribe",
+        "gpt-4o-mini-transcribe-2025-12-15", "gpt-4o-transcribe-diarize",
+    ]
+    static let imageModels: Set = ["dall-e-2", "dall-e-3", "gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"]
+    static let imageSizes: Set = ["auto", "1024x1024", "1536x1024", "1024x1536", "256x256", "512x512", "1792x1024", "1024x1792"]
+    /// The upload cap OpenAI enforces on transcriptions.
+    static let maxUpload = 25 * 1024 * 1024
+
+    func isAuthorized(_ exchange: Exchange) -> Bool { exchange.credential(scheme: "Bearer") != nil }
+
+    func isPublic(_ exchange: Exchange) -> Bool { exchange.path.hasPrefix("/files/") }
+
+    func handle(_ exchange: Exchange) async throws(ProviderError) -> Answer {
+        switch (exchange.method, exchange.path) {
+        case ("POST", "/audio/speech"): return try await speech(exchange)
+        case ("POST", "/audio/transcriptions"): return try await transcription(exchange)
+        case ("POST", "/images/generations"): return try await images(exchange)
+        case ("GET", let path) where path.hasPrefix("/files/"): return try serveFile(exchange, from: state)
+        default:
+            throw ProviderError(
+                404, "Invalid URL (\(exchange.method) /v1\(exchange.path))", code: nil)
+        }
+    }
+
+    private func speech(_ exchange: Exchange) async throws(ProviderError) -> Answer {
+        let body = try exchange.jsonObject()
+        guard let model = body.string("model") else { throw missing("model") }
+        guard Self.speechModels.contains(model) else { throw unknownModel(model) }
+        guard let input = body.string("input") else { throw missing("input") }
+        guard !input.isEmpty else { throw invalid("input", "Input must not be empty.") }
+        guard input.count <= 4096 else {
+            throw invalid("input", "'\(input.prefix(20))…' is too long - 'input' must be at most 4096 characters")
+        }
+        let voice: String
+        if let name = body.string("voice") {
+            guard Self.voices.contains(name) else {
+                throw invalid("voice", "Invalid value: '\(name)'. Supported values are: \(Self.voices.sorted().map { "'\($0)'" }.joined(separator: ", ")).")
+            }
+            voice = name
+        } else if let custom = body["voice"] as? [String: Any], let id = custom.string("id") {
+            voice = id
+        } else {
+            throw missing("voice")
+        }
+        let formatName = body.string("response_format") ?? "mp3"
+        guard let format = MediaFactory.SpeechFormat(rawValue: formatName) else {
+            throw invalid("response_format", "Invalid value: '\(formatName)'. Supported values are: 'mp3', 'opus', 'aac', 'flac', 'wav', and 'pcm'.")
+        }
+        if let speed = body.number("speed"), !(0.25...4).contains(speed) {
+            throw invalid("speed", "\(speed) is not a valid speed: it must be between 0.25 and 4.0.")
+        }
+        if body["instructions"] != nil, model.hasPrefix("tts-1") {
+            throw invalid("instructions", "Instructions are not supported by \(model).")
+        }
+        do {
+            let audio = try await media.speech(text: input, voice: voice, format: format)
+            return .bytes(audio, contentType: format.contentType, headers: [("x-request-id", "req_" + randomID(24))])
+        } catch {
+            throw ProviderError(500, "The server had an error while processing your request: \(error)", code: nil)
+        }
+    }
+
+    private func transcription(_ exchange: Exchange) async throws(ProviderError) -> Answer {
+        guard let form = MultipartForm(body: exchange.body, contentType: exchange.header("Content-Type") ?? "") else {
+            throw ProviderError(
+                400, "Invalid Content-Type header (\(exchange.header("Content-Type") ?? "none")), expected multipart/form-data.")
+        }
+        guard let model = form.value("model") else { throw missing("model") }
+        guard Self.transcriptionModels.contains(model) else { throw unknownModel(model) }
+        guard let file = form.part("file") else { throw missing("file") }
+        guard file.data.count <= Self.maxUpload else {
+            throw ProviderError(
+                413, "Maximum content size limit (\(Self.maxUpload)) exceeded (\(file.data.count) bytes read)",
+                code: nil)
+        }
+        let formatName = form.value("response_format") ?? "json"
+        let formats: Set = ["json", "text", "srt", "verbose_json", "vtt", "diarized_json"]
+        guard formats.contains(formatName) else {
+            throw invalid("response_format", "Invalid value: '\(formatName)'. Supported values are: 'json', 'text', 'srt', 'verbose_json', 'vtt', and 'diarized_json'.")
+        }
+        if model.hasPrefix("gpt-4o"), model != "gpt-4o-transcribe-diarize", formatName != "json", formatName != "text" {
+            throw invalid("response_format", "response_format '\(formatName)' is not compatible with model '\(model)'. Use 'json' or 'text'.")
+        }
+        let granularities = form.values("timestamp_granularities")
+        if !granularities.isEmpty, formatName != "verbose_json" {
+            throw invalid("timestamp_granularities", "timestamp_granularities requires response_format=verbose_json")
+        }
+        let ext = file.filename.map { URL(fileURLWithPath: $0).pathExtension.lowercased() } ?? ""
+        let allowed: Set = ["flac", "mp3", "mp4", "mpeg", "mpga", "m4a", "ogg", "wav", "webm"]
+        guard allowed.contains(ext) else {
+            throw invalid("file", "Invalid file format. Supported formats: \(allowed.sorted())")
+        }
+        let transcript: Transcript
+        let seconds: Double
+        do {
+            (transcript, seconds) = try await media.transcribe(file.data, fileExtension: ext)
+        } catch {
+            throw invalid("file", "Audio file might be corrupted or unsupported")
+        }
+        let usage: [String: Any] =
+            model == "whisper-1"
+            ? ["type": "duration", "seconds": Int(seconds.rounded(.up))]
+            : [
+                "type": "tokens", "input_tokens": Int(seconds * 10), "output_tokens": transcript.text.count / 4 + 1,
+                "total_tokens": Int(seconds * 10) + transcript.text.count / 4 + 1,
+                "input_token_details": ["text_tokens": 0, "audio_tokens": Int(seconds * 10)],
+            ]
+        switch formatName {
+        case "text": return .text(transcript.text + "\n")
+        case "srt": return .text(transcript.rendered(as: .srt))
+        case "vtt": return .text(transcript.rendered(as: .vtt), contentType: "text/vtt; charset=utf-8")
+        case "verbose_json":
+            var object: [String: Any] = [
+                "task": "transcribe", "language": "english", "duration": seconds, "text": transcript.text,
+                "segments": TranscriptJSON.segments(transcript), "usage": usage,
+            ]
+            if granularities.contains("word") { object["words"] = TranscriptJSON.words(transcript) }
+            return .json(object)
+        default:
+            return .json(["text": transcript.text, "usage": usage])
+        }
+    }
+
+    private func images(_ exchange: Exchange) async throws(ProviderError) -> Answer {
+        let body = try exchange.jsonObject()
+        guard let prompt = body.string("prompt"), !prompt.isEmpty else { throw missing("prompt") }
+        let model = body.string("model") ?? "dall-e-2"
+        guard Self.imageModels.contains(model) else { throw unknownModel(model) }
+        let count = Int(body.number("n") ?? 1)
+        guard (1...10).contains(count) else { throw invalid("n", "\(count) is greater than the maximum of 10 - 'n'") }
+        if model == "dall-e-3", count != 1 { throw invalid("n", "dall-e-3 only supports n=1.") }
+        let size = body.string("size") ?? (model.hasPrefix("gpt-image") ? "auto" : "1024x1024")
+        guard Self.imageSizes.contains(size) else {
+            throw invalid("size", "'\(size)' is not one of \(Self.imageSizes.sorted()) - 'size'")
+        }
+        let responseFormat = body.string("response_format") ?? "url"
+        if body["response_format"] != nil, model.hasPrefix("gpt-image") {
+            throw invalid("response_format", "Unknown parameter: 'response_format'.")
+        }
+        guard ["url", "b64_json"].contains(responseFormat) else {
+            throw invalid("response_format", "'\(responseFormat)' is not one of ['url', 'b64_json']")
+        }
+        let dimensions = size.split(separator: "x").compactMap { Int($0) }
+        var data: [[String: Any]] = []
+        for _ in 0..<count {
+            let file: StoredFile
+            do {
+                file = try await media.image(width: dimensions.first, height: dimensions.last, prompt: prompt)
+            } catch {
+                throw ProviderError(500, "The server had an error while processing your request.")
+            }
+            let bytes = exchange.corruptMedia ? MediaFactory.corrupt(file.data) : file.data
+            if model.hasPrefix("gpt-image") || responseFormat == "b64_json" {
+                data.append(["b64_json": bytes.base64EncodedString()])
+            } else {
+                data.append(["url": "\(exchange.baseURL)/files/\(state.store(StoredFile(data: bytes, contentType: file.contentType, name: file.name)))"])
+            }
+        }
+        var object: [String: Any] = ["created": Int(Date().timeIntervalSince1970), "data": data]
+        if model.hasPrefix("gpt-image") {
+            object["usage"] = [
+                "total_tokens": 50 + 272 * count, "input_tokens": 50, "output_tokens": 272 * count,
+                "input_tokens_details": ["text_tokens": 50, "image_tokens": 0],
+            ]
+            object["size"] = size == "auto" ? "1024x1024" : size
+            object["quality"] = body.string("quality") ?? "auto"
+            object["output_format"] = body.string("output_format") ?? "png"
+            object["background"] = body.string("background") ?? "opaque"
+        }
+        return .json(object)
+    }
+
+    // MARK: Errors
+
+    private func missing(_ param: String) -> ProviderError {
+        ProviderError(400, "Missing required parameter: '\(param)'.", code: "missing_required_parameter", param: param)
+    }
+
+    private func invalid(_ param: String, _ message: String) -> ProviderError {
+        ProviderError(400, message, code: "invalid_value", param: param)
+    }
+
+    func policyRefusal() -> ProviderError {
+        ProviderError(
+            400,
+            "Your request was rejected as a result of our safety system. Your prompt may contain text that is not allowed by our safety system.",
+            code: "content_policy_violation")
+    }
+
+    func unknownModel(_ model: String) -> ProviderError {
+        ProviderError(404, "The model `\(model)` does not exist or you do not have access to it.", code: "model_not_found")
+    }
+
+    func render(_ error: ProviderError) -> Answer {
+        var message = error.message
+        var type = error.status >= 500 ? "server_error" : "invalid_request_error"
+        var code: Any = error.code ?? NSNull()
+        var headers: [(String, String)] = [("x-request-id", "req_" + randomID(24))]
+        switch error.status {
+        case 401:
+            message = "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username. You can obtain an API key from https://platform.openai.com/account/api-keys."
+            code = NSNull()
+        case 402:
+            if message.isEmpty { message = "You exceeded your current quota, please check your plan and billing details." }
+            type = "insufficient_quota"
+            code = "insufficient_quota"
+        case 429:
+            if message.isEmpty { message = "Rate limit reached for requests. Please try again in \(error.retryAfter ?? 1)s." }
+            type = "requests"
+            code = "rate_limit_exceeded"
+            headers += [
+                ("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "0"),
+                ("x-ratelimit-reset-requests", "\(error.retryAfter ?? 1)s"),
+            ]
+        case 500 where message.isEmpty:
+            message = "The server had an error while processing your request. Sorry about that!"
+        case 503 where message.isEmpty:
+            message = "The engine is currently overloaded, please try again later"
+        default:
+            if message.isEmpty { message = "The server returned status \(error.status). Please try again later." }
+        }
+        if let retryAfter = error.retryAfter { headers.append(("Retry-After", String(retryAfter))) }
+        let envelope: [String: Any] = [
+            "error": ["message": message, "type": type, "param": error.param ?? NSNull(), "code": code]
+        ]
+        return .json(status: error.status, envelope, headers: headers)
+    }
+}

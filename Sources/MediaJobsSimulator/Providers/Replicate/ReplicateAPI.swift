@@ -1,0 +1,198 @@
+import Foundation
+
+/// Replicate's predictions: `POST /predictions` (with `version`) or `/models/{owner}/{name}/predictions`,
+/// `Prefer: wait[=N]`, `GET /predictions/{id}` (= `urls.get`), `POST /predictions/{id}/cancel`. Output files
+/// are served at `/replicate/files/…` without a key, like replicate.delivery.
+struct ReplicateAPI: ProviderAPI {
+    let media: MediaFactory
+    let state: SimulatorState
+    var outputs: JobOutputs { JobOutputs(media: media, state: state) }
+
+    func isAuthorized(_ exchange: Exchange) -> Bool { exchange.credential(scheme: "Bearer") != nil }
+    func isPublic(_ exchange: Exchange) -> Bool { exchange.path.hasPrefix("/files/") }
+
+    func handle(_ exchange: Exchange) async throws(ProviderError) -> Answer {
+        let parts = exchange.path.split(separator: "/").map(String.init)
+        switch (exchange.method, parts.first) {
+        case ("GET", "files"?):
+            return try serveFile(exchange, from: state)
+        case ("POST", "predictions"?) where parts.count == 1:
+            let body = try exchange.jsonObject()
+            guard let version = body.string("version"), !version.isEmpty else {
+                throw invalid("version", "version is required")
+            }
+            let model = version.contains("/") ? String(version.split(separator: ":")[0]) : "replicate/model-\(version.prefix(8))"
+            return try await create(exchange, model: model, version: version, body: body)
+        case ("POST", "models"?) where parts.count == 4 && parts[3] == "predictions":
+            let body = try exchange.jsonObject()
+            return try await create(exchange, model: "\(parts[1])/\(parts[2])", version: nil, body: body)
+        case ("GET", "predictions"?) where parts.count == 2:
+            guard let job = state.poll(parts[1], provider: .replicate) else { throw notFound() }
+            return try await prediction(exchange, job, status: 200)
+        case ("POST", "predictions"?) where parts.count == 3 && parts[2] == "cancel":
+            guard let job = state.cancel(parts[1], provider: .replicate) else { throw notFound() }
+            return try await prediction(exchange, job, status: 200)
+        default:
+            throw notFound()
+        }
+    }
+
+    private func create(_ exchange: Exchange, model: String, version: String?, body: [String: Any])
+        async throws(ProviderError) -> Answer
+    {
+        guard let input = body["input"] as? [String: Any] else { throw invalid("input", "input is required") }
+        let kind = mediaKind(model: model, input: input)
+        switch kind {
+        case .transcript:
+            guard (input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url")) != nil else {
+                throw invalid("input.audio", "audio is required")
+            }
+        case .speech:
+            guard (input.string("text") ?? input.string("prompt")) != nil else { throw invalid("input.text", "text is required") }
+        case .image, .video:
+            guard input.string("prompt") != nil else { throw invalid("input.prompt", "prompt is required") }
+        }
+        let (width, height) = requestedSize(input)
+        let id = randomID(26)
+        let inputData = (try? JSONSerialization.data(withJSONObject: input)) ?? Data("{}".utf8)
+        let job = SimJob(
+            id: id, provider: .replicate,
+            request: JobRequest(
+                kind: kind, model: model, prompt: input.string("prompt") ?? input.string("text"),
+                durationSeconds: requestedDuration(input), width: width, height: height, voice: input.string("voice"),
+                audio: input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url"),
+                inputJSON: inputData),
+            schedule: state.schedule(for: .replicate), submittedAt: Date(), failure: exchange.jobFailure,
+            corruptMedia: exchange.corruptMedia, generationID: version ?? model)
+        state.insert(job)
+
+        var current = job
+        if let wait = Self.waitSeconds(exchange.header("Prefer")) {
+            switch job.schedule {
+            case .seconds:
+                // Hold the connection until the job ends or the wait runs out.
+                let deadline = Date().addingTimeInterval(wait)
+                while !current.phase(at: Date()).isTerminal, Date() < deadline {
+                    try? await Task.sleep(for: .milliseconds(50))
+                    current = state.job(id, provider: .replicate) ?? current
+                }
+            case .polls:
+                // Waiting counts as one status read.
+                current = state.poll(id, provider: .replicate) ?? current
+            }
+        }
+        var answer = try await prediction(exchange, current, status: 201)
+        answer.headers.append(("Location", "\(exchange.baseURL)/predictions/\(id)"))
+        return answer
+    }
+
+    /// `Prefer: wait` → 60 s, `Prefer: wait=5` → 5 s (1–60), nil when not asked.
+    static func waitSeconds(_ prefer: String?) -> Double? {
+        guard let prefer else { return nil }
+        for token in prefer.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if token == "wait" { return 60 }
+            if token.hasPrefix("wait="), let seconds = Double(token.dropFirst(5)) { return min(60, max(1, seconds)) }
+        }
+        return nil
+    }
+
+    private func prediction(_ exchange: Exchange, _ job: SimJob, status: Int) async throws(ProviderError) -> Answer {
+        let phase = job.phase(at: Date())
+        let base = "\(exchange.baseURL)/predictions/\(job.id)"
+        var object: [String: Any] = [
+            "id": job.id, "model": job.request.model, "version": job.generationID,
+            "input": (try? JSONSerialization.jsonObject(with: job.request.inputJSON)) ?? [String: Any](),
+            "logs": "", "output": NSNull(), "error": NSNull(), "data_removed": false,
+            "created_at": isoTimestamp(job.submittedAt), "source": "api",
+            "urls": ["get": base, "cancel": base + "/cancel", "web": "https://replicate.com/p/\(job.id)"],
+        ]
+        if let started = job.startedAt { object["started_at"] = isoTimestamp(started) }
+        switch phase {
+        case .queued: object["status"] = "starting"
+        case .running:
+            object["status"] = "processing"
+            object["logs"] = "Simulated \(job.request.kind.rawValue) generation\n"
+        case .succeeded:
+            object["status"] = "succeeded"
+            object["output"] = try await output(exchange, job)
+        case .failed(let message):
+            object["status"] = "failed"
+            object["error"] = message
+        case .canceled:
+            object["status"] = "canceled"
+        }
+        if phase.isTerminal {
+            if let completed = job.completedAt { object["completed_at"] = isoTimestamp(completed) }
+            object["metrics"] = [
+                "predict_time": job.predictTime,
+                "total_time": max(job.predictTime, (job.completedAt ?? Date()).timeIntervalSince(job.submittedAt)),
+            ]
+        }
+        return .json(status: status, object)
+    }
+
+    private func output(_ exchange: Exchange, _ job: SimJob) async throws(ProviderError) -> Any {
+        let (id, file) = try await outputs.files(of: job)[0]
+        let url = JobOutputs.url(exchange, id: id, file: file)
+        switch job.request.kind {
+        case .image: return [url]
+        case .video, .speech: return url
+        case .transcript:
+            let transcript = (try? JSONSerialization.jsonObject(with: file.data)) as? [String: Any] ?? [:]
+            let segments = (transcript["segments"] as? [[String: Any]] ?? []).enumerated().map { index, segment in
+                ["id": index, "start": segment["start"] ?? 0, "end": segment["end"] ?? 0, "text": segment["text"] ?? ""]
+            }
+            return [
+                "transcription": transcript["text"] ?? "", "segments": segments, "detected_language": "english",
+            ] as [String: Any]
+        }
+    }
+
+    // MARK: Errors
+
+    private func notFound() -> ProviderError { ProviderError(404, "Not found.") }
+
+    private func invalid(_ field: String, _ description: String) -> ProviderError {
+        ProviderError(422, "- \(field): \(description)", code: "required", param: field)
+    }
+
+    func policyRefusal() -> ProviderError {
+        ProviderError(422, "NSFW content detected. Try running it again, or try a different prompt.")
+    }
+
+    func unknownModel(_ model: String) -> ProviderError {
+        ProviderError(404, "The requested resource could not be found.", code: "model")
+    }
+
+    func render(_ error: ProviderError) -> Answer {
+        var headers: [(String, String)] = []
+        if let retryAfter = error.retryAfter { headers.append(("Retry-After", String(retryAfter))) }
+        var object: [String: Any] = ["status": error.status]
+        switch error.status {
+        case 401:
+            object["title"] = "Unauthenticated"
+            object["detail"] = "You did not pass a valid authentication token"
+        case 402:
+            object["title"] = "Insufficient credit"
+            object["detail"] = error.message.isEmpty
+                ? "You have insufficient credit to run this model. Go to https://replicate.com/account/billing#billing to purchase credit."
+                : error.message
+        case 404:
+            object["title"] = "Not found"
+            object["detail"] = error.message.isEmpty ? "Not found." : error.message
+        case 422:
+            object["title"] = "Input validation failed"
+            object["detail"] = error.message
+            if let param = error.param {
+                object["invalid_fields"] = [["type": error.code ?? "invalid", "field": param, "description": error.message]]
+            }
+        case 429:
+            object["title"] = "Request was throttled."
+            object["detail"] = "Request was throttled. Your rate limit resets in ~\(error.retryAfter ?? 30)s."
+        default:
+            object["title"] = error.status >= 500 ? "Internal server error" : "Error"
+            object["detail"] = error.message.isEmpty ? "Status \(error.status)" : error.message
+        }
+        return .json(status: error.status, object, headers: headers)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Yams
+
+/// OpenRouter's OpenAPI document (`Resources/openrouter-openapi.yaml`, as published in OpenRouterTeam/docs),
+/// read once per process, and the request and response checks made from it.
+public struct OpenRouterSchema: @unchecked Sendable {
+    let validator: JSONSchemaValidator
+    private var paths: [String: Any] { validator.document["paths"] as? [String: Any] ?? [:] }
+
+    /// The document bundled with the simulator, parsed on first use.
+    public static func bundled() throws -> OpenRouterSchema { try loaded.get() }
+
+    private static let loaded: Result<OpenRouterSchema, any Error> = Result {
+        guard let url = Bundle.module.url(forResource: "openrouter-openapi", withExtension: "yaml") else {
+            throw SimulatorSpecError("openrouter-openapi.yaml is missing from the simulator's resources")
+        }
+        return try OpenRouterSchema(yaml: String(contentsOf: url, encoding: .utf8))
+    }
+
+    public init(yaml: String) throws {
+        guard let document = try Yams.load(yaml: yaml) as? [String: Any] else {
+            throw SimulatorSpecError("the OpenAPI document is not a mapping")
+        }
+        validator = JSONSchemaValidator(document: document)
+    }
+
+    /// The operation's schema for a JSON request body, nil when the path has none.
+    func requestSchema(path: String, method: String) -> Any? {
+        guard let operation = operation(path: path, method: method),
+            let body = resolved(operation["requestBody"]),
+            let content = body["content"] as? [String: Any],
+            let json = content["application/json"] as? [String: Any]
+        else { return nil }
+        return json["schema"]
+    }
+
+    /// The operation's schema for a JSON response with `status`.
+    func responseSchema(path: String, method: String, status: Int) -> Any? {
+        guard let operation = operation(path: path, method: method),
+            let responses = operation["responses"] as? [String: Any],
+            let response = resolved(responses[String(status)] ?? responses["default"]),
+            let content = response["content"] as? [String: Any],
+            let json = content["application/json"] as? [String: Any]
+        else { return nil }
+        return json["schema"]
+    }
+
+    /// Problems with `body` as a request to `path` (after `/api/v1`); empty when it conforms or the path
+    /// takes no JSON body.
+    public func validateRequest(path: String, method: String, body: Any) -> [String] {
+        guard let schema = requestSchema(path: path, method: method) else { return [] }
+        return validator.validate(body, against: schema)
+    }
+
+    /// Problems with a JSON response; nil when the document describes no JSON answer for that status.
+    public func validateResponse(path: String, method: String, status: Int, body: Any) -> [String]? {
+        guard let schema = responseSchema(path: path, method: method, status: status) else { return nil }
+        return validator.validate(body, against: schema)
+    }
+
+    /// The operation for a concrete path, matching templates such as `/videos/{jobId}`.
+    private func operation(path: String, method: String) -> [String: Any]? {
+        if let exact = paths[path] as? [String: Any] { return exact[method.lowercased()] as? [String: Any] }
+        let wanted = path.split(separator: "/")
+        for (template, item) in paths {
+            let parts = template.split(separator: "/")
+            guard parts.count == wanted.count else { continue }
+            let matches = zip(parts, wanted).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            if matches, let operations = item as? [String: Any], let operation = operations[method.lowercased()] {
+                return operation as? [String: Any]
+            }
+        }
+        return nil
+    }
+
+    private func resolved(_ raw: Any?) -> [String: Any]? {
+        guard let object = raw as? [String: Any] else { return nil }
+        if let ref = object["$ref"] as? String { return validator.lookup(ref) }
+        return object
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Hummingbird
+import Logging
+import MediaJobsFFmpeg
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// An HTTP server that answers like OpenRouter, OpenAI, fal and Replicate, each under its own prefix.
+///
+/// ```swift
+/// let sim = try await Simulator.start()
+/// let base = sim.baseURL(.openai)                       // http://127.0.0.1:PORT/openai/v1
+/// sim.inject(.status(429, retryAfter: 1), count: 2, provider: .openai, path: "/audio/speech")
+/// sim.setSchedule(.polls(queued: 1, running: 1))
+/// …
+/// #expect(sim.requests(.openai).last?.header("Authorization") == "Bearer sk-test")
+/// await sim.stop()
+/// ```
+public final class Simulator: Sendable {
+    /// The port the server listens on.
+    public let port: Int
+    /// The address it listens on.
+    public let host: String
+    let state: SimulatorState
+    private let group: ServiceGroup
+    private let running: Task<Void, any Error>
+
+    private init(host: String, port: Int, state: SimulatorState, group: ServiceGroup, running: Task<Void, any Error>) {
+        self.host = host
+        self.port = port
+        self.state = state
+        self.group = group
+        self.running = running
+    }
+
+    /// Starts a simulator on `host`:`port` (0: an ephemeral port) and returns once it accepts connections.
+    ///
+    /// - Parameters:
+    ///   - faults: rules in force from the start (more can be injected later).
+    ///   - schedule: how asynchronous jobs advance, for every provider until `setSchedule` says otherwise.
+    ///   - seed: seeds the generator that decides rate faults, so a run can be repeated.
+    ///   - validatesRequests: check OpenRouter request bodies against its OpenAPI document (400 when they break it).
+    ///   - shutdownSignals: signals that stop the server (the CLI passes SIGINT and SIGTERM).
+    public static func start(
+        host: String = "127.0.0.1", port: Int = 0, faults: [FaultRule] = [],
+        schedule: JobSchedule = .polls(queued: 1, running: 1), seed: UInt64 = 1, validatesRequests: Bool = true,
+        shutdownSignals: [UnixSignal] = [], logger: Logger? = nil
+    ) async throws -> Simulator {
+        let log = logger ?? {
+            var quiet = Logger(label: "mediajobs.simulator")
+            quiet.logLevel = .warning
+            return quiet
+        }()
+        let state = SimulatorState(rules: faults, schedule: schedule, seed: seed)
+        let media = MediaFactory(engine: MediaEngine.shared)
+        let apis: [SimulatedProvider: any ProviderAPI] = [
+            .openai: OpenAIAPI(media: media, state: state),
+            .openrouter: OpenRouterAPI(media: media, state: state, validatesRequests: validatesRequests),
+            .fal: FalAPI(media: media, state: state),
+            .replicate: ReplicateAPI(media: media, state: state),
+        ]
+        let responder = SimulatorResponder(state: state, apis: apis)
+        let started = StartSignal()
+        let app = Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "mediajobs-simulator"),
+            onServerRunning: { channel in started.succeed(channel.localAddress?.port ?? port) },
+            logger: log)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: shutdownSignals, logger: log))
+        let running = Task {
+            do {
+                try await group.run()
+                started.fail(SimulatorSpecError("the simulator stopped before it started"))
+            } catch {
+                started.fail(error)
+                throw error
+            }
+        }
+        let boundPort = try await started.wait()
+        return Simulator(host: host, port: boundPort, state: state, group: group, running: running)
+    }
+
+    /// Where a client reaches `provider`: `http://127.0.0.1:PORT/openrouter/api/v1`.
+    public func baseURL(_ provider: SimulatedProvider) -> URL {
+        URL(string: "http://\(hostForURLs):\(port)\(provider.pathPrefix)")!
+    }
+
+    private var hostForURLs: String {
+        host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host.contains(":") ? "[\(host)]" : host
+    }
+
+    /// The environment that points MediaJobs at this simulator (`OPENAI_BASE_URL=…` for each provider).
+    public var environment: [String: String] {
+        Dictionary(uniqueKeysWithValues: SimulatedProvider.allCases.map { ($0.baseURLVariable, baseURL($0).absoluteString) })
+    }
+
+    // MARK: Faults
+
+    /// Injects `fault` into the next `count` requests that match `provider`, `path` (a prefix of the path after
+    /// the provider's prefix) and `method`.
+    public func inject(
+        _ fault: Fault, count: Int = 1, provider: SimulatedProvider? = nil, path: String? = nil, method: String? = nil
+    ) {
+        state.add(FaultRule(fault, provider: provider, path: path, method: method, frequency: .next(max(1, count))))
+    }
+
+    /// Injects `fault` into each matching request with probability `rate` (0…1).
+    public func inject(
+        _ fault: Fault, rate: Double, provider: SimulatedProvider? = nil, path: String? = nil, method: String? = nil
+    ) {
+        state.add(FaultRule(fault, provider: provider, path: path, method: method, frequency: .rate(rate)))
+    }
+
+    public func inject(_ rule: FaultRule) { state.add(rule) }
+
+    /// Rules still in force (a `next(n)` rule disappears after its n-th use).
+    public var faults: [FaultRule] { state.rules }
+
+    public func clearFaults() { state.clearFaults() }
+
+    // MARK: Schedules
+
+    /// How jobs submitted from now on advance: for `provider`, or for all when nil.
+    public func setSchedule(_ schedule: JobSchedule, for provider: SimulatedProvider? = nil) {
+        state.setSchedule(schedule, for: provider)
+    }
+
+    // MARK: Requests
+
+    /// Every request received, oldest first.
+    public var requests: [RecordedRequest] { state.requests }
+
+    /// Requests to `provider`, optionally only those whose path after the prefix starts with `path`.
+    public func requests(_ provider: SimulatedProvider, path: String? = nil) -> [RecordedRequest] {
+        state.requests.filter { request in
+            guard request.provider == provider else { return false }
+            guard let path else { return true }
+            return request.path.hasPrefix(provider.pathPrefix + path)
+        }
+    }
+
+    public func clearRequests() { state.clearRequests() }
+
+    // MARK: Lifetime
+
+    /// Stops accepting connections and waits for the server to end.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+    }
+
+    /// Waits until the server ends (a shutdown signal, or `stop`).
+    public func waitUntilStopped() async throws {
+        try await running.value
+    }
+}
+
+/// Resumes the starter once, with the port or the error that prevented it.
+private final class StartSignal: Sendable {
+    private let box = NIOLockedValueBox<(result: Result<Int, any Error>?, waiter: CheckedContinuation<Int, any Error>?)>(
+        (nil, nil))
+
+    func succeed(_ port: Int) { finish(.success(port)) }
+    func fail(_ error: any Error) { finish(.failure(error)) }
+
+    private func finish(_ result: Result<Int, any Error>) {
+        let waiter: CheckedContinuation<Int, any Error>? = box.withLockedValue { contents in
+            guard contents.result == nil else { return nil }
+            contents.result = result
+            defer { contents.waiter = nil }
+            return contents.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    func wait() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready: Result<Int, any Error>? = box.withLockedValue { contents in
+                if let result = contents.result { return result }
+                contents.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}

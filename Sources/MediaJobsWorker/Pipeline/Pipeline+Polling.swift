@@ -1,0 +1,164 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsFFmpeg
+import MediaJobsProviders
+import MediaJobsStore
+
+/// What the job row keeps while a provider generates: which route holds it and the provider's own handle.
+struct PendingGeneration: Codable, Sendable {
+    var provider: String
+    var model: String
+    var handle: String
+    /// Polls in a row that failed with a retryable error (the generation itself may be fine).
+    var pollErrors: Int
+
+    enum CodingKeys: String, CodingKey {
+        case provider, model, handle
+        case pollErrors = "poll_errors"
+    }
+
+    func encoded() -> String {
+        String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> PendingGeneration {
+        do {
+            return try JSONDecoder().decode(PendingGeneration.self, from: Data(text.utf8))
+        } catch {
+            throw MediaJobsError(.providerFailed, "provider_handle: the stored handle of this job is not readable", underlying: error)
+        }
+    }
+}
+
+extension Pipeline {
+    /// Polls in a row that may fail (provider down, poll timed out) before the job fails.
+    static let maxPollErrors = 8
+    /// The longest `Retry-After` waited for inside one attempt; longer ones end the attempt as retryable.
+    static let maxInlineRetryAfter: TimeInterval = 60
+
+    enum Resumption {
+        case finished(Outcome)
+        /// The route that held the generation cannot serve it: try the routes after it.
+        case fallback(ArraySlice<Route>, String)
+    }
+
+    /// Polls the generation a provider already holds. In the step that sees it complete, its outputs are downloaded
+    /// (by the adapter) and stored, so a job never keeps only a URL that will expire. A poll that fails in a way that
+    /// may pass (429, 5xx, a timeout) keeps the job waiting rather than paying for a new generation.
+    func resume(_ job: Job, handle text: String, worker: String, workDirectory: URL) async throws -> Resumption {
+        var pending = try PendingGeneration.decode(text)
+        let route = Route(provider: pending.provider, model: pending.model)
+        do {
+            let provider = try providers.provider(named: pending.provider)
+            let request = ProviderRequest(jobID: job.id, attempt: job.attempts, spec: job.spec, model: pending.model,
+                                          audioFile: try inputAudio(job), workDirectory: workDirectory)
+            try await stage(job.id, worker: worker, stage: "poll", detail: "\(provider.name)/\(pending.model)", now: Date())
+            let poll: ProviderPoll
+            do {
+                poll = try await provider.poll(pending.handle, request: request)
+            } catch let error as ProviderError where error.classification == .retryable && !Task.isCancelled {
+                pending.pollErrors += 1
+                guard pending.pollErrors < Pipeline.maxPollErrors else { throw error }
+                let delay = max(error.retryAfter ?? 0, min(300, 2 * pow(2, Double(pending.pollErrors))))
+                try await store.addEvent(job.id, kind: .note, worker: worker, detail: String(
+                    format: "poll %d failed (%@); polling again in %.0f s", pending.pollErrors, error.error.message, delay),
+                    now: Date())
+                return .finished(.waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(delay)))
+            }
+            switch poll {
+            case .pending(let pollAfter):
+                pending.pollErrors = 0
+                return .finished(.waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(pollAfter)))
+            case .failed(let error):
+                throw error
+            case .done(let result):
+                try await store.addEvent(job.id, kind: .note, worker: worker,
+                                         detail: "\(route): generation finished; outputs downloaded", now: Date())
+                var costs: [CostRecord] = []
+                return .finished(try await finish(job, provider: provider, model: pending.model, request: request,
+                                                  result: result, worker: worker, workDirectory: workDirectory, costs: &costs))
+            }
+        } catch where Task.isCancelled {
+            throw CancellationError()
+        } catch let error as ProviderError where error.classification == .fallback {
+            try await store.addEvent(job.id, kind: .note, worker: worker,
+                                     detail: "route \(route) cannot serve this job: \(error.error.message)", now: Date())
+            let routes = job.spec.routes
+            let index = routes.firstIndex { $0.provider == route.provider && ($0.model == nil || $0.model == route.model) }
+            return .fallback(routes[((index ?? routes.count - 1) + 1)...], "\(route): \(error.error.message)")
+        } catch let error as ProviderError {
+            throw Failure(error: error.error, retryable: error.classification == .retryable, costs: [])
+        } catch let error as Failure {
+            throw error
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let wrapped = MediaJobsError.wrapping(error)
+            throw Failure(error: wrapped, retryable: Pipeline.isRetryable(wrapped), costs: [])
+        }
+    }
+
+    /// `attempt`, waiting inside the attempt when the provider asks for a short pause (`Retry-After` up to a minute)
+    /// and trying once more; a longer or repeated request to wait ends the attempt as retryable.
+    func attemptHonouringRetryAfter(
+        _ job: Job, route: Route, worker: String, workDirectory: URL, costs: inout [CostRecord]
+    ) async throws -> Outcome {
+        var waits = 0
+        while true {
+            do {
+                return try await attempt(job, route: route, worker: worker, workDirectory: workDirectory, costs: &costs)
+            } catch let error as ProviderError where error.classification == .retryable && waits < 2 && !Task.isCancelled {
+                guard let after = error.retryAfter, after <= Pipeline.maxInlineRetryAfter else { throw error }
+                waits += 1
+                try await store.addEvent(job.id, kind: .note, worker: worker, detail: String(
+                    format: "%@; the provider asked to wait %.1f s (Retry-After), trying again then", error.error.message, after),
+                    now: Date())
+                try await Task.sleep(for: .seconds(after))
+            }
+        }
+    }
+
+    /// Validates image or video outputs by decoding them in full, and stores them as they are.
+    func storeVisual(_ job: Job, result: ProviderResult, worker: String) async throws -> [ArtifactRef] {
+        guard !result.files.isEmpty else {
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no \(job.spec.kind) file"))
+        }
+        let expectation = MediaExpectation(kind: job.spec.kind == .image ? .image : .video)
+        let wanted = job.spec.output.format.map(Pipeline.normalizedFormat)
+        var outputs: [ArtifactRef] = []
+        for produced in result.files {
+            try await stage(job.id, worker: worker, stage: "validate", detail: produced.url.lastPathComponent, now: Date())
+            let report: MediaReport
+            do {
+                report = try await engine.validate(produced.url, expecting: expectation)
+            } catch {
+                // A provider that sends something that is not the media it promised may do better next time.
+                let wrapped = MediaJobsError.wrapping(error, code: .mediaInvalidOutput)
+                throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput,
+                    "the provider's \(job.spec.kind) output is not valid media: \(wrapped.message)", underlying: error))
+            }
+            try await store.addEvent(job.id, kind: .note, worker: worker,
+                                     detail: "validated provider output: " + report.checks.joined(separator: "; "), now: Date())
+            let format = Pipeline.normalizedFormat(produced.format)
+            if let wanted, wanted != format {
+                throw MediaJobsError.invalidInput("output.format", "the provider made \(format), and converting \(job.spec.kind) "
+                    + "output to \(wanted) is not supported yet (ask for \(format))")
+            }
+            try await stage(job.id, worker: worker, stage: "store", detail: produced.url.lastPathComponent, now: Date())
+            let stored = try artifacts.put(moving: produced.url)
+            let video = report.info.videoStreams.first
+            outputs.append(ArtifactRef(
+                sha256: stored.sha256, mime: ArtifactRef.mime(forFormat: format), bytes: stored.bytes, format: format,
+                durationSeconds: job.spec.kind == .video ? report.durationSeconds : nil,
+                width: video?.width, height: video?.height, codec: video?.codec, role: .output))
+        }
+        return outputs
+    }
+
+    static func normalizedFormat(_ format: String) -> String {
+        switch format.lowercased() {
+        case "jpg": "jpeg"
+        default: format.lowercased()
+        }
+    }
+}

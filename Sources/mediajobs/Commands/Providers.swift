@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import MediaJobsCore
+import MediaJobsProviders
+import MediaJobsStore
+
+struct Providers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the providers, the kinds each makes, where each is reached and which keys are missing.",
+        discussion: """
+            Keys come from the environment only (OPENROUTER_API_KEY, OPENAI_API_KEY, FAL_KEY,
+            REPLICATE_API_TOKEN) and are never printed. Base URLs come from OPENROUTER_BASE_URL,
+            OPENAI_BASE_URL, FAL_BASE_URL, REPLICATE_BASE_URL, else from config.json ("providers").
+
+              mediajobs providers
+              OPENAI_BASE_URL=http://127.0.0.1:8090/openai/v1 mediajobs providers --json
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+        let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
+        let providers = try ProviderRegistry.describe(configuration: configuration)
+        if global.json {
+            try Terminal.writeJSON(providers)
+            return
+        }
+        for provider in providers {
+            let kinds = provider.kinds.map(\.rawValue).joined(separator: ", ")
+            let key: String
+            if let variable = provider.keyVariable {
+                key = provider.keySet ? "\(variable) set" : "\(variable) MISSING"
+            } else {
+                key = "no key needed"
+            }
+            Terminal.write("\(JobText.pad(provider.name, 11)) \(JobText.pad(kinds, 32)) \(key)")
+            if let url = provider.baseURL {
+                Terminal.write("            \(url) (from \(provider.baseURLSource ?? "default"))")
+            }
+        }
+    }
+}
+
+struct Models: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the model catalog: kinds, prices (with source and date) and limits per provider and model.",
+        discussion: """
+              mediajobs models
+              mediajobs models --provider openrouter --kind video
+              OPENROUTER_API_KEY=… mediajobs models --refresh     (updates catalog.json in the home folder)
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only this provider's models.")
+    var provider: String?
+
+    @Option(help: "Only models of this kind: tts, transcribe, image, video.")
+    var kind: String?
+
+    @Flag(help: "Read OpenRouter's /videos/models and /images/models (needs OPENROUTER_API_KEY) into the home folder.")
+    var refresh = false
+
+    func run() async throws {
+        let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+        let overlay = home.url.appendingPathComponent(ModelCatalog.refreshedFileName)
+        var jobKind: JobKind?
+        if let kind {
+            guard let parsed = JobKind(rawValue: kind) else {
+                throw MediaJobsError.invalidInput("--kind", "'\(kind)' is not a kind (tts, transcribe, image, video)")
+            }
+            jobKind = parsed
+        }
+        if let provider, !ProviderRegistry.knownNames.contains(provider) {
+            throw MediaJobsError(.providerUnknown,
+                                 "--provider: unknown provider '\(provider)' (one of \(ProviderRegistry.knownNames.joined(separator: ", ")))")
+        }
+        if refresh {
+            let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
+            let models = try await CatalogRefresh.openRouterModels(configuration: configuration)
+            try home.prepare()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(models).write(to: overlay, options: .atomic)
+            if !global.json { Terminal.write("wrote \(models.count) OpenRouter models to \(overlay.path)") }
+        }
+        let catalog = try ModelCatalog.load(overlay: overlay)
+        let models = catalog.models(provider: provider, kind: jobKind)
+        if global.json {
+            try Terminal.writeJSON(models)
+            return
+        }
+        for model in models {
+            Terminal.write("\(model.provider)/\(model.id)  [\(model.kinds.map(\.rawValue).joined(separator: ", "))]")
+            for price in model.prices {
+                let variant = price.variant.map { " (\($0))" } ?? ""
+                Terminal.write("    $\(price.usdPerUnit) per \(price.unit)\(variant)  — \(price.source), \(price.date)")
+            }
+            let limits = Models.describe(model.limits)
+            if !limits.isEmpty { Terminal.write("    limits: \(limits)") }
+        }
+    }
+
+    static func describe(_ limits: ModelLimits) -> String {
+        var parts: [String] = []
+        if let d = limits.durations { parts.append("durations \(d.map { $0 == $0.rounded() ? String(Int($0)) : String($0) }.joined(separator: "/")) s") }
+        if let r = limits.resolutions { parts.append("resolutions \(r.joined(separator: "/"))") }
+        if let a = limits.aspectRatios { parts.append("aspect ratios \(a.joined(separator: "/"))") }
+        if let s = limits.sizes { parts.append("sizes \(s.joined(separator: "/"))") }
+        if let v = limits.voices { parts.append("voices \(v.joined(separator: "/"))") }
+        if let u = limits.maxUploadBytes { parts.append("upload ≤ \(u / 1024 / 1024) MB") }
+        if let c = limits.maxCharacters { parts.append("≤ \(c) characters") }
+        if let n = limits.maxImages { parts.append("≤ \(n) images") }
+        return parts.joined(separator: "; ")
+    }
+}
