@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what MediaJobs needs on Debian 12: FFmpeg's, libcurl's and SQLite's development
 # packages, the pocketsphinx English model, and the ffmpeg program (benchmarks and tests use it as
-# a peer; the product never runs it). Idempotent: installs only what is missing.
+# a peer; the product never runs it), and for the HTTP server's tests and benchmark: Debian's
+# chromium (the dashboard test drives it headless through Playwright), python3-venv (the test venv
+# with schemathesis and playwright, made by `make venv`) and wrk. Idempotent: installs only what is missing.
 set -euo pipefail
 
 packages=(
@@ -10,6 +12,7 @@ packages=(
     libcurl4-openssl-dev libsqlite3-dev
     pocketsphinx-en-us
     ffmpeg
+    chromium python3-venv wrk
 )
 
 missing=()
