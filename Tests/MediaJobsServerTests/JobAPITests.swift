@@ -118,6 +118,14 @@ struct JobAPITests {
             #expect(nowhere.status == 404)
             #expect(error(nowhere).0 == "http.not_found")
 
+            let emptyState = try await server.client.get("/v1/jobs?state=")
+            #expect(emptyState.status == 400)
+
+            let wrongMethod = try await server.client.send("DELETE", "/v1/jobs/01JAAAAAAAAAAAAAAAAAAAAAAA")
+            #expect(wrongMethod.status == 405)
+            #expect(wrongMethod.header("allow") == "GET")
+            #expect(error(wrongMethod).0 == "http.method_not_allowed")
+
             let badState = try await server.client.get("/v1/jobs?state=finished")
             #expect(badState.status == 400)
             #expect(error(badState).1.hasPrefix("state:"))

@@ -43,7 +43,11 @@ struct ServeBinaryTests {
                      "no \(schemathesis.path): `make test` (or `make venv`) creates it")
         let serve = try ServeProcess(arguments: ["--workers", "0"])
         defer { _ = serve.stop() }
-        let (status, output) = try ServeProcess.run(schemathesis, SchemathesisRun.arguments(url: serve.baseURL))
+        // In a folder of its own: schemathesis keeps a cache of what it found in the current folder.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (status, output) = try ServeProcess.run(schemathesis, SchemathesisRun.arguments(url: serve.baseURL), directory: scratch)
         print(output.suffix(6000))
         #expect(status == 0, "schemathesis failed:\n\(output.suffix(6000))")
     }

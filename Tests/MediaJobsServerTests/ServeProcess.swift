@@ -72,12 +72,13 @@ final class ServeProcess: Sendable {
     }
 
     /// Runs a program to its end; returns its status and what it printed (stdout and stderr together).
-    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
+                    directory: URL = packageRoot) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.currentDirectoryURL = packageRoot
+        process.currentDirectoryURL = directory
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }

@@ -70,6 +70,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            if let methods = RouteTable.server.methods(for: request.uri.path), !methods.contains(request.method.rawValue) {
+                var answer = APIError(.methodNotAllowed, "http.method_not_allowed",
+                                      "\(request.method.rawValue) \(request.uri.path): allowed \(methods.joined(separator: ", "))").response
+                answer.headers[.allow] = methods.joined(separator: ", ")
+                return answer
+            }
+            return APIError(error).response
         } catch {
             let answer = APIError(error)
             if answer.status.code >= 500 {

@@ -127,9 +127,10 @@ async function showJob(id) {
       el("td", {}, Object.entries(r.units).map(([k, v]) => `${v} ${k}`).join(", ")), el("td", {}, usd(r.usd)), el("td", {}, r.source))));
     artifactBox.replaceChildren(...job.artifacts.map(artifactElement));
     if (job.artifacts.length === 0) artifactBox.append(el("p", { class: "muted" }, "No output yet."));
-    actions.replaceChildren(
+    actions.replaceChildren(...[
       ["queued", "running", "waiting"].includes(job.state) ? el("button", { onclick: () => act("cancel") }, "Cancel") : null,
-      ["failed", "canceled"].includes(job.state) ? el("button", { onclick: () => act("retry") }, "Retry") : null);
+      ["failed", "canceled"].includes(job.state) ? el("button", { onclick: () => act("retry") }, "Retry") : null,
+    ].filter(Boolean));
   };
   const act = async (what) => { render(await api(`/v1/jobs/${job.id}/${what}`, { method: "POST" })); };
   render(job);
@@ -175,13 +176,15 @@ async function showCosts() {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height);
   svg.setAttribute("id", "cost-chart");
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", "Spend per day by provider");
   days.forEach((day, i) => {
     let y = base;
     providers.forEach((provider, j) => {
-      const h = (amount(day, provider) / max) * 170;
+      const h = amount(day, provider) > 0 ? Math.max(1, (amount(day, provider) / max) * 170) : 1;
       const rect = document.createElementNS(ns, "rect");
       Object.entries({ x: 50 + i * 56, y: y - h, width: 36, height: h, fill: colours[j % colours.length] }).forEach(([k, v]) => rect.setAttribute(k, v));
       const title = document.createElementNS(ns, "title");
@@ -205,7 +208,7 @@ async function showCosts() {
     el("h2", {}, "By day and provider"),
     el("table", {}, el("thead", {}, el("tr", {}, ["Day", "Provider", "USD", "Attempts", "Unknown prices"].map((h) => el("th", {}, h)))),
       el("tbody", {}, report.groups.map((g) => el("tr", {}, el("td", {}, g.key.day), el("td", {}, g.key.provider), el("td", {}, usd(g.usd)),
-        el("td", {}, g.attempts), el("td", {}, g.unknown_prices)))))));
+        el("td", {}, g.attempts), el("td", {}, g.unknown_prices))))));
 }
 
 const progressBar = (p) => {

@@ -77,6 +77,9 @@ extension MediaJobsServer {
         v1.get("jobs") { request, _ in
             let query = request.uri.queryParameters
             var filter = JobFilter()
+            for name in ["state", "kind", "label", "cursor", "limit"] where query.get(name)?.isEmpty == true {
+                throw APIError.badRequest(name, "must not be empty")
+            }
             if let states = query.get("state") {
                 filter.states = try states.split(separator: ",").map { text in
                     guard let state = JobState(rawValue: String(text)) else {
