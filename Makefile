@@ -3,7 +3,9 @@ SWIFT ?= swift
 BIN = .build/debug/mediajobs
 SENTENCE = The quick brown fox jumps over the lazy dog
 
-.PHONY: bootstrap build demo test bench clean
+VENV = .build/venv
+
+.PHONY: bootstrap build demo test bench bench-http venv clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,7 +21,16 @@ demo: build
 	@echo "--- out/demo.mp3 was heard as:"
 	@cat out/demo.txt
 
-test: bootstrap
+# Python tools the HTTP server's tests run: schemathesis (property-based API testing against
+# /openapi.json) and playwright (drives Debian's chromium; it downloads no browser).
+venv: $(VENV)/.ready
+
+$(VENV)/.ready:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet "schemathesis==4.32.5" "playwright==1.65.2"
+	touch $@
+
+test: bootstrap venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries, bound as Debian 12 ships them (FFmpeg 5.1, libcurl 7.88).
@@ -85,12 +87,31 @@ let package = Package(
             exclude: ["README.md"],
             resources: [
                 .copy("Resources/openrouter-openapi.yaml"), .copy("Resources/image.png"), .copy("Resources/clip.mp4"),
+        .target(
+            name: "MediaJobsServer",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsWorker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("Resources/openapi.json"),
+                .embedInCode("Resources/index.html"),
+                .embedInCode("Resources/dashboard.css"),
+                .embedInCode("Resources/dashboard.js"),
             ]),
         .executableTarget(
             name: "mediajobs",
             dependencies: [
                 "MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsProviders", "MediaJobsWorker",
                 "MediaJobsSimulator",
+                "MediaJobsServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,6 +156,13 @@ let package = Package(
         .testTarget(
             name: "MediaJobsSimulatorTests",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsSimulator"]),
+        .testTarget(
+            name: "MediaJobsServerTests",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker",
+                "MediaJobsServer",
+            ],
+            exclude: ["Python"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg"]),

@@ -1,0 +1,227 @@
+import Foundation
+import Hummingbird
+import MediaJobsCore
+import MediaJobsStore
+import MediaJobsWorker
+
+/// `/v1/costs`, `/v1/stats`, `/v1/batches`.
+extension MediaJobsServer {
+    struct CostGroup: Encodable {
+        var key: [String: String]
+        var usd: Money
+        var reportedUSD: Money
+        var estimatedUSD: Money
+        var unknownPrices: Int
+        var attempts: Int
+
+        enum CodingKeys: String, CodingKey {
+            case key, usd, attempts
+            case reportedUSD = "reported_usd"
+            case estimatedUSD = "estimated_usd"
+            case unknownPrices = "unknown_prices"
+        }
+    }
+
+    struct CostReport: Encodable {
+        var groupBy: [String]
+        var usd: Money
+        var records: Int
+        var groups: [CostGroup]
+
+        enum CodingKeys: String, CodingKey {
+            case groupBy = "group_by"
+            case usd, records, groups
+        }
+    }
+
+    struct WorkerView: Encodable {
+        var id: String
+        var host: String
+        var pid: Int32
+        var concurrency: Int
+        var startedAt: Date
+        var heartbeatAt: Date
+
+        init(_ worker: WorkerInfo) {
+            id = worker.id
+            host = worker.host
+            pid = worker.pid
+            concurrency = worker.concurrency
+            startedAt = worker.startedAt
+            heartbeatAt = worker.heartbeatAt
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, host, pid, concurrency
+            case startedAt = "started_at"
+            case heartbeatAt = "heartbeat_at"
+        }
+    }
+
+    struct Stats: Encodable {
+        var jobs: [String: Int]
+        var totalJobs: Int
+        var workers: [WorkerView]
+        var costUSD: Money
+        var costTodayUSD: Money
+
+        enum CodingKeys: String, CodingKey {
+            case jobs
+            case totalJobs = "total_jobs"
+            case workers
+            case costUSD = "cost_usd"
+            case costTodayUSD = "cost_today_usd"
+        }
+    }
+
+    struct BatchView: Encodable {
+        struct Entry: Encodable {
+            var input: String
+            var output: String
+            var job: String?
+            var state: String
+            var reason: String?
+
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(input, forKey: .input)
+                try c.encode(output, forKey: .output)
+                try c.encode(job, forKey: .job)
+                try c.encode(state, forKey: .state)
+                try c.encode(reason, forKey: .reason)
+            }
+
+            enum CodingKeys: String, CodingKey { case input, output, job, state, reason }
+        }
+
+        var id: String
+        var kind: String
+        var source: String
+        var out: String
+        var createdAt: Date
+        var updatedAt: Date
+        var progress: BatchProgress
+        var entries: [Entry]?
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, source, out, progress, entries
+            case createdAt = "created_at"
+            case updatedAt = "updated_at"
+        }
+    }
+
+    static let costDimensions = ["day", "provider", "model", "kind", "label"]
+
+    func addReportRoutes(to v1: RouterGroup<BasicRequestContext>) {
+        v1.get("costs") { request, _ in
+            let query = request.uri.queryParameters
+            let groupBy = (query.get("group_by") ?? "day").split(separator: ",").map(String.init)
+            for dimension in groupBy where !MediaJobsServer.costDimensions.contains(dimension) {
+                throw APIError.badRequest("group_by", "'\(dimension)' is not one of \(MediaJobsServer.costDimensions.joined(separator: ", "))")
+            }
+            guard !groupBy.isEmpty else { throw APIError.badRequest("group_by", "name at least one dimension") }
+            let label = query.get("label")
+            if groupBy.contains("label"), (label ?? "").isEmpty {
+                throw APIError.badRequest("label", "grouping by label needs label=<name>, like label=project")
+            }
+            let lines = try await store.costLines(since: try day(query.get("since"), "since"),
+                                                  until: try day(query.get("until"), "until"), label: label)
+            let dayFormatter = ISO8601DateFormatter()
+            dayFormatter.formatOptions = [.withFullDate]
+            var groups: [[String: String]: CostGroup] = [:]
+            var total = Money.zero
+            for line in lines {
+                var key: [String: String] = [:]
+                for dimension in groupBy {
+                    key[dimension] = switch dimension {
+                    case "day": dayFormatter.string(from: line.record.at)
+                    case "provider": line.record.provider
+                    case "model": line.record.model
+                    case "kind": line.kind.rawValue
+                    default: line.label ?? ""
+                    }
+                }
+                var group = groups[key] ?? CostGroup(key: key, usd: .zero, reportedUSD: .zero, estimatedUSD: .zero,
+                                                     unknownPrices: 0, attempts: 0)
+                group.attempts += 1
+                group.usd += line.record.usd
+                total += line.record.usd
+                switch line.record.source {
+                case .reported: group.reportedUSD += line.record.usd
+                case .estimated: group.estimatedUSD += line.record.usd
+                case .unknown: group.unknownPrices += 1
+                }
+                groups[key] = group
+            }
+            let sorted = groups.values.sorted { a, b in
+                groupBy.map { a.key[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { b.key[$0] ?? "" })
+            }
+            return try JSONResponse.make(CostReport(groupBy: groupBy, usd: total, records: lines.count, groups: sorted))
+        }
+
+        v1.get("stats") { _, _ in
+            let counts = try await store.countsByState()
+            var jobs: [String: Int] = [:]
+            for state in JobState.allCases { jobs[state.rawValue] = counts[state] ?? 0 }
+            let now = Date()
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            let today = calendar.startOfDay(for: now)
+            return try JSONResponse.make(Stats(
+                jobs: jobs, totalJobs: counts.values.reduce(0, +),
+                workers: try await store.liveWorkers(now: now, staleAfter: 10).map(WorkerView.init),
+                costUSD: try await store.totalCost(since: nil, until: nil),
+                costTodayUSD: try await store.totalCost(since: today, until: nil)))
+        }
+
+        v1.get("batches") { request, _ in
+            let limit = request.uri.queryParameters.get("limit").map { Int($0) } ?? 50
+            guard let limit, (1...500).contains(limit) else {
+                throw APIError.badRequest("limit", "must be a whole number 1–500")
+            }
+            var views: [BatchView] = []
+            for batch in try await store.batches(limit: limit) {
+                views.append(try await batchView(batch, withEntries: false))
+            }
+            struct Page: Encodable { var batches: [BatchView] }
+            return try JSONResponse.make(Page(batches: views))
+        }
+
+        v1.get("batches/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard id.count <= 200, let batch = try await store.batch(id) else {
+                throw APIError(.notFound, "batch.not_found", "id: no batch \(id.prefix(200))")
+            }
+            return try JSONResponse.make(try await batchView(batch, withEntries: true))
+        }
+    }
+
+    func batchView(_ batch: BatchRecord, withEntries: Bool) async throws -> BatchView {
+        var view = BatchView(id: batch.id, kind: batch.kind, source: batch.source, out: batch.out,
+                             createdAt: batch.createdAt, updatedAt: batch.updatedAt,
+                             progress: try await store.batchProgress(batch.id), entries: nil)
+        if withEntries {
+            var entries: [BatchView.Entry] = []
+            for entry in try await store.batchEntries(batch.id) {
+                guard let id = entry.jobID, let job = try await store.job(id) else {
+                    entries.append(.init(input: entry.input, output: entry.output, job: nil, state: "skipped", reason: entry.rejection))
+                    continue
+                }
+                entries.append(.init(input: entry.input, output: entry.output, job: id.rawValue, state: job.state.rawValue,
+                                     reason: job.error.map(\.description)))
+            }
+            view.entries = entries
+        }
+        return view
+    }
+
+    private func day(_ text: String?, _ field: String) throws -> Date? {
+        guard let text else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        guard let date = formatter.date(from: text) else {
+            throw APIError.badRequest(field, "'\(text.prefix(40))' is not a day like 2026-11-25")
+        }
+        return date
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+import MediaJobsCore
+
+/// A cost record with what reports group it by besides its own fields.
+public struct CostLine: Sendable, Equatable {
+    public var record: CostRecord
+    public var kind: JobKind
+    /// The value of the requested label on the record's job, when a label was asked for and the job has it.
+    public var label: String?
+}
+
+/// How far a batch has come: its entries counted by the state of their jobs, and what its jobs cost.
+public struct BatchProgress: Sendable, Equatable, Codable {
+    public var inputs: Int
+    /// Distinct jobs (identical inputs share one).
+    public var jobs: Int
+    public var succeeded: Int
+    public var failed: Int
+    public var pending: Int
+    /// Inputs refused before submission.
+    public var skipped: Int
+    public var costUSD: Money
+
+    enum CodingKeys: String, CodingKey {
+        case inputs, jobs, succeeded, failed, pending, skipped
+        case costUSD = "cost_usd"
+    }
+}
+
+// Reads the HTTP server needs: changes since a time, cost lines for grouping, batch progress.
+extension SQLiteJobStore {
+    /// Jobs whose row changed at or after `since`, oldest change first, at most `limit`.
+    ///
+    /// Callers keep the ids they saw at the last `updated_at` to skip them next time.
+    public func jobs(updatedSince since: Date, limit: Int) async throws -> [Job] {
+        let time = StoredTime.encode(since)
+        return try await read("list changed jobs") { db in
+            try self.fetchJobs(try db.cachedStatement(sql: """
+                SELECT \(jobColumns) FROM jobs WHERE updated_at >= ? ORDER BY updated_at, id LIMIT ?
+                """), [time, max(0, limit)])
+        }
+    }
+
+    /// Cost records in `[since, until)` with their job's kind and, when `label` is given, that label's value.
+    public func costLines(since: Date?, until: Date?, label: String?) async throws -> [CostLine] {
+        let lower = since.map(StoredTime.encode) ?? Int64.min
+        let upper = until.map(StoredTime.encode) ?? Int64.max
+        return try await read("read cost lines") { db in
+            let columns = CostRow.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: ", ")
+            let statement = try db.cachedStatement(sql: """
+                SELECT \(columns), j.kind, l.value
+                FROM costs c JOIN jobs j ON j.id = c.job_id
+                LEFT JOIN job_labels l ON l.job_id = c.job_id AND l.name = ?
+                WHERE c.at >= ? AND c.at < ? ORDER BY c.at, c.id
+                """)
+            return try Row.fetchAll(statement, arguments: [label ?? "", lower, upper]).map { row in
+                let kindText: String = try row.decode(atIndex: 10)
+                guard let kind = JobKind(rawValue: kindText) else {
+                    throw MediaJobsError(.storeFailure, "\(self.path): a job holds an unknown kind '\(kindText)'")
+                }
+                return CostLine(record: try CostRow.decode(row), kind: kind,
+                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 11))
+            }
+        }
+    }
+
+    /// The progress of batch `id`: each entry counted by its job's state, the cost of its distinct jobs.
+    public func batchProgress(_ id: String) async throws -> BatchProgress {
+        try await read("read a batch's progress") { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COUNT(*),
+                       COUNT(DISTINCT e.job_id),
+                       COALESCE(SUM(j.state = 'succeeded'), 0),
+                       COALESCE(SUM(j.state IN ('failed', 'canceled')), 0),
+                       COALESCE(SUM(j.state IN ('queued', 'running', 'waiting')), 0),
+                       COALESCE(SUM(e.job_id IS NULL), 0)
+                FROM batch_entries e LEFT JOIN jobs j ON j.id = e.job_id
+                WHERE e.batch_id = ?
+                """, arguments: [id])
+            let nanos = try Int64.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(usd_nanos), 0) FROM costs
+                WHERE job_id IN (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = ? AND job_id IS NOT NULL)
+                """, arguments: [id]) ?? 0
+            return BatchProgress(
+                inputs: row?[0] ?? 0, jobs: row?[1] ?? 0, succeeded: row?[2] ?? 0, failed: row?[3] ?? 0,
+                pending: row?[4] ?? 0, skipped: row?[5] ?? 0, costUSD: Money(nanos: nanos))
+        }
+    }
+}

@@ -1,0 +1,61 @@
+"""Drives the dashboard of a running `mediajobs serve` in Debian's chromium (headless, through
+Playwright): loads it, submits a tts job with the form, waits for it to succeed on its job page,
+checks the audio player, the jobs table and the costs chart, and saves screenshots.
+
+Usage: dashboard_check.py BASE_URL SCREENSHOT_FOLDER
+"""
+import os
+import sys
+
+from playwright.sync_api import expect, sync_playwright
+
+
+def main() -> int:
+    base, shots = sys.argv[1], sys.argv[2]
+    os.makedirs(shots, exist_ok=True)
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+
+        page.goto(base + "/")
+        expect(page.locator("h1")).to_have_text("Jobs")
+        expect(page.locator("#live")).to_have_text("live", timeout=10_000)
+
+        page.click("nav >> text=Submit")
+        page.select_option("#kind", "tts")
+        page.fill("#provider", "local")
+        page.fill("#text", "Hello from the dashboard.")
+        page.fill("#format", "mp3")
+        page.click("#submit-button")
+
+        page.wait_for_url("**/#/jobs/*", timeout=10_000)
+        expect(page.locator("#job-state [data-state]")).to_have_attribute("data-state", "succeeded", timeout=120_000)
+        expect(page.locator("audio#player")).to_be_visible()
+        src = page.locator("audio#player").get_attribute("src")
+        assert src and src.startswith("/v1/artifacts/"), src
+        expect(page.locator("#timeline li[data-kind='succeeded']")).to_have_count(1, timeout=10_000)
+        page.screenshot(path=os.path.join(shots, "dashboard-job.png"), full_page=True)
+        job_id = page.url.rsplit("/", 1)[-1]
+
+        page.goto(base + "/#/")
+        expect(page.locator(f"tr[data-job='{job_id}'] [data-state]")).to_have_attribute("data-state", "succeeded")
+        page.screenshot(path=os.path.join(shots, "dashboard-jobs.png"), full_page=True)
+
+        page.goto(base + "/#/costs")
+        expect(page.locator("#cost-chart")).to_be_visible()
+        expect(page.locator("#cost-chart rect")).not_to_have_count(0)
+        page.screenshot(path=os.path.join(shots, "dashboard-costs.png"), full_page=True)
+
+        browser.close()
+        if problems:
+            print("page errors:", problems, file=sys.stderr)
+            return 1
+    print("dashboard: submitted", job_id, "and saw it succeed; screenshots in", shots)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

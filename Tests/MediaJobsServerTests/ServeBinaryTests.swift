@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+@Suite("`mediajobs serve` run as the built binary", .serialized)
+struct ServeBinaryTests {
+    @Test("serve answers over HTTP, runs a tts job with its worker, and stops cleanly on SIGTERM")
+    func serveEndToEnd() async throws {
+        let serve = try ServeProcess()
+        var stopped = false
+        defer { if !stopped { _ = serve.stop() } }
+        #expect(try await serve.client.get("/healthz").status == 200)
+        let created = try await serve.client.postJSON("/v1/jobs", ["kind": "tts", "provider": "local", "input": ["text": "Served by the binary."]])
+        #expect(created.status == 201)
+        let id = try #require(created.object["id"] as? String)
+        var state = ""
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            state = try await serve.client.get("/v1/jobs/\(id)").object["state"] as? String ?? ""
+            if ["succeeded", "failed", "canceled"].contains(state) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(state == "succeeded")
+        let stats = try await serve.client.get("/v1/stats")
+        #expect((stats.object["workers"] as? [Any])?.count == 1)
+        stopped = true
+        #expect(serve.stop() == 0)
+    }
+
+    @Test("serve refuses a non-loopback address without --token, naming the option")
+    func refusesOpenBind() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("serve-refuse-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        let (status, output) = try ServeProcess.run(ServeProcess.binary, ["serve", "--host", "0.0.0.0", "--home", home.path])
+        #expect(status == 2)
+        #expect(output.contains("--host"))
+        #expect(output.contains("--token"))
+    }
+
+    @Test("schemathesis finds no 5xx and no response that breaks /openapi.json")
+    func schemathesis() throws {
+        let schemathesis = ServeProcess.packageRoot.appendingPathComponent(".build/venv/bin/schemathesis")
+        try #require(FileManager.default.isExecutableFile(atPath: schemathesis.path),
+                     "no \(schemathesis.path): `make test` (or `make venv`) creates it")
+        let serve = try ServeProcess(arguments: ["--workers", "0"])
+        defer { _ = serve.stop() }
+        // In a folder of its own: schemathesis keeps a cache of what it found in the current folder.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (status, output) = try ServeProcess.run(schemathesis, SchemathesisRun.arguments(url: serve.baseURL), directory: scratch)
+        print(output.suffix(6000))
+        #expect(status == 0, "schemathesis failed:\n\(output.suffix(6000))")
+    }
+
+    @Test("the dashboard in headless chromium: submit a tts job with the form and see it succeed (screenshots in .build/screenshots)")
+    func dashboardInBrowser() throws {
+        let python = ServeProcess.python
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        let serve = try ServeProcess(arguments: ["--workers", "1"])
+        defer { _ = serve.stop() }
+        let script = ServeProcess.packageRoot.appendingPathComponent("Tests/MediaJobsServerTests/Python/dashboard_check.py")
+        let shots = ServeProcess.packageRoot.appendingPathComponent(".build/screenshots").path
+        let (status, output) = try ServeProcess.run(python, [script.path, serve.baseURL, shots])
+        #expect(status == 0, "dashboard check failed:\n\(output.suffix(6000))")
+        #expect(FileManager.default.fileExists(atPath: shots + "/dashboard-job.png"))
+    }
+}
