@@ -87,6 +87,7 @@ let package = Package(
             exclude: ["README.md"],
             resources: [
                 .copy("Resources/openrouter-openapi.yaml"), .copy("Resources/image.png"), .copy("Resources/clip.mp4"),
+            ]),
         .target(
             name: "MediaJobsServer",
             dependencies: [
