@@ -1,5 +1,6 @@
 import Foundation
 import MediaJobsCore
+import Synchronization
 import Testing
 
 @testable import MediaJobsFFmpeg
@@ -130,5 +131,20 @@ struct OwnOutputTests {
             let report = try await Fixtures.engine.validate(file, expecting: MediaExpectation(kind: .audio))
             #expect(report.durationSeconds > 0.5)
         }
+    }
+}
+
+@Suite("validation progress")
+struct ValidationProgressTests {
+    @Test("validating a recording reports the fraction read, rising to the end")
+    func progress() async throws {
+        let seen = Mutex<[Double]>([])
+        _ = try await Fixtures.engine.validate(
+            Fixtures.sample("speech.wav"), expecting: MediaExpectation(kind: .audio),
+            progress: { fraction in seen.withLock { $0.append(fraction) } })
+        let fractions = seen.withLock { $0 }
+        #expect(fractions.count > 2)
+        #expect(fractions == fractions.sorted())
+        #expect((fractions.last ?? 0) > 0.9)
     }
 }

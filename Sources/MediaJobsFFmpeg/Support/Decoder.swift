@@ -22,6 +22,8 @@ final class Decoder {
         try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
         context.pointee.pkt_timebase = stream.pointee.time_base
         if let maxPixels { context.pointee.max_pixels = Int64(maxPixels) }
+        // As the ffmpeg program does: as many threads as the codec can use well (libavcodec's default is one).
+        context.pointee.thread_count = 0
         try check(avcodec_open2(context, codec, nil), "avcodec_open2(\(codecName))")
     }
 

@@ -10,12 +10,13 @@ final class FilterGraph {
 
     let graph: UnsafeMutablePointer<AVFilterGraph>
 
-    init() throws {
+    /// `threads` 0 lets libavfilter pick (slice threading in filters that support it).
+    init(threads: Int32 = 1) throws {
         guard let graph = avfilter_graph_alloc() else {
             throw FFmpegError("avfilter_graph_alloc", message: "out of memory")
         }
         self.graph = graph
-        graph.pointee.nb_threads = 1
+        graph.pointee.nb_threads = threads
     }
 
     deinit {

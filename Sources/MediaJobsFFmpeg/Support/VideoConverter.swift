@@ -14,7 +14,7 @@ final class VideoConverter {
         like first: UnsafePointer<AVFrame>, timeBase: AVRational, width: Int32, height: Int32,
         frameRate: AVRational?, pixelFormat: String
     ) throws {
-        graph = try FilterGraph()
+        graph = try FilterGraph(threads: 0)
         source = try graph.add("buffer", name: "in", options: PictureAnalyzer.bufferOptions(first, timeBase))
         var chain = [source]
         if first.pointee.width != width || first.pointee.height != height {

@@ -15,6 +15,7 @@ struct MediaValidator {
     let expectation: MediaExpectation
     let limits: MediaLimits
     let cancel: CancellationFlag
+    var progress: MediaProgress? = nil
 
     /// Per-stream tallies gathered while decoding.
     fileprivate struct StreamTally {
@@ -49,6 +50,7 @@ struct MediaValidator {
         let input = try InputFile(opening: file, maxPixels: limits.maxPixels) { context in
             try checkDeclaredSize(context)
         }
+        input.setInterrupt(cancel)
         try checkDeclaredSize(input.context)
         let info = MediaProbe.info(of: input)
         checks.append("opened as \(info.container) with \(info.streams.count) stream(s)" + (bytes > 0 ? ", \(bytes) bytes" : ""))
@@ -94,6 +96,9 @@ struct MediaValidator {
             defer { packet.unref() }
             let index = Int(packet.pointer.pointee.stream_index)
             guard var tally = tallies[index] else { continue }
+            if let progress, let total = info.durationSeconds, total > 0, packet.pointer.pointee.pts != AVStatus.noTimestamp {
+                progress(min(1, Double(packet.pointer.pointee.pts) * av_q2d(tally.timeBase) / total))
+            }
             let decoder = tally.decoder
             let errors = try decoder.decode(packet.pointer) { frame in try tally.count(frame) }
             tally.record(errors)
@@ -413,12 +418,15 @@ extension MediaEngine {
     /// `media.open_failed`, `media.no_streams`, `media.mismatch` (size, rate, sound track, duration),
     /// `media.truncated`, `media.corrupt` (decode errors, counted), `media.zero_duration`,
     /// `media.silent`, `media.black`, `media.frozen`, `media.flat_image`, `media.implausible_length`,
-    /// `media.invalid_output` (outside the min/max duration).
+    /// `media.invalid_output` (outside the min/max duration). `progress` receives the fraction read.
     public func validate(
-        _ file: URL, expecting: MediaExpectation = MediaExpectation(), limits: MediaLimits = .defaults
+        _ file: URL, expecting: MediaExpectation = MediaExpectation(), limits: MediaLimits = .defaults,
+        progress: MediaProgress? = nil
     ) async throws -> MediaReport {
         try await run { cancel in
-            try MediaValidator(file: file, expectation: expecting, limits: limits, cancel: cancel).run()
+            try MediaValidator(
+                file: file, expectation: expecting, limits: limits, cancel: cancel, progress: progress
+            ).run()
         }
     }
 }

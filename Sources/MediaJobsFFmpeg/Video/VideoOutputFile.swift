@@ -40,6 +40,8 @@ final class VideoOutputFile {
             context.pointee.framerate = frameRate
             context.pointee.time_base = av_inv_q(frameRate)
             context.pointee.bit_rate = 0
+            // Automatic threads, as the ffmpeg program sets (libavcodec's default is one).
+            context.pointee.thread_count = 0
         }
         video.stream.pointee.avg_frame_rate = frameRate
         if let audio {
