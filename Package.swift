@@ -73,9 +73,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             exclude: ["README.md"],
-            resources: [
-                .copy("Resources/openrouter-openapi.yaml"), .copy("Resources/image.png"), .copy("Resources/clip.mp4"),
-            ]),
+            resources: [.copy("Resources/openrouter-openapi.yaml")]),
         .executableTarget(
             name: "mediajobs",
             dependencies: [
@@ -95,6 +93,10 @@ let package = Package(
             name: "SpeechBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/SpeechBenchmark"),
+        .executableTarget(
+            name: "MediaBenchmark",
+            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
+            path: "Benchmarks/MediaBenchmark"),
 
         .testTarget(name: "MediaJobsCoreTests", dependencies: ["MediaJobsCore"]),
         .testTarget(name: "MediaJobsStoreTests", dependencies: ["MediaJobsCore", "MediaJobsStore"]),

@@ -43,4 +43,63 @@ ff -f lavfi -i "testsrc=size=160x120:rate=10:duration=2" \
 # A still image.
 ff -f lavfi -i "testsrc=size=64x48:rate=1:duration=1" -frames:v 1 "$out/image.png"
 
+# --- Deliberately broken or suspicious files, one per failure mode validation must name. ---
+
+# Zero length.
+: > "$out/empty.mp3"
+
+# An HTML error page saved under a media name (what a failed download leaves behind).
+cat > "$out/error-page.mp3" <<'HTML'
+<!DOCTYPE html>
+<html><head><title>502 Bad Gateway</title></head>
+<body><h1>502 Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>
+HTML
+
+
+# A 4 s video with its index at the front, cut at 60 %: the header announces more than there is.
+ff -f lavfi -i "testsrc=size=160x120:rate=10:duration=4" \
+   -c:v libx264 -preset veryfast -pix_fmt yuv420p -movflags +faststart \
+   -fflags +bitexact -map_metadata -1 "$work/long.mp4"
+size=$(stat -c %s "$work/long.mp4")
+head -c $((size * 6 / 10)) "$work/long.mp4" > "$out/truncated.mp4"
+
+# A WAV whose header announces 2 s but whose data stops after 1 s.
+ff -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=2" -c:a pcm_s16le "$work/tone.wav"
+head -c $((44 + 8000 * 2)) "$work/tone.wav" > "$out/truncated.wav"
+
+# A whole WAV file under an .mp3 name: the container does not match the extension.
+cp "$work/tone.wav" "$out/mismatch.mp3"
+
+# An MP4 whose video packets were overwritten with noise in the middle: decode errors to count.
+cp "$work/long.mp4" "$work/corrupt.mp4"
+size=$(stat -c %s "$work/corrupt.mp4")
+LC_ALL=C awk 'BEGIN { srand(7); for (i = 0; i < 6000; i++) printf "%c", int(rand() * 256) }' > "$work/noise"
+dd if="$work/noise" of="$work/corrupt.mp4" bs=1 seek=$((size / 2)) conv=notrunc status=none
+mv "$work/corrupt.mp4" "$out/corrupt.mp4"
+
+# A PNG whose header declares 100000x100000 pixels (a decompression bomb): a real 1x1 PNG with
+# its IHDR size and checksum rewritten.
+ff -f lavfi -i "color=c=white:size=16x16" -frames:v 1 "$work/small.png"
+python3 - "$work/small.png" "$out/bomb.png" <<'PY'
+import struct, sys, zlib
+data = bytearray(open(sys.argv[1], 'rb').read())
+ihdr = data[12:29]
+ihdr[4:12] = struct.pack('>II', 100000, 100000)
+data[12:29] = ihdr
+data[29:33] = struct.pack('>I', zlib.crc32(bytes(ihdr)) & 0xffffffff)
+open(sys.argv[2], 'wb').write(data)
+PY
+
+# Silence from end to end (2 s).
+ff -f lavfi -i "anullsrc=sample_rate=16000:channel_layout=mono:duration=2" -c:a pcm_s16le "$out/silent.wav"
+
+# Black from end to end (2 s), and a frozen picture (one frame of colour bars held for 2 s).
+ff -f lavfi -i "color=c=black:size=160x120:rate=10:duration=2" \
+   -c:v libx264 -preset veryfast -pix_fmt yuv420p -fflags +bitexact -map_metadata -1 "$out/black.mp4"
+ff -f lavfi -i "testsrc=size=160x120:rate=10:duration=2" -vf "trim=end_frame=1,loop=loop=19:size=1:start=0,setpts=N/10/TB" \
+   -c:v libx264 -preset veryfast -pix_fmt yuv420p -fflags +bitexact -map_metadata -1 "$out/frozen.mp4"
+
+# One flat colour.
+ff -f lavfi -i "color=c=0x3366cc:size=64x48" -frames:v 1 "$out/flat.png"
+
 ls -l "$out"

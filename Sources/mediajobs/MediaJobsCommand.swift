@@ -19,7 +19,8 @@ struct MediaJobsCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Submit.self, Status.self, List.self, Wait.self, Cancel.self, Retry.self, Get.self, Costs.self,
-            Batch.self, WorkerCommand.self, Doctor.self, SimulatorCommand.self,
+            Batch.self, WorkerCommand.self, Doctor.self, Probe.self, Validate.self, Convert.self,
+            SimulatorCommand.self,
         ])
 
     /// Parses and runs a command, mapping failures to the documented exit codes:

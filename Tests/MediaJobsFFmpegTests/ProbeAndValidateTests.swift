@@ -48,22 +48,25 @@ struct ProbeAndValidateTests {
         #expect(image.info.streams.first?.width == 64)
     }
 
-    @Test("a corrupt mp3 is refused with media.decode_failed naming the file and FFmpeg's reason")
+    @Test("a corrupt mp3 is refused with media.corrupt naming the file and FFmpeg's reason")
     func corruptMP3() async throws {
         let file = Fixtures.sample("corrupt.mp3")
         let error = await mediaError { _ = try await engine.validate(file) }
-        #expect(error?.code == .mediaDecodeFailed)
+        #expect(error?.code == .mediaCorrupt)
         #expect(error?.message.contains(file.path) == true)
         #expect(error?.message.contains("Invalid data found when processing input") == true)
     }
 
-    @Test("a text file is refused with media.open_failed")
+    @Test("a text file is refused with media.not_media before FFmpeg opens it; probe says FFmpeg's reason")
     func textFile() async throws {
         let file = Fixtures.sample("notes.txt")
         let error = await mediaError { _ = try await engine.validate(file) }
-        #expect(error?.code == .mediaOpenFailed)
+        #expect(error?.code == .mediaNotMedia)
         #expect(error?.message.contains(file.path) == true)
-        #expect(error?.message.contains("Invalid data found when processing input") == true)
+        #expect(error?.message.contains("is text") == true)
+        let probeError = await mediaError { _ = try await engine.probe(file) }
+        #expect(probeError?.code == .mediaOpenFailed)
+        #expect(probeError?.message.contains("Invalid data found when processing input") == true)
     }
 
     @Test("a missing file is refused with media.open_failed and FFmpeg's 'No such file or directory'")
@@ -77,12 +80,12 @@ struct ProbeAndValidateTests {
         #expect(probeError?.code == .mediaOpenFailed)
     }
 
-    @Test("a zero-length file is refused with media.open_failed saying it is empty")
+    @Test("a zero-length file is refused with media.empty saying it is empty")
     func emptyFile() async throws {
         let file = try Fixtures.temporaryFolder().appendingPathComponent("empty.wav")
         try Data().write(to: file)
         let error = await mediaError { _ = try await engine.validate(file) }
-        #expect(error?.code == .mediaOpenFailed)
+        #expect(error?.code == .mediaEmpty)
         #expect(error?.message.contains(file.path) == true)
         #expect(error?.message.contains("empty") == true)
     }
@@ -94,7 +97,7 @@ struct ProbeAndValidateTests {
         let wav = try Data(contentsOf: Fixtures.sample("speech.wav"))
         try wav.prefix(44).write(to: file)
         let error = await mediaError { _ = try await engine.validate(file) }
-        #expect(error?.code == .mediaZeroDuration || error?.code == .mediaDecodeFailed)
+        #expect(error?.code == .mediaZeroDuration || error?.code == .mediaDecodeFailed || error?.code == .mediaTruncated)
         #expect(error?.message.contains(file.path) == true)
     }
 

@@ -21,7 +21,8 @@ final class AudioConverter {
     let output: AudioShape
 
     /// A converter for frames shaped like `first`.
-    init(like first: UnsafePointer<AVFrame>, to output: AudioShape) throws {
+    /// `loudnessLUFS` adds `loudnorm` (EBU R128, single pass) before the resampler.
+    init(like first: UnsafePointer<AVFrame>, to output: AudioShape, loudnessLUFS: Double? = nil) throws {
         self.output = output
         graph = try FilterGraph()
         let inputFormat = AVSampleFormat(rawValue: first.pointee.format)
@@ -42,12 +43,19 @@ final class AudioConverter {
                 ("channel_layouts", output.channelLayout),
             ])
         sink = try graph.add("abuffersink", name: "out")
-        try graph.chain([source, resample, format, sink])
+        var chain = [source]
+        if let loudnessLUFS {
+            chain.append(try graph.add(
+                "loudnorm", name: "loudness", options: [("I", "\(loudnessLUFS)"), ("TP", "-1.5"), ("LRA", "11")]))
+        }
+        try graph.chain(chain + [resample, format, sink])
         try graph.configure()
         if output.frameSize > 0 {
             av_buffersink_set_frame_size(sink, UInt32(output.frameSize))
         }
     }
+
+    var timeBase: AVRational { av_buffersink_get_time_base(sink) }
 
     /// Feeds one frame (nil: end of input); the converter takes the frame's data reference.
     func push(_ frame: UnsafeMutablePointer<AVFrame>?) throws {

@@ -8,7 +8,7 @@ final class Decoder {
     private let frame: Frame
 
     /// Opens the decoder for `stream`; throws `FFmpegError` when FFmpeg has none or cannot open it.
-    init(for stream: UnsafeMutablePointer<AVStream>) throws {
+    init(for stream: UnsafeMutablePointer<AVStream>, maxPixels: Int? = nil) throws {
         let parameters = stream.pointee.codecpar!
         codecName = String(cString: avcodec_get_name(parameters.pointee.codec_id))
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
@@ -21,6 +21,7 @@ final class Decoder {
         frame = try Frame()
         try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
         context.pointee.pkt_timebase = stream.pointee.time_base
+        if let maxPixels { context.pointee.max_pixels = Int64(maxPixels) }
         try check(avcodec_open2(context, codec, nil), "avcodec_open2(\(codecName))")
     }
 

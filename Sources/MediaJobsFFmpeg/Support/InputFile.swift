@@ -7,16 +7,24 @@ import MediaJobsCore
 final class InputFile {
     let url: URL
     let context: UnsafeMutablePointer<AVFormatContext>
+    /// Kept alive as long as the context, whose interrupt callback reads it.
+    private var interrupt: CancellationFlag?
 
     /// Opens `url` and reads enough of it to know its streams.
     ///
     /// Throws `media.open_failed` naming the file and FFmpeg's reason (missing, empty, not media).
-    init(opening url: URL) throws {
+    ///
+    /// `beforeDecoding` sees the headers before `avformat_find_stream_info` decodes anything (to
+    /// refuse a decompression bomb by its declared size); `maxPixels` caps what that decoding allocates.
+    init(
+        opening url: URL, maxPixels: Int? = nil,
+        beforeDecoding: ((UnsafeMutablePointer<AVFormatContext>) throws -> Void)? = nil
+    ) throws {
         self.url = url
         if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber,
             size.intValue == 0
         {
-            throw MediaJobsError.media(.mediaOpenFailed, url, "the file is empty (0 bytes)")
+            throw MediaJobsError.media(.mediaEmpty, url, "the file is empty (0 bytes)")
         }
         var opened: UnsafeMutablePointer<AVFormatContext>?
         let status = avformat_open_input(&opened, url.path, nil, nil)
@@ -26,7 +34,13 @@ final class InputFile {
                 .mediaOpenFailed, url, "cannot open as media: \(FFmpegError.message(for: status))",
                 underlying: FFmpegError("avformat_open_input", status: status))
         }
-        let info = avformat_find_stream_info(context, nil)
+        do {
+            try beforeDecoding?(context)
+        } catch {
+            avformat_close_input(&opened)
+            throw error
+        }
+        let info = InputFile.findStreamInfo(context, maxPixels: maxPixels)
         if info < 0 {
             avformat_close_input(&opened)
             throw MediaJobsError.media(
@@ -36,9 +50,26 @@ final class InputFile {
         self.context = context
     }
 
+    private static func findStreamInfo(_ context: UnsafeMutablePointer<AVFormatContext>, maxPixels: Int?) -> Int32 {
+        guard let maxPixels else { return avformat_find_stream_info(context, nil) }
+        let count = Int(context.pointee.nb_streams)
+        var options = [OpaquePointer?](repeating: nil, count: max(1, count))
+        defer { for index in options.indices { av_dict_free(&options[index]) } }
+        for index in 0..<count {
+            av_dict_set(&options[index], "max_pixels", "\(maxPixels)", 0)
+        }
+        return options.withUnsafeMutableBufferPointer { avformat_find_stream_info(context, $0.baseAddress) }
+    }
+
     deinit {
         var context: UnsafeMutablePointer<AVFormatContext>? = context
         avformat_close_input(&context)
+    }
+
+    /// Makes blocking reads on this file give up (`AVERROR_EXIT`) once `flag` is cancelled.
+    func setInterrupt(_ flag: CancellationFlag) {
+        interrupt = flag
+        mj_format_set_interrupt(context, flag.interruptFlag)
     }
 
     var streamCount: Int { Int(context.pointee.nb_streams) }

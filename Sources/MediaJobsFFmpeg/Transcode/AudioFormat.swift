@@ -80,11 +80,17 @@ public struct AudioOutputOptions: Sendable, Codable, Equatable {
     public var bitrateKbps: Int?
     public var sampleRate: Int?
     public var channels: Int?
+    /// Normalise loudness to this integrated level (LUFS, e.g. -16) with libavfilter's `loudnorm`.
+    public var loudnessLUFS: Double?
 
-    public init(format: AudioFormat, bitrateKbps: Int? = nil, sampleRate: Int? = nil, channels: Int? = nil) {
+    public init(
+        format: AudioFormat, bitrateKbps: Int? = nil, sampleRate: Int? = nil, channels: Int? = nil,
+        loudnessLUFS: Double? = nil
+    ) {
         self.format = format
         self.bitrateKbps = bitrateKbps
         self.sampleRate = sampleRate
         self.channels = channels
+        self.loudnessLUFS = loudnessLUFS
     }
 }

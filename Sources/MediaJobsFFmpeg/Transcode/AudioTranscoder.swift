@@ -12,6 +12,7 @@ struct AudioTranscoder {
 
     func run() throws {
         let file = try InputFile(opening: input)
+        file.setInterrupt(cancel)
         guard let streamIndex = file.bestStream(AVMEDIA_TYPE_AUDIO) else {
             let found = MediaProbe.info(of: file).streams.map(\.type).joined(separator: ", ")
             throw MediaJobsError.media(.mediaNoStreams, input, "no audio stream to transcode (found \(found.isEmpty ? "none" : found))")
@@ -63,7 +64,7 @@ final class AudioWriter {
             let file = try AudioOutputFile(
                 url: url, options: options, inputSampleRate: frame.pointee.sample_rate,
                 inputChannels: frame.pointee.ch_layout.nb_channels)
-            converter = try AudioConverter(like: frame, to: file.shape)
+            converter = try AudioConverter(like: frame, to: file.shape, loudnessLUFS: options.loudnessLUFS)
             inputSampleRate = frame.pointee.sample_rate
             self.file = file
         }

@@ -124,9 +124,9 @@ public struct Pipeline: Sendable {
             throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no audio file"))
         }
         try await stage(job.id, worker: worker, stage: "validate", detail: produced.url.lastPathComponent, now: Date())
-        let report = try await engine.validate(produced.url, expecting: MediaExpectation(kind: .audio))
-        try await store.addEvent(job.id, kind: .note, worker: worker,
-                                 detail: "validated provider output: " + report.checks.joined(separator: "; "), now: Date())
+        _ = try await validateAndRecord(
+            produced.url, expecting: Pipeline.providerExpectation(for: job.spec), what: "provider output", job: job,
+            worker: worker)
 
         let format = job.spec.outputFormat
         guard let audioFormat = AudioFormat(rawValue: format) else {
@@ -142,7 +142,8 @@ public struct Pipeline: Sendable {
             try await engine.transcodeAudio(produced.url, to: file, options: options)
         }
         try await stage(job.id, worker: worker, stage: "store", detail: file.lastPathComponent, now: Date())
-        let final = try await engine.validate(file, expecting: MediaExpectation(kind: .audio))
+        let final = try await validateAndRecord(
+            file, expecting: Pipeline.outputExpectation(for: job.spec), what: "\(format) output", job: job, worker: worker)
         let stored = try artifacts.put(moving: file)
         let audio = final.info.streams.first { $0.type == "audio" }
         return [ArtifactRef(

@@ -1,0 +1,187 @@
+import Foundation
+import MediaJobsCore
+import Testing
+
+@testable import MediaJobsFFmpeg
+
+/// One test per way a provider's output can be broken, each on a real file from Samples/ (made by
+/// scripts/make-samples.sh) or rendered here, each checking the failure is named by its code and message.
+@Suite("validation failure modes")
+struct FailureModeTests {
+    let engine = Fixtures.engine
+
+    @Test("zero length: media.empty")
+    func empty() async throws {
+        let file = Fixtures.sample("empty.mp3")
+        let error = await mediaError { _ = try await engine.validate(file, expecting: MediaExpectation(kind: .audio)) }
+        #expect(error?.code == .mediaEmpty)
+        #expect(error?.message.contains("empty.mp3: the file is empty (0 bytes)") == true)
+    }
+
+    @Test("an HTML error page saved as .mp3: media.not_media, quoting its start")
+    func htmlBody() async throws {
+        let file = Fixtures.sample("error-page.mp3")
+        let error = await mediaError { _ = try await engine.validate(file, expecting: MediaExpectation(kind: .audio)) }
+        #expect(error?.code == .mediaNotMedia)
+        #expect(error?.message.contains("an HTML page") == true)
+        #expect(error?.message.contains("<!DOCTYPE html>") == true)
+    }
+
+    @Test("a JSON body saved as .png: media.not_media")
+    func jsonBody() async throws {
+        let file = try Fixtures.temporaryFolder().appendingPathComponent("result.png")
+        try Data(#"{"error": {"code": 429, "message": "rate limited"}}"#.utf8).write(to: file)
+        let error = await mediaError { _ = try await engine.validate(file, expecting: MediaExpectation(kind: .image)) }
+        #expect(error?.code == .mediaNotMedia)
+        #expect(error?.message.contains("JSON") == true)
+    }
+
+    @Test("a WAV under an .mp3 name: media.container_mismatch naming both")
+    func containerMismatch() async throws {
+        let file = Fixtures.sample("mismatch.mp3")
+        let error = await mediaError { _ = try await engine.validate(file) }
+        #expect(error?.code == .mediaContainerMismatch)
+        #expect(error?.message.contains("the extension says .mp3 but the content is wav") == true)
+    }
+
+    @Test("a cut MP4: media.truncated with the decoded and announced lengths")
+    func truncatedVideo() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("truncated.mp4")) }
+        #expect(error?.code == .mediaTruncated)
+        #expect(error?.message.contains("of the 4.00 s its header announces") == true)
+        #expect(error?.message.contains("bytes past the end of the") == true)
+    }
+
+    @Test("a WAV whose data stops halfway: media.truncated")
+    func truncatedAudio() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("truncated.wav")) }
+        #expect(error?.code == .mediaTruncated)
+        #expect(error?.message.contains("holds 1.00 s of the 2.00 s") == true)
+    }
+
+    @Test("an MP4 with noise in its packets: media.corrupt counting the corrupt packets")
+    func corruptPackets() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("corrupt.mp4")) }
+        #expect(error?.code == .mediaCorrupt)
+        #expect(error?.message.contains("corrupt packet(s) (0 tolerated)") == true)
+        // The count is reported and tolerating that many lets the file through.
+        let count = try #require(error?.message.split(separator: " ").compactMap { Int($0) }.first)
+        #expect(count > 1)
+        let report = try await engine.validate(
+            Fixtures.sample("corrupt.mp4"), expecting: MediaExpectation(maxDecodeErrors: count))
+        #expect(report.decodeErrors == count)
+    }
+
+    @Test("a PNG declaring 100000x100000 pixels: media.too_large before decoding")
+    func pictureBomb() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("bomb.png"), expecting: MediaExpectation(kind: .image)) }
+        #expect(error?.code == .mediaTooLarge)
+        #expect(error?.message.contains("100000x100000") == true)
+        #expect(error?.message.contains("refused before decoding") == true)
+    }
+
+    @Test("a video larger than the configured limits: media.too_large from its header")
+    func videoBeyondLimits() async throws {
+        var limits = MediaLimits()
+        limits.maxWidth = 100
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("clip.mp4"), limits: limits) }
+        #expect(error?.code == .mediaTooLarge)
+        #expect(error?.message.contains("160x120") == true)
+    }
+
+    @Test("media longer than the configured limit: media.too_large")
+    func durationBeyondLimits() async throws {
+        var limits = MediaLimits()
+        limits.maxDurationS = 1
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("speech.wav"), limits: limits) }
+        #expect(error?.code == .mediaTooLarge)
+        #expect(error?.message.contains("beyond the limit of 1.00 s") == true)
+    }
+
+    @Test("digital silence from end to end: media.silent")
+    func silence() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("silent.wav"), expecting: MediaExpectation(kind: .audio)) }
+        #expect(error?.code == .mediaSilent)
+        #expect(error?.message.contains("silent from start to end") == true)
+    }
+
+    @Test("black from end to end: media.black (blackdetect)")
+    func black() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("black.mp4"), expecting: MediaExpectation(kind: .video)) }
+        #expect(error?.code == .mediaBlack)
+        #expect(error?.message.contains("20 of 20 frames") == true)
+    }
+
+    @Test("one picture held for the whole video: media.frozen (freezedetect)")
+    func frozen() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("frozen.mp4"), expecting: MediaExpectation(kind: .video)) }
+        #expect(error?.code == .mediaFrozen)
+    }
+
+    @Test("a flat-colour image: media.flat_image")
+    func flatImage() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("flat.png"), expecting: MediaExpectation(kind: .image)) }
+        #expect(error?.code == .mediaFlatImage)
+    }
+
+    @Test("speech far too short for its text (the end was dropped): media.implausible_length")
+    func speechTooShort() async throws {
+        // speech.wav says about 100 characters in about 7 s; claim it was made from 1,000.
+        let error = await mediaError {
+            _ = try await engine.validate(Fixtures.sample("speech.wav"), expecting: MediaExpectation(kind: .audio, spokenCharacters: 1000))
+        }
+        #expect(error?.code == .mediaImplausibleLength)
+        #expect(error?.message.contains("the end of the text was probably dropped") == true)
+    }
+
+    @Test("speech far too long for its text: media.implausible_length")
+    func speechTooLong() async throws {
+        let error = await mediaError {
+            _ = try await engine.validate(Fixtures.sample("speech.wav"), expecting: MediaExpectation(kind: .audio, spokenCharacters: 25))
+        }
+        #expect(error?.code == .mediaImplausibleLength)
+    }
+
+    @Test("the sample's real text passes the speech length check")
+    func speechPlausible() async throws {
+        let text = "MediaJobs turns media requests into validated files. This recording was made by the project itself."
+        let report = try await engine.validate(
+            Fixtures.sample("speech.wav"), expecting: MediaExpectation(kind: .audio, spokenCharacters: text.count))
+        #expect(report.checks.contains { $0.hasPrefix("speech") && $0.contains("characters/s") })
+    }
+
+    @Test("a video of the wrong size, rate, length or sound: media.mismatch naming what differs")
+    func mismatch() async throws {
+        let clip = Fixtures.sample("clip.mp4")
+        let size = await mediaError { _ = try await engine.validate(clip, expecting: MediaExpectation(kind: .video, width: 1280, height: 720)) }
+        #expect(size?.code == .mediaMismatch)
+        #expect(size?.message.contains("160x120, not the 1280x720 asked for") == true)
+        let rate = await mediaError { _ = try await engine.validate(clip, expecting: MediaExpectation(kind: .video, frameRate: 24)) }
+        #expect(rate?.code == .mediaMismatch)
+        #expect(rate?.message.contains("10.00 fps, not the 24.00 fps") == true)
+        let length = await mediaError { _ = try await engine.validate(clip, expecting: MediaExpectation(kind: .video, durationSeconds: 5)) }
+        #expect(length?.code == .mediaMismatch)
+        #expect(length?.message.contains("not the 5.00 s asked for (± 0.50 s)") == true)
+        let silent = await mediaError {
+            _ = try await engine.validate(Fixtures.sample("black.mp4"), expecting: MediaExpectation(kind: .video, audioTrack: true))
+        }
+        #expect(silent?.code == .mediaMismatch)
+        #expect(silent?.message.contains("a sound track was asked for") == true)
+    }
+
+    @Test("a good video passes every check and the report says what was checked")
+    func goodVideo() async throws {
+        let report = try await engine.validate(
+            Fixtures.sample("clip.mp4"),
+            expecting: MediaExpectation(
+                kind: .video, durationSeconds: 2, width: 160, height: 120, frameRate: 10, audioTrack: true, format: "mp4"))
+        let text = report.checks.joined(separator: "; ")
+        #expect(text.contains("size 160x120 as asked"))
+        #expect(text.contains("frame rate 10.00 fps as asked"))
+        #expect(text.contains("sound track present as asked"))
+        #expect(text.contains("within 0.50 s of 2.00 s"))
+        #expect(text.contains("not silent"))
+        #expect(text.contains("freezedetect: the picture changes"))
+        #expect(report.blackFrames == 0)
+    }
+}
