@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what MediaJobs needs on Debian 12: FFmpeg's, libcurl's and SQLite's development
 # packages, the pocketsphinx English model, and the ffmpeg program (benchmarks and tests use it as
-# a peer; the product never runs it). Idempotent: installs only what is missing.
+# a peer; the product never runs it), and a font for drawtext's test-pattern captions. Idempotent: installs only what is missing.
 set -euo pipefail
 
 packages=(
@@ -9,6 +9,7 @@ packages=(
     libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswresample-dev libswscale-dev
     libcurl4-openssl-dev libsqlite3-dev
     pocketsphinx-en-us
+    fonts-dejavu-core
     ffmpeg
 )
 

@@ -1,5 +1,6 @@
 import Foundation
 import MediaJobsCore
+import Synchronization
 import Testing
 
 @testable import MediaJobsFFmpeg
@@ -115,5 +116,35 @@ struct ProbeAndValidateTests {
             _ = try await engine.validate(Fixtures.sample("speech.wav"), expecting: MediaExpectation(minDurationSeconds: 60))
         }
         #expect(error?.code == .mediaInvalidOutput)
+    }
+}
+
+@Suite("validation of our own outputs")
+struct OwnOutputTests {
+    @Test("a short mp3 whose header length is only an estimate from its bitrate is not called truncated")
+    func shortMP3() async throws {
+        let folder = try Fixtures.temporaryFolder()
+        for (number, text) in ["Read me aloud.", "Job number 7.", "Job number 123."].enumerated() {
+            let file = folder.appendingPathComponent("short\(number).mp3")
+            try await Fixtures.engine.synthesizeSpeech(
+                text: text, voice: "kal", to: file, options: AudioOutputOptions(format: .mp3))
+            let report = try await Fixtures.engine.validate(file, expecting: MediaExpectation(kind: .audio))
+            #expect(report.durationSeconds > 0.5)
+        }
+    }
+}
+
+@Suite("validation progress")
+struct ValidationProgressTests {
+    @Test("validating a recording reports the fraction read, rising to the end")
+    func progress() async throws {
+        let seen = Mutex<[Double]>([])
+        _ = try await Fixtures.engine.validate(
+            Fixtures.sample("speech.wav"), expecting: MediaExpectation(kind: .audio),
+            progress: { fraction in seen.withLock { $0.append(fraction) } })
+        let fractions = seen.withLock { $0 }
+        #expect(fractions.count > 2)
+        #expect(fractions == fractions.sorted())
+        #expect((fractions.last ?? 0) > 0.9)
     }
 }

@@ -46,7 +46,7 @@ public struct MediaLimits: ConfigurationSection, Codable, Equatable {
     public var speechMaxCharsPerSecond: Double = 30
     /// Texts shorter than this are not checked (a single word is mostly the voice's lead-in).
     public var speechMinTextCharacters: Int = 20
-    /// A file whose decoded length falls short of its header's by more than this fraction is truncated.
+    /// A file whose decoded length falls short of its header's by more than this fraction (and 0.5 s) is truncated.
     public var truncationToleranceFraction: Double = 0.05
 
     public init() {}

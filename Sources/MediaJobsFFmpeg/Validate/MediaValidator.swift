@@ -15,6 +15,7 @@ struct MediaValidator {
     let expectation: MediaExpectation
     let limits: MediaLimits
     let cancel: CancellationFlag
+    var progress: MediaProgress? = nil
 
     /// Per-stream tallies gathered while decoding.
     fileprivate struct StreamTally {
@@ -49,6 +50,7 @@ struct MediaValidator {
         let input = try InputFile(opening: file, maxPixels: limits.maxPixels) { context in
             try checkDeclaredSize(context)
         }
+        input.setInterrupt(cancel)
         try checkDeclaredSize(input.context)
         let info = MediaProbe.info(of: input)
         checks.append("opened as \(info.container) with \(info.streams.count) stream(s)" + (bytes > 0 ? ", \(bytes) bytes" : ""))
@@ -94,6 +96,9 @@ struct MediaValidator {
             defer { packet.unref() }
             let index = Int(packet.pointer.pointee.stream_index)
             guard var tally = tallies[index] else { continue }
+            if let progress, let total = info.durationSeconds, total > 0, packet.pointer.pointee.pts != AVStatus.noTimestamp {
+                progress(min(1, Double(packet.pointer.pointee.pts) * av_q2d(tally.timeBase) / total))
+            }
             let decoder = tally.decoder
             let errors = try decoder.decode(packet.pointer) { frame in try tally.count(frame) }
             tally.record(errors)
@@ -144,7 +149,9 @@ struct MediaValidator {
         if isStill {
             checks.append("still image: duration not checked")
         } else {
-            checks += try checkDuration(duration, header: totalErrors == 0 ? info.durationSeconds : nil)
+            // A header duration guessed from the bitrate (MP3 without an index) is no promise.
+            let estimated = input.context.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE
+            checks += try checkDuration(duration, header: totalErrors == 0 && !estimated ? info.durationSeconds : nil)
         }
         var report = MediaReport(
             info: info, decodedFrames: ordered.reduce(0) { $0 + $1.frames }, decodeErrors: totalErrors,
@@ -281,7 +288,7 @@ struct MediaValidator {
                 .mediaZeroDuration, file, "decoded frames add up to no time (duration \(format(duration)) s)")
         }
         checks.append("duration \(format(duration)) s > 0")
-        if let header, header > 0.5, duration < header * (1 - limits.truncationToleranceFraction) {
+        if let header, header - duration > max(0.5, header * limits.truncationToleranceFraction) {
             throw truncated(measured: duration, header: header, reason: nil)
         }
         if let minimum = expectation.minDurationSeconds {
@@ -364,7 +371,7 @@ struct MediaValidator {
     private func truncated(measured: Double, header: Double, reason: String?) -> MediaJobsError {
         MediaJobsError.media(
             .mediaTruncated, file,
-            "truncated: holds \(format(measured)) s of the \(format(header)) s its header announces"
+            "cut short: holds \(format(measured)) s of the \(format(header)) s its header announces"
                 + (reason.map { " (\($0))" } ?? ""))
     }
 
@@ -411,12 +418,15 @@ extension MediaEngine {
     /// `media.open_failed`, `media.no_streams`, `media.mismatch` (size, rate, sound track, duration),
     /// `media.truncated`, `media.corrupt` (decode errors, counted), `media.zero_duration`,
     /// `media.silent`, `media.black`, `media.frozen`, `media.flat_image`, `media.implausible_length`,
-    /// `media.invalid_output` (outside the min/max duration).
+    /// `media.invalid_output` (outside the min/max duration). `progress` receives the fraction read.
     public func validate(
-        _ file: URL, expecting: MediaExpectation = MediaExpectation(), limits: MediaLimits = .defaults
+        _ file: URL, expecting: MediaExpectation = MediaExpectation(), limits: MediaLimits = .defaults,
+        progress: MediaProgress? = nil
     ) async throws -> MediaReport {
         try await run { cancel in
-            try MediaValidator(file: file, expectation: expecting, limits: limits, cancel: cancel).run()
+            try MediaValidator(
+                file: file, expectation: expecting, limits: limits, cancel: cancel, progress: progress
+            ).run()
         }
     }
 }
