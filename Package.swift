@@ -85,9 +85,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             exclude: ["README.md"],
-            resources: [
-                .copy("Resources/openrouter-openapi.yaml"), .copy("Resources/image.png"), .copy("Resources/clip.mp4"),
-            ]),
+            resources: [.copy("Resources/openrouter-openapi.yaml")]),
         .target(
             name: "MediaJobsServer",
             dependencies: [

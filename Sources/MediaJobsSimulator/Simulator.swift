@@ -53,6 +53,10 @@ public final class Simulator: Sendable {
             quiet.logLevel = .warning
             return quiet
         }()
+        if validatesRequests {
+            // Parse OpenRouter's document (about 2 s, once per process) now, not in the first request.
+            _ = await Task.detached { try? OpenRouterSchema.bundled() }.value
+        }
         let state = SimulatorState(rules: faults, schedule: schedule, seed: seed)
         let media = MediaFactory(engine: MediaEngine.shared)
         let apis: [SimulatedProvider: any ProviderAPI] = [

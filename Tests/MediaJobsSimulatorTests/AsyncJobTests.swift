@@ -35,6 +35,10 @@ struct AsyncJobTests {
             #expect(video.header("Content-Type") == "video/mp4")
             let report = try await validateMedia(video.body, ext: "mp4", kind: .video)
             #expect(report.decodedFrames > 0)
+            // 720p 16:9 is 1280×720, drawn at 1024×576; 4 seconds as asked.
+            #expect(report.info.videoStreams.first?.width == 1024)
+            #expect(report.info.videoStreams.first?.height == 576)
+            #expect(abs(report.durationSeconds - 4) < 0.5, "\(report.durationSeconds)")
 
             let generation = try #require(last["generation_id"] as? String)
             let lookup = try await HTTP.get(sim.url(.openrouter, "/generation?id=\(generation)"))
@@ -138,7 +142,9 @@ struct AsyncJobTests {
             let first = try #require((result.json["images"] as? [[String: Any]])?.first)
             #expect(first["content_type"] as? String == "image/png")
             let png = try await HTTP.get(URL(string: first["url"] as! String)!, key: nil)
-            _ = try await validateMedia(png.body, ext: "png", kind: .image)
+            let picture = try await validateMedia(png.body, ext: "png", kind: .image)
+            #expect(picture.info.videoStreams.first?.width == 640)
+            #expect(picture.info.videoStreams.first?.height == 480)
 
             let audio = try Data(contentsOf: samples.appendingPathComponent("speech.wav"))
             let whisper = try await HTTP.json(
@@ -182,7 +188,8 @@ struct AsyncJobTests {
             #expect(create.json["status"] as? String == "succeeded")
             let output = try #require(create.json["output"] as? String)
             let video = try await HTTP.get(URL(string: output)!, key: nil)
-            _ = try await validateMedia(video.body, ext: "mp4", kind: .video)
+            let report = try await validateMedia(video.body, ext: "mp4", kind: .video)
+            #expect(abs(report.durationSeconds - 6) < 0.5, "\(report.durationSeconds)")
 
             sim.setSchedule(.seconds(queued: 0, running: 600), for: .replicate)
             let slow = try await HTTP.json(

@@ -95,7 +95,7 @@ struct AudioTests {
 
             let mp3 = try await HTTP.json(
                 sim.url(.openrouter, "/audio/speech"),
-                ["model": "openai/gpt-4o-mini-tts-2025-12-15", "input": "Testing", "voice": "alloy", "response_format": "mp3"])
+                ["model": "openai/gpt-4o-mini-tts-2025-12-15", "input": "Testing the speech endpoint with a whole sentence", "voice": "alloy", "response_format": "mp3"])
             #expect(mp3.header("Content-Type") == "audio/mpeg")
             _ = try await validateMedia(mp3.body, ext: "mp3", kind: .audio)
 

@@ -9,7 +9,7 @@ import FoundationNetworking
 
 @Suite("Fault injection")
 struct FaultTests {
-    static var speech: [String: Any] { ["model": "tts-1", "input": "Fault test", "voice": "alloy"] }
+    static var speech: [String: Any] { ["model": "tts-1", "input": "Fault injection needs a whole sentence of speech", "voice": "alloy"] }
 
     @Test("429 with Retry-After for the next two requests only, in OpenAI's envelope")
     func rateLimitForNextTwo() async throws {

@@ -27,6 +27,23 @@ struct OpenRouterSchemaTests {
         }
     }
 
+    @Test("recorded OpenRouter requests report their schema problems, also when a fault answered them")
+    func recordedRequestProblems() async throws {
+        try await withSimulator { sim in
+            sim.inject(.status(429), provider: .openrouter)
+            _ = try await HTTP.json(
+                sim.url(.openrouter, "/videos"), ["model": "google/veo-3.1-lite", "prompt": "x", "duration": "4"])
+            _ = try await HTTP.json(
+                sim.url(.openrouter, "/videos"), ["model": "google/veo-3.1-lite", "prompt": "x", "duration": 4])
+            _ = try await HTTP.get(sim.url(.openrouter, "/videos/models"))
+            let recorded = sim.requests(.openrouter)
+            #expect(recorded.map(\.status) == [429, 202, 200])
+            #expect(recorded[0].openRouterSchemaProblems == ["body.duration: expected integer, got string"])
+            #expect(recorded[1].openRouterSchemaProblems == [])
+            #expect(recorded[2].openRouterSchemaProblems == nil)
+        }
+    }
+
     @Test("the simulator's OpenRouter media responses validate against the document")
     func responsesConform() async throws {
         let schema = try OpenRouterSchema.bundled()

@@ -26,21 +26,28 @@ struct MediaFactory: Sendable {
     /// Sample rate of raw PCM answers (OpenAI and OpenRouter both document 24 kHz, 16-bit LE, mono).
     static let pcmRate = 24_000
 
-    /// Speaks `text` in a flite voice chosen from the provider's `voice` name.
+    /// Speaks `text` in a flite voice chosen from the provider's `voice` name: flite writes 24 kHz mono WAV,
+    /// which is then transcoded to the asked format.
     func speech(text: String, voice: String?, format: SpeechFormat) async throws -> Data {
-        let file = temporaryFile(format == .pcm ? "wav" : Self.fileExtension(format))
-        defer { try? FileManager.default.removeItem(at: file) }
-        let options: AudioOutputOptions
+        let wav = temporaryFile("wav")
+        defer { try? FileManager.default.removeItem(at: wav) }
+        try await engine.synthesizeSpeech(
+            text: text, voice: Self.fliteVoice(for: voice), to: wav,
+            options: AudioOutputOptions(format: .wav, sampleRate: Self.pcmRate, channels: 1))
+        let samples = try Data(contentsOf: wav)
+        let target: AudioFormat
         switch format {
-        case .pcm, .wav: options = AudioOutputOptions(format: .wav, sampleRate: Self.pcmRate, channels: 1)
-        case .mp3: options = AudioOutputOptions(format: .mp3)
-        case .opus: options = AudioOutputOptions(format: .opus)
-        case .aac: options = AudioOutputOptions(format: .aac)
-        case .flac: options = AudioOutputOptions(format: .flac)
+        case .pcm: return Self.pcmSamples(ofWAV: samples)
+        case .wav: return samples
+        case .mp3: target = .mp3
+        case .opus: target = .opus
+        case .aac: target = .aac
+        case .flac: target = .flac
         }
-        try await engine.synthesizeSpeech(text: text, voice: Self.fliteVoice(for: voice), to: file, options: options)
-        let data = try Data(contentsOf: file)
-        return format == .pcm ? Self.pcmSamples(ofWAV: data) : data
+        let output = temporaryFile(Self.fileExtension(format))
+        defer { try? FileManager.default.removeItem(at: output) }
+        try await engine.transcodeAudio(wav, to: output, options: AudioOutputOptions(format: target))
+        return try Data(contentsOf: output)
     }
 
     /// A transcript of the uploaded audio, and the audio's duration in seconds.
@@ -53,21 +60,50 @@ struct MediaFactory: Sendable {
         return (transcript, info.durationSeconds ?? transcript.segments.last?.end ?? 0)
     }
 
-    /// A PNG picture (`width`×`height` when the test pattern can draw it, the sample picture until then).
+    /// Largest side the simulator draws (a 4K request is answered at a quarter of its size on each
+    /// side, same aspect, to keep tests fast); smallest side 16.
+    static let maxSide = 1024
+
+    /// Clamps a requested size to what the simulator draws, keeping the aspect ratio and even sides.
+    static func drawnSize(width: Int?, height: Int?, fallback: (Int, Int)) -> (Int, Int) {
+        var w = Double(max(16, width ?? fallback.0))
+        var h = Double(max(16, height ?? fallback.1))
+        let scale = min(1, Double(maxSide) / max(w, h))
+        w *= scale
+        h *= scale
+        return (max(16, Int(w / 2) * 2), max(16, Int(h / 2) * 2))
+    }
+
+    /// A PNG test picture of `width`×`height` (clamped by `drawnSize`) with the prompt drawn in.
     func image(width: Int?, height: Int?, prompt: String?) async throws -> StoredFile {
-        StoredFile(data: try Self.resource("image", "png"), contentType: "image/png", name: "image.png")
+        let (w, h) = Self.drawnSize(width: width, height: height, fallback: (1024, 1024))
+        let file = temporaryFile("png")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let pattern = TestPattern(width: w, height: h, durationSeconds: 1, sound: .none, text: Self.caption(prompt))
+        try await engine.renderTestImage(pattern, to: file, options: ImageOutputOptions(format: .png))
+        return StoredFile(data: try Data(contentsOf: file), contentType: "image/png", name: "image.png")
     }
 
-    /// An MP4 video (of `duration` seconds and `width`×`height` when the test pattern can draw it).
+    /// An MP4 (H.264 + AAC tone) test pattern of `durationSeconds` and `width`×`height` (clamped) with the
+    /// prompt drawn in.
     func video(durationSeconds: Double?, width: Int?, height: Int?, prompt: String?) async throws -> StoredFile {
-        StoredFile(data: try Self.resource("clip", "mp4"), contentType: "video/mp4", name: "output.mp4")
+        let (w, h) = Self.drawnSize(width: width, height: height, fallback: (1280, 720))
+        let seconds = min(20, max(1, durationSeconds ?? 5))
+        let file = temporaryFile("mp4")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let pattern = TestPattern(
+            width: w, height: h, frameRate: 12, durationSeconds: seconds, sound: .tone, text: Self.caption(prompt))
+        var options = VideoOutputOptions(format: .mp4)
+        options.fast = true
+        try await engine.renderTestPattern(pattern, to: file, options: options)
+        return StoredFile(data: try Data(contentsOf: file), contentType: "video/mp4", name: "output.mp4")
     }
 
-    static func resource(_ name: String, _ ext: String) throws -> Data {
-        guard let url = Bundle.module.url(forResource: name, withExtension: ext) else {
-            throw MediaJobsError(.invalidInput, "simulator resource \(name).\(ext) is missing")
-        }
-        return try Data(contentsOf: url)
+    /// The prompt as drawn into the picture: one line, at most 60 characters.
+    static func caption(_ prompt: String?) -> String? {
+        guard let prompt, !prompt.isEmpty else { return nil }
+        let line = prompt.replacingOccurrences(of: "\n", with: " ")
+        return line.count > 60 ? String(line.prefix(57)) + "..." : line
     }
 
     static func fileExtension(_ format: SpeechFormat) -> String {

@@ -79,3 +79,20 @@ public struct OpenRouterSchema: @unchecked Sendable {
         return object
     }
 }
+
+extension RecordedRequest {
+    /// For a JSON request to the simulated OpenRouter: what breaks `openrouter-openapi.yaml` (empty when it
+    /// conforms); nil for other providers, non-JSON bodies and bodiless requests. Lets a client's tests
+    /// prove every OpenRouter request they sent was valid, including ones a fault answered.
+    public var openRouterSchemaProblems: [String]? {
+        guard provider == .openrouter, !body.isEmpty,
+            (header("Content-Type") ?? "").lowercased().hasPrefix("application/json"),
+            let schema = try? OpenRouterSchema.bundled()
+        else { return nil }
+        guard let document = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
+            return ["body: not JSON"]
+        }
+        let path = String(self.path.dropFirst(SimulatedProvider.openrouter.pathPrefix.count))
+        return schema.validateRequest(path: path, method: method, body: document)
+    }
+}

@@ -160,9 +160,11 @@ struct SimulatorResponder: HTTPResponder {
             base.headers[.contentLength] = nil
             base.body = ResponseBody(contentLength: nil) { writer in
                 try await writer.write(ByteBuffer(bytes: bytes.prefix(max(1, bytes.count / 2))))
+                // SO_LINGER 0, then a full close at once: the kernel sends RST, not FIN.
                 if let socket = channel as? any SocketOptionProvider {
                     try? await socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
                 }
+                try? await channel.close(mode: .all)
                 throw BodyFault.reset
             }
             return base

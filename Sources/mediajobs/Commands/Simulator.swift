@@ -53,6 +53,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         }
         if !rules.isEmpty { print("faults: \(rules.map(\.description).joined(separator: ","))") }
         print("schedule: \(jobSchedule)")
+        fflush(nil)  // a script reading the exports through a pipe sees them now
         try await simulator.waitUntilStopped()
     }
 }
