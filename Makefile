@@ -39,8 +39,10 @@ bench: bootstrap
 	python3 -m pip install --quiet huey
 	$(SWIFT) build -c release --product QueueBenchmark
 	$(SWIFT) build -c release --product SpeechBenchmark
+	$(SWIFT) build -c release --product DownloadBenchmark
 	.build/release/QueueBenchmark
 	.build/release/SpeechBenchmark
+	.build/release/DownloadBenchmark --megabytes 500 --runs 3
 
 clean:
 	rm -rf .build out

@@ -151,7 +151,7 @@ let package = Package(
                 "MediaJobsSimulator",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            exclude: ["Support/fake_providers.py", "Support/validate_openrouter.py", "Support/openrouter-openapi.yaml"]),
+            exclude: ["Support/fake_providers.py", "Support/validate_openrouter.py"]),
         .testTarget(
             name: "MediaJobsSimulatorTests",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsSimulator"]),

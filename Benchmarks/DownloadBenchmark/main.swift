@@ -89,6 +89,7 @@ let target = directory.appendingPathComponent("copy.bin")
 let rssBefore = peakRSSKilobytes(children: false)
 var oursRates: [Double] = []
 var curlRates: [Double] = []
+var curlHashedRates: [Double] = []
 let mib = Double(size) / 1_048_576
 for run in 1...runs {
     try? FileManager.default.removeItem(at: target)
@@ -107,14 +108,26 @@ for run in 1...runs {
         HTTPRequest(url: url, timeouts: HTTPTimeouts(connect: 5, total: 600)), to: target, maxBytes: size + 1)
     let oursSeconds = Date().timeIntervalSince(start)
     guard download.bytes == size else { fatalError("short download: \(download.bytes) of \(size)") }
+    // The like-for-like peer: curl streaming into `openssl dgst -sha256` (SHA-256 on the fly, as we do) and a file.
+    try? FileManager.default.removeItem(at: target)
+    start = Date()
+    let hashed = Process()
+    hashed.executableURL = URL(fileURLWithPath: "/bin/sh")
+    hashed.arguments = ["-c", "curl -s \(url.absoluteString) | tee \(target.path) | openssl dgst -sha256 > /dev/null"]
+    try hashed.run()
+    hashed.waitUntilExit()
+    let hashedSeconds = Date().timeIntervalSince(start)
+    curlHashedRates.append(mib / hashedSeconds)
     curlRates.append(mib / curlSeconds)
     oursRates.append(mib / oursSeconds)
-    print(String(format: "run %d: curl %.0f MiB/s (%.2f s)   MediaJobsHTTP %.0f MiB/s (%.2f s, sha256 %@…)   ratio %.2f",
-                 run, mib / curlSeconds, curlSeconds, mib / oursSeconds, oursSeconds, String(download.sha256.prefix(12)),
-                 curlSeconds / oursSeconds))
+    print(String(format: "run %d: curl %.0f MiB/s (%.2f s)   curl|tee|sha256 %.0f MiB/s   MediaJobsHTTP %.0f MiB/s (%.2f s, sha256 %@…)   ratio %.2f",
+                 run, mib / curlSeconds, curlSeconds, mib / hashedSeconds, mib / oursSeconds, oursSeconds,
+                 String(download.sha256.prefix(12)), curlSeconds / oursSeconds))
 }
 let rssAfter = peakRSSKilobytes(children: false)
-print(String(format: "median: curl %.0f MiB/s, MediaJobsHTTP %.0f MiB/s, ratio %.2f (goal ≥ 0.9)",
-             median(curlRates), median(oursRates), median(oursRates) / median(curlRates)))
+print(String(format: "median: curl %.0f MiB/s, curl|tee|sha256 %.0f MiB/s, MediaJobsHTTP %.0f MiB/s; "
+             + "ratio to curl %.2f (goal ≥ 0.9), to curl|tee|sha256 %.2f",
+             median(curlRates), median(curlHashedRates), median(oursRates), median(oursRates) / median(curlRates),
+             median(oursRates) / median(curlHashedRates)))
 print("peak RSS: this process \(rssBefore / 1024) MiB before downloading, \(rssAfter / 1024) MiB after "
       + "(\(megabytes) MiB downloaded \(runs)×); curl program \(peakRSSKilobytes(children: true) / 1024) MiB")

@@ -296,7 +296,10 @@ struct RemoteProviderTests {
         let validator = Process()
         validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         validator.arguments = ["python3", script.appendingPathComponent("validate_openrouter.py").path,
-                               script.appendingPathComponent("openrouter-openapi.yaml").path, recording.path]
+                               // The copy of OpenRouter's document that the simulator serves from.
+                               FakeProviders.repository.appendingPathComponent(
+                                   "Sources/MediaJobsSimulator/Resources/openrouter-openapi.yaml").path,
+                               recording.path]
         let output = Pipe()
         validator.standardOutput = output
         validator.standardError = output

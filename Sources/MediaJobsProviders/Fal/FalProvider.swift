@@ -107,10 +107,12 @@ public struct FalProvider: Provider {
         }
         let answer: HTTPResponse
         do {
-            answer = try await client.send(HTTPRequest(url: result, headers: try headers(), timeouts: client.settings.timeouts.poll),
+            // The result can be large and slow to come (fal builds it on request): the submit timeouts apply.
+            answer = try await client.send(HTTPRequest(url: result, headers: try headers(), timeouts: client.settings.timeouts.submit),
                                            action: "result", creates: false)
-        } catch let error as ProviderError {
+        } catch let error as ProviderError where error.classification != .retryable {
             // A finished request whose result is an error: what the model said, classified; never polled again.
+            // (A retryable failure is thrown instead: the worker keeps the job waiting and fetches again.)
             return .failed(error)
         }
         let output = answer.jsonObject ?? [:]

@@ -31,7 +31,8 @@ public enum ProviderErrorClassifier {
             return ProviderError(.fallback, MediaJobsError(.providerFailed, text))
         }
         if status == 404 || lower.contains("model") && (lower.contains("not found") || lower.contains("not exist")
-            || lower.contains("unknown") || lower.contains("not available") || lower.contains("no endpoints")) {
+            || lower.contains("unknown") || lower.contains("not available") || lower.contains("no endpoints")
+            || lower.contains("not a valid model")) {
             return ProviderError(.fallback, MediaJobsError(.providerUnsupported, text))
         }
         if lower.contains("unsupported") || lower.contains("not supported") {
@@ -101,6 +102,7 @@ public enum ProviderErrorClassifier {
     static func isPolicy(_ lower: String, _ code: String) -> Bool {
         code.contains("content_policy") || code.contains("moderation") || lower.contains("content policy")
             || lower.contains("safety system") || lower.contains("moderation") || lower.contains("flagged")
+            || lower.contains("nsfw")
     }
 
     /// Seconds from `Retry-After` (seconds or an HTTP date), `retry-after-ms`, or the rate-limit reset headers.

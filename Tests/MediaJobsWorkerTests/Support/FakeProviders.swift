@@ -125,6 +125,11 @@ struct RemoteHome {
 
     init(fake: FakeProviders, key: String = "sk-test-key-000", catalog: ModelCatalog = .builtIn,
          openrouter: OpenRouterSettings? = nil) throws {
+        try self.init(environment: fake.environment(key: key), catalog: catalog, openrouter: openrouter)
+    }
+
+    /// A home whose providers are reached through `environment` (base URLs and keys).
+    init(environment: [String: String], catalog: ModelCatalog = .builtIn, openrouter: OpenRouterSettings? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("remote-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         store = try SQLiteJobStore(path: root.appendingPathComponent("mediajobs.sqlite").path)
@@ -133,7 +138,7 @@ struct RemoteHome {
         let configuration = ProvidersConfiguration(openrouter: openrouter ?? OpenRouterSettings(common: fast), openai: fast, fal: fast,
                                                    replicate: fast)
         providers = try ProviderRegistry.configured(engine: .shared, configuration: configuration,
-                                                    environment: fake.environment(key: key), catalog: catalog)
+                                                    environment: environment, catalog: catalog)
     }
 
     var pipeline: Pipeline { Pipeline(store: store, artifacts: artifacts, engine: .shared, providers: providers) }
