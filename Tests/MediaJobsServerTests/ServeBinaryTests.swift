@@ -26,6 +26,32 @@ struct ServeBinaryTests {
         #expect(serve.stop() == 0)
     }
 
+    @Test("serve --workers 0 serves the API beside a separate `mediajobs worker` process on the same home")
+    func apiBesideWorkerProcess() async throws {
+        let serve = try ServeProcess(arguments: ["--workers", "0"])
+        defer { _ = serve.stop() }
+        let created = try await serve.client.postJSON("/v1/jobs", ["kind": "tts", "provider": "local", "input": ["text": "Run elsewhere."]])
+        let id = try #require(created.object["id"] as? String)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await serve.client.get("/v1/jobs/\(id)").object["state"] as? String == "queued")
+
+        let worker = Process()
+        worker.executableURL = ServeProcess.binary
+        worker.arguments = ["worker", "--concurrency", "1", "--home", serve.home.path]
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer { worker.terminate(); worker.waitUntilExit() }
+        var state = ""
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            state = try await serve.client.get("/v1/jobs/\(id)").object["state"] as? String ?? ""
+            if ["succeeded", "failed", "canceled"].contains(state) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(state == "succeeded")
+    }
+
     @Test("serve refuses a non-loopback address without --token, naming the option")
     func refusesOpenBind() throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("serve-refuse-\(UUID().uuidString)")

@@ -3,6 +3,7 @@ import Hummingbird
 import MediaJobsCore
 import MediaJobsStore
 import MediaJobsWorker
+import ServiceLifecycle
 
 /// `/v1/jobs`: submit, read, list (or follow), cancel, retry, events.
 extension MediaJobsServer {
@@ -214,7 +215,8 @@ extension MediaJobsServer {
             var ticks = 0
             try await writer.write(EventStream.heartbeat)
             let encoder = JobView.makeEncoder(pretty: false)
-            while !Task.isCancelled {
+            // Ends on shutdown too, so an open stream never holds up a graceful stop.
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 let events = try await store.events(id, after: last)
                 for event in events {
                     try await writer.write(EventStream.event("job_event", id: String(event.id), json: try encoder.encode(EventView(event))))

@@ -24,6 +24,12 @@ def main() -> int:
         expect(page.locator("h1")).to_have_text("Jobs")
         expect(page.locator("#live")).to_have_text("live", timeout=10_000)
 
+        # A second tab stays on the jobs table: only the live stream (SSE) can show it the new job.
+        watcher = browser.new_page(viewport={"width": 1280, "height": 900})
+        watcher.on("pageerror", lambda error: problems.append(str(error)))
+        watcher.goto(base + "/#/?kind=tts")
+        expect(watcher.locator("#live")).to_have_text("live", timeout=10_000)
+
         page.click("nav >> text=Submit")
         page.select_option("#kind", "tts")
         page.fill("#provider", "local")
@@ -40,9 +46,8 @@ def main() -> int:
         page.screenshot(path=os.path.join(shots, "dashboard-job.png"), full_page=True)
         job_id = page.url.rsplit("/", 1)[-1]
 
-        page.goto(base + "/#/")
-        expect(page.locator(f"tr[data-job='{job_id}'] [data-state]")).to_have_attribute("data-state", "succeeded")
-        page.screenshot(path=os.path.join(shots, "dashboard-jobs.png"), full_page=True)
+        expect(watcher.locator(f"tr[data-job='{job_id}'] [data-state]")).to_have_attribute("data-state", "succeeded", timeout=10_000)
+        watcher.screenshot(path=os.path.join(shots, "dashboard-jobs.png"), full_page=True)
 
         page.goto(base + "/#/costs")
         expect(page.locator("#cost-chart")).to_be_visible()
