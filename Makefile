@@ -40,9 +40,16 @@ bench: bootstrap
 	$(SWIFT) build -c release --product QueueBenchmark
 	$(SWIFT) build -c release --product SpeechBenchmark
 	$(SWIFT) build -c release --product DownloadBenchmark
+	$(SWIFT) build -c release --product MediaBenchmark
 	.build/release/QueueBenchmark
 	.build/release/SpeechBenchmark
 	.build/release/DownloadBenchmark --megabytes 500 --runs 3
+	.build/release/MediaBenchmark
+
+# wrk against `mediajobs serve` (release build) while two workers run jobs.
+bench-http: bootstrap
+	$(SWIFT) build -c release --product mediajobs
+	Benchmarks/HTTP/wrk-job-status.sh 30 32
 
 clean:
 	rm -rf .build out
