@@ -5,8 +5,8 @@ import Testing
 struct BadInputTests {
     /// Runs `arguments`, expects exit code 2 and a message containing every fragment.
     private func expectRefused(_ cli: CLI, _ arguments: [String], mentions fragments: [String],
-                               sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let result = try cli.run(arguments)
+                               sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let result = try await cli.run(arguments)
         #expect(result.status == 2, "exit \(result.status), stderr: \(result.stderr)", sourceLocation: sourceLocation)
         for fragment in fragments {
             #expect(result.stderr.contains(fragment), "stderr lacks '\(fragment)': \(result.stderr)",
@@ -16,36 +16,36 @@ struct BadInputTests {
     }
 
     @Test("each bad input is refused by name, and a job stored before survives intact")
-    func refusals() throws {
+    func refusals() async throws {
         let cli = try CLI()
         defer { cli.remove() }
-        let good = try cli.run(["submit", "tts", "--text", "Still here.", "--format", "wav", "--wait", "--json"])
+        let good = try await cli.run(["submit", "tts", "--text", "Still here.", "--format", "wav", "--wait", "--json"])
         #expect(good.status == 0, "stderr: \(good.stderr)")
         let goodID = try #require(good.json["id"] as? String)
 
-        try expectRefused(cli, ["submit", "music", "--text", "hi"], mentions: ["kind", "music"])
-        try expectRefused(cli, ["submit", "tts"], mentions: ["input.text", "needs text"])
-        try expectRefused(cli, ["submit", "tts", "--text", "hi", "--voice", "bogus"], mentions: ["input.voice", "bogus"])
-        try expectRefused(cli, ["submit", "transcribe", "--audio", CLI.sample("corrupt.mp3").path],
+        try await expectRefused(cli, ["submit", "music", "--text", "hi"], mentions: ["kind", "music"])
+        try await expectRefused(cli, ["submit", "tts"], mentions: ["input.text", "needs text"])
+        try await expectRefused(cli, ["submit", "tts", "--text", "hi", "--voice", "bogus"], mentions: ["input.voice", "bogus"])
+        try await expectRefused(cli, ["submit", "transcribe", "--audio", CLI.sample("corrupt.mp3").path],
                           mentions: ["input.audio", "corrupt.mp3"])
-        try expectRefused(cli, ["submit", "transcribe", "--audio", CLI.sample("notes.txt").path],
+        try await expectRefused(cli, ["submit", "transcribe", "--audio", CLI.sample("notes.txt").path],
                           mentions: ["input.audio", "notes.txt"])
-        try expectRefused(cli, ["submit", "transcribe", "--audio", "/no/such/recording.wav"],
+        try await expectRefused(cli, ["submit", "transcribe", "--audio", "/no/such/recording.wav"],
                           mentions: ["input.audio", "/no/such/recording.wav", "no such file"])
-        try expectRefused(cli, ["submit", "tts", "--text", "hi", "--format", "srt"], mentions: ["output.format", "srt"])
+        try await expectRefused(cli, ["submit", "tts", "--text", "hi", "--format", "srt"], mentions: ["output.format", "srt"])
 
         let notJSON = cli.home.appendingPathComponent("job.json")
         try Data("kind = tts\n".utf8).write(to: notJSON)
-        try expectRefused(cli, ["submit", "--file", notJSON.path], mentions: [notJSON.path, "not valid JSON"])
-        try expectRefused(cli, ["submit", "--file", "/no/such/job.json"], mentions: ["/no/such/job.json", "no such file"])
+        try await expectRefused(cli, ["submit", "--file", notJSON.path], mentions: [notJSON.path, "not valid JSON"])
+        try await expectRefused(cli, ["submit", "--file", "/no/such/job.json"], mentions: ["/no/such/job.json", "no such file"])
         let typo = cli.home.appendingPathComponent("typo.json")
         try Data(#"{"kind": "tts", "input": {"txt": "hello"}}"#.utf8).write(to: typo)
-        try expectRefused(cli, ["submit", "--file", typo.path], mentions: ["input.txt", "unknown field"])
-        try expectRefused(cli, ["status", "not-an-id"], mentions: ["id"])
-        try expectRefused(cli, ["submit", "tts", "--text", "hi", "--label", "oops"], mentions: ["--label"])
+        try await expectRefused(cli, ["submit", "--file", typo.path], mentions: ["input.txt", "unknown field"])
+        try await expectRefused(cli, ["status", "not-an-id"], mentions: ["id"])
+        try await expectRefused(cli, ["submit", "tts", "--text", "hi", "--label", "oops"], mentions: ["--label"])
 
         // Nothing refused reached the queue, and the job stored before is untouched.
-        let list = try cli.run(["list", "--json"])
+        let list = try await cli.run(["list", "--json"])
         #expect(list.status == 0)
         let jobs = try #require(try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
         #expect(jobs.count == 1)
@@ -56,10 +56,10 @@ struct BadInputTests {
     }
 
     @Test("a job whose input breaks only at run time fails alone with a named error")
-    func failedJobExitCode() throws {
+    func failedJobExitCode() async throws {
         let cli = try CLI()
         defer { cli.remove() }
-        let missing = try cli.run(["wait", "0123456789ABCDEFGHJKMNPQRS"])
+        let missing = try await cli.run(["wait", "0123456789ABCDEFGHJKMNPQRS"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("job.not_found"))
     }

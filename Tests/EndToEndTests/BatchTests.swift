@@ -40,7 +40,7 @@ struct BatchTests {
         try await makeFolder(talks, count: 200)
         let command = ["batch", "transcribe", talks.path, "--recursive", "--format", "srt", "--out", out.path, "--json"]
 
-        let first = try cli.run(command)
+        let first = try await cli.run(command)
         #expect(first.status == 0, "stderr: \(first.stderr.suffix(2000))")
         let summary = try report(out)
         #expect(summary["done"] as? Int == 200)
@@ -62,7 +62,7 @@ struct BatchTests {
         let costsBefore = try await store.costRecords(since: nil, until: nil).count
         let jobsBefore = try await store.jobs(JobFilter(limit: 10_000)).count
 
-        let second = try cli.run(command)
+        let second = try await cli.run(command)
         #expect(second.status == 0, "stderr: \(second.stderr.suffix(2000))")
         #expect(try report(out)["new_jobs"] as? Int == 0)
         #expect(try await store.costRecords(since: nil, until: nil).count == costsBefore)
@@ -77,7 +77,7 @@ struct BatchTests {
         let out = cli.home.appendingPathComponent("out")
         try await makeFolder(talks, count: 40)
         let command = ["batch", "transcribe", talks.path, "--recursive", "--out", out.path]
-        _ = try cli.run(["list"])
+        _ = try await cli.run(["list"])
         let store = try SQLiteJobStore(path: cli.database.path)
 
         let victim = try cli.start(command)
@@ -88,11 +88,11 @@ struct BatchTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
+        await victim.waitForExit()
         #expect(succeeded >= 15)
         #expect(succeeded < 40, "the batch finished before it could be killed")
 
-        let resumed = try cli.run(command)
+        let resumed = try await cli.run(command)
         #expect(resumed.status == 0, "stderr: \(resumed.stderr.suffix(2000))")
         let jobs = try await store.jobs(JobFilter(limit: 1_000))
         #expect(jobs.count == 40)

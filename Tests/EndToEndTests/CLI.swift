@@ -65,7 +65,7 @@ struct CLI {
 
     /// Runs the binary to the end and collects what it printed.
     @discardableResult
-    func run(_ arguments: [String]) throws -> Output {
+    func run(_ arguments: [String]) async throws -> Output {
         let out = home.appendingPathComponent("out-\(UUID().uuidString)")
         let err = home.appendingPathComponent("err-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -77,7 +77,7 @@ struct CLI {
         let outHandle = try FileHandle(forWritingTo: out)
         let errHandle = try FileHandle(forWritingTo: err)
         let process = try start(arguments, stdout: outHandle, stderr: errHandle)
-        process.waitUntilExit()
+        await process.waitForExit()
         try outHandle.close()
         try errHandle.close()
         return Output(
@@ -88,5 +88,18 @@ struct CLI {
 
     func remove() {
         try? FileManager.default.removeItem(at: home)
+    }
+}
+
+extension Process {
+    /// Waits for the process to end on a thread of its own: blocking one of Swift's few cooperative
+    /// threads would stall every other test of the run (and any server a test runs in process).
+    func waitForExit() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                self.waitUntilExit()
+                done.resume()
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ struct SpeechRoundTripTests {
         let cli = try CLI()
         defer { cli.remove() }
 
-        let tts = try cli.run(["submit", "tts", "--text", Self.sentence, "--format", "mp3", "--wait", "--json"])
+        let tts = try await cli.run(["submit", "tts", "--text", Self.sentence, "--format", "mp3", "--wait", "--json"])
         #expect(tts.status == 0, "stderr: \(tts.stderr)")
         let job = tts.json
         #expect(job["state"] as? String == "succeeded")
@@ -40,7 +40,7 @@ struct SpeechRoundTripTests {
         #expect((units["characters"] as? NSNumber)?.intValue == 43)
         #expect(units.count == 1)
 
-        let transcribe = try cli.run(["submit", "transcribe", "--audio", path, "--wait", "--json"])
+        let transcribe = try await cli.run(["submit", "transcribe", "--audio", path, "--wait", "--json"])
         #expect(transcribe.status == 0, "stderr: \(transcribe.stderr)")
         #expect(transcribe.json["state"] as? String == "succeeded")
         let text = try #require((transcribe.json["artifacts"] as? [[String: Any]])?.first?["path"] as? String)
@@ -52,22 +52,22 @@ struct SpeechRoundTripTests {
     }
 
     @Test("srt output carries cue times, and get copies the artifact out")
-    func subtitlesAndGet() throws {
+    func subtitlesAndGet() async throws {
         let cli = try CLI()
         defer { cli.remove() }
         let copied = cli.home.appendingPathComponent("copied.srt")
-        let result = try cli.run(["submit", "transcribe", "--audio", CLI.sample("speech.wav").path,
+        let result = try await cli.run(["submit", "transcribe", "--audio", CLI.sample("speech.wav").path,
                                   "--format", "srt", "--wait", "--json", "-o", copied.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let id = try #require(result.json["id"] as? String)
         let target = cli.home.appendingPathComponent("talk.srt")
-        let get = try cli.run(["get", id, "-o", target.path])
+        let get = try await cli.run(["get", id, "-o", target.path])
         #expect(get.status == 0, "stderr: \(get.stderr)")
         let srt = try String(contentsOf: target, encoding: .utf8)
         #expect(srt.hasPrefix("1\n00:00:"))
         #expect(srt.contains(" --> "))
         #expect(try String(contentsOf: copied, encoding: .utf8) == srt)
-        let refused = try cli.run(["submit", "tts", "--text", "hi", "-o", copied.path])
+        let refused = try await cli.run(["submit", "tts", "--text", "hi", "-o", copied.path])
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("--output: needs --wait"))
     }

@@ -21,7 +21,7 @@ struct WorkerProcessTests {
     func fiveHundredJobs() async throws {
         let cli = try CLI()
         defer { cli.remove() }
-        _ = try cli.run(["list"])  // creates the home and the database
+        _ = try await cli.run(["list"])  // creates the home and the database
         let store = try SQLiteJobStore(path: cli.database.path)
         let specs = (0..<500).map { n in
             JobSpec(kind: .tts, model: "flite", input: JobInput(text: "Job number \(n)."), output: OutputSettings(format: "mp3"))
@@ -40,7 +40,7 @@ struct WorkerProcessTests {
             return (counts[.succeeded] ?? 0) + (counts[.failed] ?? 0) == 500
         }
         for worker in workers { worker.terminate() }
-        for worker in workers { worker.waitUntilExit() }
+        for worker in workers { await worker.waitForExit() }
         #expect(finished)
         let counts = try await store.countsByState()
         #expect(counts[.succeeded] == 500, "\(counts)")
@@ -69,12 +69,12 @@ struct WorkerProcessTests {
         defer { cli.remove() }
         // A recording long enough (about 40 s of speech) that recognition takes a while.
         let sentences = (1...12).map { "Sentence number \($0) is spoken slowly so that the recognizer has real work to do." }
-        let speech = try cli.run(["submit", "tts", "--text", sentences.joined(separator: " "), "--format", "wav",
+        let speech = try await cli.run(["submit", "tts", "--text", sentences.joined(separator: " "), "--format", "wav",
                                   "--wait", "--json"])
         #expect(speech.status == 0, "stderr: \(speech.stderr)")
         let recording = try #require((speech.json["artifacts"] as? [[String: Any]])?.first?["path"] as? String)
 
-        let submitted = try cli.run(["submit", "transcribe", "--audio", recording, "--max-attempts", "3", "--json"])
+        let submitted = try await cli.run(["submit", "transcribe", "--audio", recording, "--max-attempts", "3", "--json"])
         #expect(submitted.status == 0, "stderr: \(submitted.stderr)")
         let id = try JobID(parsing: try #require(submitted.json["id"] as? String))
         let store = try SQLiteJobStore(path: cli.database.path)
@@ -86,13 +86,13 @@ struct WorkerProcessTests {
         }
         #expect(started)
         kill(victim.processIdentifier, SIGKILL)
-        victim.waitUntilExit()
+        await victim.waitForExit()
         #expect(try await store.job(id)?.state == .running)
 
         let rescuer = try cli.start(["worker", "--concurrency", "1", "--lease-seconds", "2"])
         let done = try await waitUntil(timeout: 300) { try await store.job(id)?.state.isFinal == true }
         rescuer.terminate()
-        rescuer.waitUntilExit()
+        await rescuer.waitForExit()
         #expect(done)
         let job = try #require(try await store.job(id))
         #expect(job.state == .succeeded)
@@ -108,7 +108,7 @@ struct WorkerProcessTests {
         let cli = try CLI()
         defer { cli.remove() }
         let text = (1...30).map { "Line \($0) of a long script that takes the worker a moment to voice and encode." }
-        let submitted = try cli.run(["submit", "tts", "--text", text.joined(separator: " "), "--format", "flac", "--json"])
+        let submitted = try await cli.run(["submit", "tts", "--text", text.joined(separator: " "), "--format", "flac", "--json"])
         #expect(submitted.status == 0, "stderr: \(submitted.stderr)")
         let id = try JobID(parsing: try #require(submitted.json["id"] as? String))
         let store = try SQLiteJobStore(path: cli.database.path)
@@ -116,7 +116,7 @@ struct WorkerProcessTests {
         let running = try await waitUntil(timeout: 60) { try await store.job(id)?.state == .running }
         #expect(running)
         worker.terminate()
-        worker.waitUntilExit()
+        await worker.waitForExit()
         #expect(worker.terminationStatus == 0)
         let job = try #require(try await store.job(id))
         #expect(job.state == .succeeded)

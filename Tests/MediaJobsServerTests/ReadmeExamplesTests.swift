@@ -13,7 +13,7 @@ struct ReadmeExamplesTests {
     }
 
     @Test("every curl example in the README works against `mediajobs serve`, pasted as it is")
-    func curlExamples() throws {
+    func curlExamples() async throws {
         let serve = try ServeProcess(arguments: ["--workers", "2"])
         defer { _ = serve.stop() }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("readme-\(UUID().uuidString)")
@@ -23,7 +23,7 @@ struct ReadmeExamplesTests {
         // The examples name port 8787; the test server listens on a free port.
         let script = "set -eu\ncd '\(folder.path)'\n" + (try ReadmeExamplesTests.curlBlock())
             .replacingOccurrences(of: "127.0.0.1:8787", with: "127.0.0.1:\(serve.port)")
-        let (status, output) = try ServeProcess.run(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        let (status, output) = try await ServeProcess.run(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
         #expect(status == 0, "\(output)")
         let mp3 = try Data(contentsOf: folder.appendingPathComponent("hello.mp3"))
         #expect(mp3.count > 1000)

@@ -53,17 +53,17 @@ struct ServeBinaryTests {
     }
 
     @Test("serve refuses a non-loopback address without --token, naming the option")
-    func refusesOpenBind() throws {
+    func refusesOpenBind() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("serve-refuse-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
-        let (status, output) = try ServeProcess.run(ServeProcess.binary, ["serve", "--host", "0.0.0.0", "--home", home.path])
+        let (status, output) = try await ServeProcess.run(ServeProcess.binary, ["serve", "--host", "0.0.0.0", "--home", home.path])
         #expect(status == 2)
         #expect(output.contains("--host"))
         #expect(output.contains("--token"))
     }
 
     @Test("schemathesis finds no 5xx and no response that breaks /openapi.json")
-    func schemathesis() throws {
+    func schemathesis() async throws {
         let schemathesis = ServeProcess.packageRoot.appendingPathComponent(".build/venv/bin/schemathesis")
         try #require(FileManager.default.isExecutableFile(atPath: schemathesis.path),
                      "no \(schemathesis.path): `make test` (or `make venv`) creates it")
@@ -73,13 +73,13 @@ struct ServeBinaryTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let (status, output) = try ServeProcess.run(schemathesis, SchemathesisRun.arguments(url: serve.baseURL), directory: scratch)
+        let (status, output) = try await ServeProcess.run(schemathesis, SchemathesisRun.arguments(url: serve.baseURL), directory: scratch)
         print(output.suffix(6000))
         #expect(status == 0, "schemathesis failed:\n\(output.suffix(6000))")
     }
 
     @Test("the dashboard in headless chromium: submit a tts job with the form and see it succeed (screenshots in .build/screenshots)")
-    func dashboardInBrowser() throws {
+    func dashboardInBrowser() async throws {
         let python = ServeProcess.python
         try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
@@ -87,7 +87,7 @@ struct ServeBinaryTests {
         defer { _ = serve.stop() }
         let script = ServeProcess.packageRoot.appendingPathComponent("Tests/MediaJobsServerTests/Python/dashboard_check.py")
         let shots = ServeProcess.packageRoot.appendingPathComponent(".build/screenshots").path
-        let (status, output) = try ServeProcess.run(python, [script.path, serve.baseURL, shots])
+        let (status, output) = try await ServeProcess.run(python, [script.path, serve.baseURL, shots])
         #expect(status == 0, "dashboard check failed:\n\(output.suffix(6000))")
         #expect(FileManager.default.fileExists(atPath: shots + "/dashboard-job.png"))
     }

@@ -73,7 +73,7 @@ final class ServeProcess: Sendable {
 
     /// Runs a program to its end; returns its status and what it printed (stdout and stderr together).
     static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:],
-                    directory: URL = packageRoot) throws -> (Int32, String) {
+                    directory: URL = packageRoot) async throws -> (Int32, String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -87,8 +87,20 @@ final class ServeProcess: Sendable {
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        process.waitUntilExit()
+        await process.waitForExit()
         try handle.close()
         return (process.terminationStatus, String(decoding: try Data(contentsOf: log), as: UTF8.self))
+    }
+}
+
+extension Process {
+    /// Waits for the process to end on a thread of its own, never holding a cooperative thread.
+    func waitForExit() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                self.waitUntilExit()
+                done.resume()
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@ import MediaJobsHTTP
 
 /// fal's queue API: submit to `{base}/{model_id}`, poll the status URL, fetch the result URL, download the files it
 /// names. Authorization is `Key …`, not Bearer. fal reports no price: costs are estimated from the catalog.
-public struct FalProvider: Provider {
+public struct FalProvider: CatalogBackedProvider {
     public let name = "fal"
     let client: RemoteClient
 
@@ -15,23 +15,6 @@ public struct FalProvider: Provider {
 
     func headers() throws -> [(name: String, value: String)] {
         [("Authorization", "Key \(try client.key())")]
-    }
-
-    public func defaultModel(for kind: JobKind) -> String? {
-        client.catalog.defaultModel(provider: name, kind: kind)
-    }
-
-    public func check(_ spec: JobSpec, model: String) throws {
-        try client.catalog.check(spec, provider: name, model: model)
-        try client.requireKey()
-    }
-
-    public func uploadLimit(model: String) -> Int64? {
-        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
-    }
-
-    public func estimate(_ request: ProviderRequest) -> CostEstimate {
-        client.catalog.estimate(request.spec, provider: name, model: request.model)
     }
 
     /// The model's input document for the job.

@@ -5,7 +5,7 @@ import MediaJobsHTTP
 
 /// OpenAI: speech (`/audio/speech`), transcription (`/audio/transcriptions`, multipart) and images
 /// (`/images/generations`). All synchronous.
-public struct OpenAIProvider: Provider {
+public struct OpenAIProvider: CatalogBackedProvider {
     public let name = "openai"
     let client: RemoteClient
 
@@ -17,27 +17,14 @@ public struct OpenAIProvider: Provider {
         [("Authorization", "Bearer \(try client.key())")]
     }
 
-    public func defaultModel(for kind: JobKind) -> String? {
-        client.catalog.defaultModel(provider: name, kind: kind)
-    }
-
     public func check(_ spec: JobSpec, model: String) throws {
-        try client.catalog.check(spec, provider: name, model: model)
-        try client.requireKey()
+        try checkCatalog(spec, model: model)
         if spec.kind == .tts, spec.input.instructions != nil, model.hasPrefix("tts-1") {
             throw MediaJobsError.invalidInput("input.instructions", "openai/\(model) does not take instructions")
         }
         if spec.kind == .tts, let speed = spec.input.speed, !(0.25...4).contains(speed) {
             throw MediaJobsError.invalidInput("input.speed", "openai speaks at 0.25 to 4, not \(speed)")
         }
-    }
-
-    public func uploadLimit(model: String) -> Int64? {
-        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
-    }
-
-    public func estimate(_ request: ProviderRequest) -> CostEstimate {
-        client.catalog.estimate(request.spec, provider: name, model: request.model)
     }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {

@@ -5,7 +5,7 @@ import MediaJobsHTTP
 
 /// OpenRouter: speech (`/audio/speech`), transcription (`/audio/transcriptions`, multipart), images (`/images`,
 /// or `/chat/completions` with `modalities` for chat image models) and video (`/videos`, asynchronous).
-public struct OpenRouterProvider: Provider {
+public struct OpenRouterProvider: CatalogBackedProvider {
     public let name = "openrouter"
     let client: RemoteClient
     let settings: OpenRouterSettings
@@ -48,23 +48,6 @@ public struct OpenRouterProvider: Provider {
         if let url = settings.appURL { headers.append(("HTTP-Referer", url)) }
         if let title = settings.appTitle { headers.append(("X-Title", title)) }
         return headers
-    }
-
-    public func defaultModel(for kind: JobKind) -> String? {
-        client.catalog.defaultModel(provider: name, kind: kind)
-    }
-
-    public func check(_ spec: JobSpec, model: String) throws {
-        try client.catalog.check(spec, provider: name, model: model)
-        try client.requireKey()
-    }
-
-    public func uploadLimit(model: String) -> Int64? {
-        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
-    }
-
-    public func estimate(_ request: ProviderRequest) -> CostEstimate {
-        client.catalog.estimate(request.spec, provider: name, model: request.model)
     }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {

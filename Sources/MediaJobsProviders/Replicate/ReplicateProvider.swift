@@ -6,7 +6,7 @@ import MediaJobsHTTP
 /// Replicate predictions: create with `Prefer: wait` (answered at once when the model is quick), else poll
 /// `urls.get`; outputs are downloaded as soon as the prediction succeeds (Replicate deletes them after an hour).
 /// The cost is `metrics.predict_time` times the catalog's hardware price, or the catalog's per-output price.
-public struct ReplicateProvider: Provider {
+public struct ReplicateProvider: CatalogBackedProvider {
     public let name = "replicate"
     let client: RemoteClient
     /// Seconds `Prefer: wait` asks Replicate to hold the create request.
@@ -19,23 +19,6 @@ public struct ReplicateProvider: Provider {
 
     func headers() throws -> [(name: String, value: String)] {
         [("Authorization", "Bearer \(try client.key())")]
-    }
-
-    public func defaultModel(for kind: JobKind) -> String? {
-        client.catalog.defaultModel(provider: name, kind: kind)
-    }
-
-    public func check(_ spec: JobSpec, model: String) throws {
-        try client.catalog.check(spec, provider: name, model: model)
-        try client.requireKey()
-    }
-
-    public func uploadLimit(model: String) -> Int64? {
-        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
-    }
-
-    public func estimate(_ request: ProviderRequest) -> CostEstimate {
-        client.catalog.estimate(request.spec, provider: name, model: request.model)
     }
 
     func input(for request: ProviderRequest) async throws -> [String: Any] {

@@ -1,0 +1,33 @@
+import Foundation
+import MediaJobsCore
+
+/// A remote provider whose models, limits and prices come from the catalog: the default model,
+/// the checks at submit (the model's limits, then the key), the upload limit and the estimate are
+/// the same for every adapter, read from `client.catalog` under the provider's name.
+protocol CatalogBackedProvider: Provider {
+    var client: RemoteClient { get }
+}
+
+extension CatalogBackedProvider {
+    public func defaultModel(for kind: JobKind) -> String? {
+        client.catalog.defaultModel(provider: name, kind: kind)
+    }
+
+    public func check(_ spec: JobSpec, model: String) throws {
+        try checkCatalog(spec, model: model)
+    }
+
+    /// The catalog's limits for `model`, then the key: what every adapter checks before its own rules.
+    func checkCatalog(_ spec: JobSpec, model: String) throws {
+        try client.catalog.check(spec, provider: name, model: model)
+        try client.requireKey()
+    }
+
+    public func uploadLimit(model: String) -> Int64? {
+        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    }
+
+    public func estimate(_ request: ProviderRequest) -> CostEstimate {
+        client.catalog.estimate(request.spec, provider: name, model: request.model)
+    }
+}
