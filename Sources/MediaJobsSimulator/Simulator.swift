@@ -19,6 +19,11 @@ import UnixSignals
 /// await sim.stop()
 /// ```
 public final class Simulator: Sendable {
+    /// The simulator's own FFmpeg pool, apart from `MediaEngine.shared`: it stands for a remote
+    /// service, so its media work must not queue behind the client's (as it would not if it ran in
+    /// a process of its own, as `mediajobs simulator` does).
+    static let engine = MediaEngine(threads: 2)
+
     /// The port the server listens on.
     public let port: Int
     /// The address it listens on.
@@ -58,7 +63,7 @@ public final class Simulator: Sendable {
             _ = await Task.detached { try? OpenRouterSchema.bundled() }.value
         }
         let state = SimulatorState(rules: faults, schedule: schedule, seed: seed)
-        let media = MediaFactory(engine: MediaEngine.shared)
+        let media = MediaFactory(engine: Simulator.engine)
         let apis: [SimulatedProvider: any ProviderAPI] = [
             .openai: OpenAIAPI(media: media, state: state),
             .openrouter: OpenRouterAPI(media: media, state: state, validatesRequests: validatesRequests),

@@ -35,7 +35,9 @@ struct RemoteCase: Sendable, CustomTestStringConvertible {
     func spec() -> JobSpec {
         var input = JobInput()
         switch kind {
-        case .tts: input.text = "Welcome to the show."
+        // The stand-in answers Samples/speech.mp3 whatever the text, so the text is what that file says:
+        // the validator judges the length of speech against its text.
+        case .tts: input.text = FakeProviders.sampleSpeechText
         case .transcribe: input.audio = FakeProviders.repository.appendingPathComponent("Samples/speech.wav").path
         case .image: input.prompt = "a red panda astronaut"
         case .video:

@@ -24,7 +24,8 @@ struct HTTPReply: Sendable {
 enum HTTP {
     static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 60
+        // A bound on a stalled request, not a speed check: the whole suite shares two cores.
+        configuration.timeoutIntervalForRequest = 600
         configuration.urlCache = nil
         return URLSession(configuration: configuration)
     }()

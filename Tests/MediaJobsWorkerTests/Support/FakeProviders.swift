@@ -14,6 +14,9 @@ final class FakeProviders: Sendable {
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
+    /// What Samples/speech.wav and speech.mp3 say (scripts/make-samples.sh).
+    static let sampleSpeechText =
+        "MediaJobs turns media requests into validated files. This recording was made by the project itself."
 
     /// OpenRouter request bodies, one JSON line each, when `recording` was asked for.
     let recording: URL?
