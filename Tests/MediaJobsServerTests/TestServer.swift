@@ -70,7 +70,7 @@ final class TestServer: Sendable {
     }
 
     /// Polls the API until job `id` is final; returns its JSON.
-    func waitUntilFinal(_ id: String, timeout: TimeInterval = 120) async throws -> [String: Any] {
+    func waitUntilFinal(_ id: String, timeout: TimeInterval = 600) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let job = try await client.get("/v1/jobs/\(id)").object
