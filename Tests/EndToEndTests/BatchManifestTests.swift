@@ -79,4 +79,40 @@ struct BatchManifestTests {
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("PROMPTS:"), "\(missing.stderr)")
     }
+
+    @Test("image prompts through the simulator: one image per distinct prompt, named by its line; a rerun adds nothing")
+    func imagePrompts() async throws {
+        var cli = try CLI()
+        defer { cli.remove() }
+        let log = cli.home.appendingPathComponent("simulator.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let simulator = try cli.start(["simulator", "--port", "0"], stdout: try FileHandle(forWritingTo: log), home: false)
+        defer { simulator.terminate() }
+        var exports: [String: String] = [:]
+        for _ in 0..<600 where exports.count < 4 {
+            try await Task.sleep(for: .milliseconds(100))
+            for line in try String(contentsOf: log, encoding: .utf8).split(separator: "\n") where line.hasPrefix("export ") {
+                let pair = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
+                if pair.count == 2 { exports[String(pair[0])] = String(pair[1]) }
+            }
+        }
+        #expect(exports["OPENROUTER_BASE_URL"] != nil, "the simulator printed: \(exports)")
+        cli.environment = exports.merging(["OPENROUTER_API_KEY": "sk-or-e2e-test"]) { $1 }
+
+        let prompts = cli.home.appendingPathComponent("prompts.txt")
+        try Data("a red fox at dawn\n# not a prompt\n\na blue whale in the sea\na red fox at dawn\n".utf8).write(to: prompts)
+        let out = cli.home.appendingPathComponent("images")
+        let command = ["batch", "image", prompts.path, "--provider", "openrouter", "--out", out.path, "--json"]
+        let first = try await cli.run(command)
+        #expect(first.status == 0, "stderr: \(first.stderr.suffix(2000))")
+        #expect(try report(out)["done"] as? Int == 3)
+        #expect(try report(out)["new_jobs"] as? Int == 2)  // the repeated prompt is one job
+        for name in ["0001-a-red-fox-at-dawn.png", "0004-a-blue-whale-in-the-sea.png", "0005-a-red-fox-at-dawn.png"] {
+            let probe = try await cli.run(["probe", out.appendingPathComponent(name).path, "--json"])
+            #expect(probe.status == 0 && probe.stdout.contains("png"), "\(name): \(probe.stderr)")
+        }
+        let again = try await cli.run(command)
+        #expect(again.status == 0, "stderr: \(again.stderr.suffix(2000))")
+        #expect(try report(out)["new_jobs"] as? Int == 0)
+    }
 }

@@ -14,6 +14,8 @@ struct CLI {
     }
 
     let home: URL
+    /// Variables added to the environment of every command (base URLs, keys).
+    var environment: [String: String] = [:]
 
     init() throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("mediajobs-e2e-\(UUID().uuidString)")
@@ -48,14 +50,16 @@ struct CLI {
     var database: URL { home.appendingPathComponent("mediajobs.sqlite") }
 
     /// Starts the binary with `arguments` (and `--home`), without waiting.
-    func start(_ arguments: [String], stdout: FileHandle? = nil, stderr: FileHandle? = nil) throws -> Process {
+    func start(
+        _ arguments: [String], stdout: FileHandle? = nil, stderr: FileHandle? = nil, home useHome: Bool = true
+    ) throws -> Process {
         let process = Process()
         process.executableURL = CLI.binary
-        process.arguments = arguments + ["--home", home.path]
+        process.arguments = arguments + (useHome ? ["--home", home.path] : [])
         process.currentDirectoryURL = CLI.packageRoot
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "MEDIAJOBS_HOME")
-        process.environment = environment
+        process.environment = environment.merging(self.environment) { $1 }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = stdout ?? FileHandle.nullDevice
         process.standardError = stderr ?? FileHandle.nullDevice

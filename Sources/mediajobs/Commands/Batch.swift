@@ -117,28 +117,37 @@ struct BatchTTS: AsyncParsableCommand {
     }
 }
 
-struct BatchImage: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "image", abstract: "Make an image from every line of a prompt file.")
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "A text file with one prompt per line.") var prompts: String
-    @OptionGroup var options: BatchOptions
+/// A batch over a prompt file: one job of `kind` per line.
+protocol PromptBatchCommand: AsyncParsableCommand {
+    static var kind: BatchRequest.Kind { get }
+    var global: GlobalOptions { get }
+    var prompts: String { get }
+    var options: BatchOptions { get }
+}
 
+extension PromptBatchCommand {
     func run() async throws {
-        try await BatchExecution(global: global, options: options).run(try options.request(.image, source: prompts, voice: nil))
+        try await BatchExecution(global: global, options: options)
+            .run(try options.request(Self.kind, source: prompts, voice: nil))
     }
 }
 
-struct BatchVideo: AsyncParsableCommand {
+struct BatchImage: PromptBatchCommand {
     static let configuration = CommandConfiguration(
-        commandName: "video", abstract: "Make a video from every line of a prompt file.")
+        commandName: "image", abstract: "Make an image from every line of a prompt file.")
+    static let kind = BatchRequest.Kind.image
     @OptionGroup var global: GlobalOptions
     @Argument(help: "A text file with one prompt per line.") var prompts: String
     @OptionGroup var options: BatchOptions
+}
 
-    func run() async throws {
-        try await BatchExecution(global: global, options: options).run(try options.request(.video, source: prompts, voice: nil))
-    }
+struct BatchVideo: PromptBatchCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "video", abstract: "Make a video from every line of a prompt file.")
+    static let kind = BatchRequest.Kind.video
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "A text file with one prompt per line.") var prompts: String
+    @OptionGroup var options: BatchOptions
 }
 
 struct BatchStatus: AsyncParsableCommand {
