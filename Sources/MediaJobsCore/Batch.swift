@@ -22,19 +22,39 @@ public struct BatchRecord: Sendable, Codable, Equatable {
     }
 }
 
-/// One input of a batch: the job that answers it, or why it was not submitted.
+/// One input of a batch: the job that answers it, or why it was not submitted; or, for work the batch
+/// command does itself without a job (`batch convert`), how that went.
 public struct BatchEntry: Sendable, Codable, Equatable {
+    /// How work done without a job ended.
+    public enum Outcome: String, Sendable, Codable {
+        case done
+        case failed
+    }
+
     /// Relative to the batch's source folder.
     public var input: String
     /// Relative to the batch's output folder.
     public var output: String
     public var jobID: JobID?
+    /// Why the input was refused, or (with outcome `failed`) why its work failed.
     public var rejection: String?
+    /// Set only for work done without a job.
+    public var outcome: Outcome?
+    /// The input's content hash, when the batch did the work itself (to know a later run may skip it).
+    public var inputSHA256: String?
+    /// The hash of the output written, when the batch did the work itself.
+    public var resultSHA256: String?
 
-    public init(input: String, output: String, jobID: JobID?, rejection: String?) {
+    public init(
+        input: String, output: String, jobID: JobID?, rejection: String?, outcome: Outcome? = nil,
+        inputSHA256: String? = nil, resultSHA256: String? = nil
+    ) {
         self.input = input
         self.output = output
         self.jobID = jobID
         self.rejection = rejection
+        self.outcome = outcome
+        self.inputSHA256 = inputSHA256
+        self.resultSHA256 = resultSHA256
     }
 }

@@ -46,12 +46,14 @@ public final class ServerMetrics: Sendable {
     func recordEnded(_ job: Job) async throws {
         guard let finished = job.finishedAt else { return }
         let kind = job.kind.rawValue
+        // Read first, record after: a scrape never sees the job's duration without its stages and costs.
+        let events = try await store.events(job.id, after: nil)
+        let costs = try await store.costs(job.id)
         Timer(label: "mediajobs_job_duration_seconds", dimensions: [("kind", kind), ("state", job.state.rawValue)],
               factory: factory).recordNanoseconds(Duration.seconds(max(0, finished.timeIntervalSince(job.createdAt))).nanoseconds)
         Counter(label: "mediajobs_jobs_finished_total", dimensions: [("kind", kind), ("state", job.state.rawValue)],
                 factory: factory).increment()
 
-        let events = try await store.events(job.id, after: nil)
         var openStage: (name: String, at: Date)?
         var provider: String?
         for event in events {
@@ -82,7 +84,7 @@ public final class ServerMetrics: Sendable {
                 break
             }
         }
-        for cost in try await store.costs(job.id) {
+        for cost in costs {
             let dimensions = [("provider", cost.provider), ("model", cost.model), ("source", cost.source.rawValue)]
             FloatingPointCounter(label: "mediajobs_cost_usd_total", dimensions: dimensions, factory: factory)
                 .increment(by: NSDecimalNumber(decimal: cost.usd.decimal).doubleValue)

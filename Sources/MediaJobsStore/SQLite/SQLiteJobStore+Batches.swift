@@ -25,6 +25,14 @@ extension SQLiteSchema {
             PRIMARY KEY (batch_id, position)
         );
         """
+
+    /// Entries of work a batch does itself, without a job (`batch convert`): how it ended, and the hashes of
+    /// the input and the output written, so a later run of the same batch can skip what is already done.
+    static let v8BatchLocalOutcomes = """
+        ALTER TABLE batch_entries ADD COLUMN outcome TEXT;
+        ALTER TABLE batch_entries ADD COLUMN input_sha256 TEXT;
+        ALTER TABLE batch_entries ADD COLUMN result_sha256 TEXT;
+        """
 }
 
 extension SQLiteJobStore {
@@ -45,11 +53,14 @@ extension SQLiteJobStore {
                                  StoredTime.encode(batch.createdAt), StoredTime.encode(batch.updatedAt)])
             try db.execute(sql: "DELETE FROM batch_entries WHERE batch_id = ?", arguments: [batch.id])
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO batch_entries (batch_id, position, input, output, job_id, rejection) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO batch_entries (batch_id, position, input, output, job_id, rejection, outcome, input_sha256,
+                                           result_sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for (position, entry) in entries.enumerated() {
                 try insert.execute(arguments: [batch.id, position, entry.input, entry.output, entry.jobID?.rawValue,
-                                               entry.rejection])
+                                               entry.rejection, entry.outcome?.rawValue, entry.inputSHA256,
+                                               entry.resultSHA256])
             }
         }
     }
@@ -70,11 +81,14 @@ extension SQLiteJobStore {
     public func batchEntries(_ id: String) async throws -> [BatchEntry] {
         try await read("read a batch's entries") { db in
             try Row.fetchAll(db, sql: """
-                SELECT input, output, job_id, rejection FROM batch_entries WHERE batch_id = ? ORDER BY position
+                SELECT input, output, job_id, rejection, outcome, input_sha256, result_sha256
+                FROM batch_entries WHERE batch_id = ? ORDER BY position
                 """, arguments: [id]).map { row in
                 let job: String? = row["job_id"]
+                let outcome: String? = row["outcome"]
                 return BatchEntry(input: row["input"], output: row["output"], jobID: job.map(JobID.init(rawValue:)),
-                                  rejection: row["rejection"])
+                                  rejection: row["rejection"], outcome: outcome.flatMap(BatchEntry.Outcome.init(rawValue:)),
+                                  inputSHA256: row["input_sha256"], resultSHA256: row["result_sha256"])
             }
         }
     }

@@ -72,10 +72,10 @@ extension SQLiteJobStore {
             let row = try Row.fetchOne(db, sql: """
                 SELECT COUNT(*),
                        COUNT(DISTINCT e.job_id),
-                       COALESCE(SUM(j.state = 'succeeded'), 0),
-                       COALESCE(SUM(j.state IN ('failed', 'canceled')), 0),
+                       COALESCE(SUM(j.state = 'succeeded' OR e.outcome = 'done'), 0),
+                       COALESCE(SUM(j.state IN ('failed', 'canceled') OR e.outcome = 'failed'), 0),
                        COALESCE(SUM(j.state IN ('queued', 'running', 'waiting')), 0),
-                       COALESCE(SUM(e.job_id IS NULL), 0)
+                       COALESCE(SUM(e.job_id IS NULL AND e.outcome IS NULL), 0)
                 FROM batch_entries e LEFT JOIN jobs j ON j.id = e.job_id
                 WHERE e.batch_id = ?
                 """, arguments: [id])

@@ -248,12 +248,19 @@ public struct BatchPlanner: Sendable {
     /// Two inputs that differ only by extension (`talk.wav`, `talk.mp3`) would write one output:
     /// each of them keeps its extension instead (`talk.wav.srt`, `talk.mp3.srt`).
     private func disambiguateOutputs(_ items: inout [BatchPlan.Item]) {
+        var outputs = items.map(\.outputs)
+        BatchPlanner.disambiguate(&outputs, inputs: items.map(\.inputs))
+        for index in items.indices { items[index].outputs = outputs[index] }
+    }
+
+    /// `outputs[i][j]` answers `inputs[i][j]`; outputs named twice become the input's name plus the extension.
+    static func disambiguate(_ outputs: inout [[String]], inputs: [[String]]) {
         var count: [String: Int] = [:]
-        for item in items { for output in item.outputs { count[output, default: 0] += 1 } }
-        for i in items.indices {
-            for j in items[i].outputs.indices where (count[items[i].outputs[j]] ?? 0) > 1 {
-                let format = (items[i].outputs[j] as NSString).pathExtension
-                items[i].outputs[j] = items[i].inputs[j] + "." + format
+        for list in outputs { for output in list { count[output, default: 0] += 1 } }
+        for i in outputs.indices {
+            for j in outputs[i].indices where (count[outputs[i][j]] ?? 0) > 1 {
+                let format = (outputs[i][j] as NSString).pathExtension
+                outputs[i][j] = inputs[i][j] + "." + format
             }
         }
     }

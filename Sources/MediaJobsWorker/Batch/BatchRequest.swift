@@ -1,5 +1,6 @@
 import Foundation
 import MediaJobsCore
+import MediaJobsFFmpeg
 import MediaJobsStore
 
 /// What `mediajobs batch` was asked to do: one kind of job over a folder, a prompt file or a manifest.
@@ -15,9 +16,11 @@ public struct BatchRequest: Sendable, Codable, Equatable {
         case video
         /// Every line of a JSONL file is a whole job spec, of any kind.
         case manifest
+        /// Every media file of a folder converted to one format, here, without a provider or a job.
+        case convert
 
         /// Whether `source` is a folder to scan (else a file read line by line).
-        public var scansFolder: Bool { self == .transcribe || self == .tts }
+        public var scansFolder: Bool { self == .transcribe || self == .tts || self == .convert }
     }
 
     public var kind: Kind
@@ -34,11 +37,13 @@ public struct BatchRequest: Sendable, Codable, Equatable {
     public var voice: String?
     /// The most the whole batch may cost.
     public var maxCostUSD: Money?
+    /// For `convert`: the format and settings every file is converted to.
+    public var conversion: MediaConversion?
 
     public init(
         kind: Kind, source: String, out: String, format: String? = nil, recursive: Bool = false,
         include: [String] = [], exclude: [String] = [], provider: String? = nil, model: String? = nil,
-        voice: String? = nil, maxCostUSD: Money? = nil
+        voice: String? = nil, maxCostUSD: Money? = nil, conversion: MediaConversion? = nil
     ) {
         self.kind = kind
         self.source = source
@@ -51,6 +56,7 @@ public struct BatchRequest: Sendable, Codable, Equatable {
         self.model = model
         self.voice = voice
         self.maxCostUSD = maxCostUSD
+        self.conversion = conversion
     }
 
     /// The job kind each input becomes; nil for a manifest, whose lines say.
@@ -60,7 +66,7 @@ public struct BatchRequest: Sendable, Codable, Equatable {
         case .tts: .tts
         case .image: .image
         case .video: .video
-        case .manifest: nil
+        case .manifest, .convert: nil
         }
     }
 
@@ -72,7 +78,7 @@ public struct BatchRequest: Sendable, Codable, Equatable {
     func isCandidate(_ path: String) -> Bool {
         switch kind {
         case .tts: ["txt", "md"].contains((path as NSString).pathExtension.lowercased())
-        case .transcribe: true
+        case .transcribe, .convert: true
         case .image, .video, .manifest: false
         }
     }
@@ -83,5 +89,18 @@ public struct BatchRequest: Sendable, Codable, Equatable {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(self)) ?? Data(source.utf8)
         return "B" + String(ArtifactStore.sha256(of: data).prefix(25)).uppercased()
+    }
+}
+
+extension BatchRequest {
+    /// Records this batch (created on its first run) with `entries`, sorted by input, replacing earlier ones.
+    func save(entries: [BatchEntry], to store: any JobStore, now: Date) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let request = String(decoding: try encoder.encode(self), as: UTF8.self)
+        let existing = try await store.batch(id)
+        try await store.saveBatch(BatchRecord(
+            id: id, kind: kind.rawValue, source: source, out: out, request: request,
+            createdAt: existing?.createdAt ?? now, updatedAt: now), entries: entries.sorted { $0.input < $1.input })
     }
 }

@@ -71,14 +71,7 @@ public struct BatchRunner: Sendable {
         for rejection in rejections {
             entries.append(BatchEntry(input: rejection.path, output: "", jobID: nil, rejection: rejection.reason))
         }
-        entries.sort { $0.input < $1.input }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let request = String(decoding: try encoder.encode(plan.request), as: UTF8.self)
-        let existing = try await store.batch(plan.request.id)
-        try await store.saveBatch(BatchRecord(
-            id: plan.request.id, kind: plan.request.kind.rawValue, source: plan.request.source, out: plan.request.out,
-            request: request, createdAt: existing?.createdAt ?? now, updatedAt: now), entries: entries)
+        try await plan.request.save(entries: entries, to: store, now: now)
     }
 
     /// What happened to one output file.

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Foundation
 import MediaJobsCore
+import MediaJobsFFmpeg
 import MediaJobsStore
 import MediaJobsWorker
 import Synchronization
@@ -16,6 +17,7 @@ struct Batch: AsyncParsableCommand {
             mediajobs batch tts scripts/ --include '*.md' --format mp3 --out voiced/
             mediajobs batch image prompts.txt --provider openrouter --out images/
             mediajobs batch --file jobs.jsonl --out results/
+            mediajobs batch convert recordings/ --recursive --format opus --bitrate-kbps 32 --out opus/
             mediajobs batch transcribe talks/ --recursive --dry-run
             mediajobs batch status B1F3…
 
@@ -27,8 +29,10 @@ struct Batch: AsyncParsableCommand {
             A manifest (--file) has one job spec per line, as JSON (the same document as
             `mediajobs submit --spec`); relative input paths are taken from the manifest's folder.
             A prompt file has one prompt per line. Blank lines and lines starting with # are skipped.
+            `batch convert` needs no provider: every file is converted here and the output validated.
             """,
-        subcommands: [BatchTranscribe.self, BatchTTS.self, BatchImage.self, BatchVideo.self, BatchStatus.self])
+        subcommands: [BatchTranscribe.self, BatchTTS.self, BatchImage.self, BatchVideo.self, BatchConvert.self,
+                      BatchStatus.self])
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "A JSONL manifest: one job spec per line, of any kind.") var file: String?
@@ -36,7 +40,7 @@ struct Batch: AsyncParsableCommand {
 
     func run() async throws {
         guard let file else {
-            throw ValidationError("give a subcommand (transcribe, tts, image, video, status) or --file MANIFEST.jsonl")
+            throw ValidationError("give a subcommand (transcribe, tts, image, video, convert, status) or --file MANIFEST.jsonl")
         }
         try await BatchExecution(global: global, options: options)
             .run(try options.request(.manifest, source: file, voice: nil))
@@ -150,6 +154,34 @@ struct BatchVideo: PromptBatchCommand {
     @OptionGroup var options: BatchOptions
 }
 
+struct BatchConvert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert every media file in a folder to one format, each output validated (no provider, no cost).",
+        discussion: """
+            Formats: mp3 opus aac flac wav m4a (audio), mp4 webm (video), png jpeg webp (image).
+            A file with no stream the format needs (a picture for mp3, sound only for mp4) is refused
+            with the reason; a picture from a video is its first frame unless --at is given.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var folder: FolderOptions
+    @OptionGroup var options: BatchOptions
+    @OptionGroup var settings: ConversionOptions
+
+    func run() async throws {
+        guard let format = options.format else {
+            throw MediaJobsError.invalidInput("--format", "give the format to convert to (\(MediaConversion.formatNames))")
+        }
+        if options.provider != nil || options.model != nil {
+            throw MediaJobsError.invalidInput(options.provider != nil ? "--provider" : "--model",
+                                              "batch convert uses no provider; it converts here")
+        }
+        var request = try options.request(.convert, source: folder.dir, folder: folder, voice: nil)
+        request.conversion = settings.conversion(format: format)
+        try await BatchExecution(global: global, options: options).runConversion(request)
+    }
+}
+
 struct BatchStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a batch's progress.")
     @OptionGroup var global: GlobalOptions
@@ -220,11 +252,19 @@ struct BatchExecution {
                 written[output] = try await runner.writeOutput(of: id, to: output, under: out)
             }
         }
+        try await finish(request, context: context, started: started, created: submission.created, written: written)
+    }
+
+    /// Writes the summary: a table (or JSON) and `batch-report.json` in the output folder; exit code 1 if any failed.
+    private func finish(
+        _ request: BatchRequest, context: Context, started: Date, created: Int, written: [String: BatchRunner.Written]
+    ) async throws {
         guard let batch = try await context.store.batch(request.id) else {
             throw MediaJobsError(.storeFailure, "batch \(request.id) was not recorded")
         }
+        let out = URL(fileURLWithPath: request.out)
         let report = try await BatchReport.build(batch: batch, context: context, started: started,
-                                                 created: submission.created, written: written)
+                                                 created: created, written: written)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let reportData = try JobView.makeEncoder().encode(report)
         let reportURL = out.appendingPathComponent("batch-report.json")
@@ -233,7 +273,52 @@ struct BatchExecution {
         if report.failed > 0 { throw JobEndedBadly() }
     }
 
+    /// `batch convert`: plan, convert here (`--concurrency` at a time), report. No job, no provider, no cost.
+    func runConversion(_ request: BatchRequest) async throws {
+        let started = Date()
+        let context = try Context(global)
+        let plan = try await BatchPlanner(engine: context.engine, providers: context.providers).planConversion(request)
+        let items = plan.items.flatMap { item in zip(item.inputs, item.outputs).map { ($0, $1, item.sha256) } }
+        if options.dryRun {
+            try printPlan(id: request.id, jobs: plan.items.count, duplicates: plan.duplicates, estimate: .zero,
+                          items: items, rejections: plan.rejections, work: "conversion(s)")
+            return
+        }
+        Terminal.writeError("batch \(request.id): \(plan.items.count) conversion(s) for \(items.count) input(s), "
+                            + "\(plan.rejections.count) rejected")
+        let stop = SharedFlag.installForSIGINT()
+        let line = ProgressLine()
+        let run = try await BatchConverter(engine: context.engine, store: context.store).run(
+            plan, concurrency: options.concurrency, shouldStop: { stop.isSet }
+        ) { done, failed, total in line.update(done: done, failed: failed, total: total) }
+        Terminal.endProgress()
+        if !run.complete {
+            Terminal.writeError("stopped: \(run.results.count) of \(items.count) output(s) finished; "
+                                + "run the same command again to resume (batch \(request.id))")
+            throw JobEndedBadly(code: 130)
+        }
+        var written: [String: BatchRunner.Written] = [:]
+        for result in run.results {
+            switch result.state {
+            case .written: written[result.output] = .written
+            case .unchanged: written[result.output] = .unchanged
+            case .failed: break
+            }
+        }
+        try await finish(request, context: context, started: started, created: 0, written: written)
+    }
+
     private func printPlan(_ plan: BatchPlan, estimate: Money?) throws {
+        let items = plan.items.flatMap { item in zip(item.inputs, item.outputs).map { ($0, $1, item.spec.idempotencyKey ?? "") } }
+        try printPlan(id: plan.request.id, jobs: plan.items.count, duplicates: plan.duplicates, estimate: estimate,
+                      items: items, rejections: plan.rejections)
+    }
+
+    /// Prints what a batch would do: (input, output, key) per input, the rejections, the estimated cost.
+    private func printPlan(
+        id: String, jobs: Int, duplicates: Int, estimate: Money?, items: [(String, String, String)],
+        rejections: [BatchPlan.Rejection], work: String = "job(s)"
+    ) throws {
         struct Planned: Encodable {
             var batch: String
             var jobs: Int
@@ -248,46 +333,54 @@ struct BatchExecution {
                 case items, rejections
             }
         }
-        let items = plan.items.flatMap { item in
-            zip(item.inputs, item.outputs).map { ["input": $0, "output": $1, "idempotency_key": item.spec.idempotencyKey ?? ""] }
-        }
         let planned = Planned(
-            batch: plan.request.id, jobs: plan.items.count, inputs: items.count, duplicates: plan.duplicates,
-            estimatedUSD: estimate, items: items, rejections: plan.rejections)
+            batch: id, jobs: jobs, inputs: items.count, duplicates: duplicates, estimatedUSD: estimate,
+            items: items.map { ["input": $0.0, "output": $0.1, "idempotency_key": $0.2] }, rejections: rejections)
         if global.json {
             try Terminal.writeJSON(planned)
             return
         }
-        Terminal.write("batch \(planned.batch): \(planned.jobs) job(s) for \(planned.inputs) input(s) "
-                       + "(\(planned.duplicates) duplicate(s)), \(plan.rejections.count) rejected, "
+        Terminal.write("batch \(planned.batch): \(planned.jobs) \(work) for \(planned.inputs) input(s) "
+                       + "(\(planned.duplicates) duplicate(s)), \(rejections.count) rejected, "
                        + "estimated cost \(estimate.map { "$\($0)" } ?? "unknown")")
-        for item in items { Terminal.write("  \(item["input"] ?? "") -> \(item["output"] ?? "")") }
-        for rejection in plan.rejections { Terminal.write("  rejected \(rejection.path): \(rejection.reason)") }
+        for item in items { Terminal.write("  \(item.0) -> \(item.1)") }
+        for rejection in rejections { Terminal.write("  rejected \(rejection.path): \(rejection.reason)") }
     }
 
     /// Waits until every job has ended (working the queue here when no worker is alive), with a progress line.
     private func waitForJobs(_ jobs: Set<JobID>, context: Context, stop: SharedFlag) async throws {
         let total = jobs.count
-        let started = Date()
-        var lastLine = Date.distantPast
+        let line = ProgressLine()
         let waiter = JobWaiter(context: context, concurrency: options.concurrency, leaseDuration: 15)
         defer { Terminal.endProgress() }
         _ = try await waiter.wait(for: Array(jobs), timeout: nil, interval: .milliseconds(250),
                                   shouldStop: { stop.isSet }) { current in
-            let done = current.filter(\.state.isFinal).count
-            let failed = current.filter { $0.state == .failed || $0.state == .canceled }.count
-            let elapsed = Date().timeIntervalSince(started)
-            let rate = elapsed > 0 ? Double(done) / elapsed : 0
-            let eta = rate > 0 ? String(format: "%.0f s left", Double(total - done) / rate) : "estimating"
-            let line = "\(done)/\(total) done, \(failed) failed, \(String(format: "%.1f", rate)) jobs/s, \(eta)"
-            if Terminal.stderrIsTerminal {
-                let width = 24
-                let filled = total > 0 ? width * done / total : width
-                Terminal.progress("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " + line)
-            } else if Date().timeIntervalSince(lastLine) >= 5 {
-                Terminal.writeError(line)
-                lastLine = Date()
-            }
+            line.update(done: current.filter(\.state.isFinal).count,
+                        failed: current.filter { $0.state == .failed || $0.state == .canceled }.count, total: total)
+        }
+    }
+}
+
+/// A live progress line: a bar with counts, rate and time left on a terminal; a plain line every 5 s otherwise.
+final class ProgressLine: Sendable {
+    private let started = Date()
+    private let lastLine = Mutex(Date.distantPast)
+
+    func update(done: Int, failed: Int, total: Int) {
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? String(format: "%.0f s left", Double(total - done) / rate) : "estimating"
+        let line = "\(done)/\(total) done, \(failed) failed, \(String(format: "%.1f", rate))/s, \(eta)"
+        if Terminal.stderrIsTerminal {
+            let width = 24
+            let filled = total > 0 ? width * done / total : width
+            Terminal.progress("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " + line)
+        } else if lastLine.withLock({ last in
+            guard Date().timeIntervalSince(last) >= 5 else { return false }
+            last = Date()
+            return true
+        }) {
+            Terminal.writeError(line)
         }
     }
 }

@@ -122,58 +122,22 @@ struct Convert: AsyncParsableCommand {
     @Argument(help: "The input file.") var input: String
     @Argument(help: "The output file.") var output: String
     @Option(help: "The output format (default: OUT's extension).") var format: String?
-    @Option(help: "Audio bitrate in kb/s.") var bitrateKbps: Int?
-    @Option(help: "Audio sample rate in Hz.") var sampleRate: Int?
-    @Option(help: "Audio channels.") var channels: Int?
-    @Option(help: "Normalise loudness to this level in LUFS (e.g. -16).") var loudness: Double?
-    @Option(help: "Picture height (the width follows the aspect unless --width is given).") var height: Int?
-    @Option(help: "Picture width.") var width: Int?
-    @Option(help: "Video frame rate.") var fps: Double?
-    @Option(help: "Quality: video CRF (lower is better), image 1–100 (higher is better).") var quality: Int?
-    @Option(help: "For a picture from a video: the time of the frame, in seconds.") var at: Double?
+    @OptionGroup var settings: ConversionOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         let source = try existingFile(input, field: "IN")
         let destination = URL(fileURLWithPath: output)
-        let name = (format ?? destination.pathExtension).lowercased()
+        let conversion = try settings.conversion(format: format ?? destination.pathExtension).resolved()
         let engine = MediaEngine.shared
-        let action: ConversionAction
-        if let audioFormat = AudioFormat(rawValue: name) {
-            action = try await engine.convertAudio(
-                source, to: destination,
-                options: AudioOutputOptions(
-                    format: audioFormat, bitrateKbps: bitrateKbps, sampleRate: sampleRate, channels: channels,
-                    loudnessLUFS: loudness))
-        } else if let videoFormat = VideoFormat(rawValue: name) {
-            if let quality, !videoFormat.qualityRange.contains(quality) {
-                throw MediaJobsError.invalidInput("--quality", "\(quality) is outside \(videoFormat.rawValue)'s CRF range \(videoFormat.qualityRange)")
+        var progress: MediaProgress?
+        if case .video = conversion, Terminal.stderrIsTerminal && !global.json {
+            progress = { @Sendable fraction in
+                Terminal.progress(String(format: "converting… %3.0f%%", fraction * 100))
             }
-            var progress: MediaProgress?
-            if Terminal.stderrIsTerminal && !global.json {
-                progress = { @Sendable fraction in
-                    Terminal.progress(String(format: "converting… %3.0f%%", fraction * 100))
-                }
-            }
-            action = try await engine.convertVideo(
-                source, to: destination,
-                options: VideoOutputOptions(
-                    format: videoFormat, height: height, width: width, frameRate: fps, quality: quality,
-                    audioBitrateKbps: bitrateKbps, audioSampleRate: sampleRate, audioChannels: channels),
-                progress: progress)
-            Terminal.endProgress()
-        } else if let imageFormat = ImageFormat(name: name) {
-            if let quality, !(1...100).contains(quality) {
-                throw MediaJobsError.invalidInput("--quality", "\(quality) is outside 1–100 for an image")
-            }
-            action = try await engine.convertImage(
-                source, to: destination,
-                options: ImageOutputOptions(format: imageFormat, width: width, height: height, quality: quality),
-                atSeconds: at)
-        } else {
-            throw MediaJobsError.invalidInput(
-                "--format", "'\(name)' is not a format MediaJobs writes (mp3 opus aac flac wav m4a mp4 webm png jpeg webp)")
         }
+        let action = try await engine.convert(source, to: destination, conversion, progress: progress)
+        Terminal.endProgress()
         let info = try await engine.probe(destination)
         if global.json {
             try Terminal.writeJSON(ConversionOutput(action: action, output: destination.path, info: info))
@@ -187,5 +151,24 @@ struct Convert: AsyncParsableCommand {
         var action: ConversionAction
         var output: String
         var info: MediaInfo
+    }
+}
+
+/// The settings of a conversion, shared by `convert` and `batch convert`; nil keeps the input's value.
+struct ConversionOptions: ParsableArguments {
+    @Option(help: "Audio bitrate in kb/s.") var bitrateKbps: Int?
+    @Option(help: "Audio sample rate in Hz.") var sampleRate: Int?
+    @Option(help: "Audio channels.") var channels: Int?
+    @Option(help: "Normalise loudness to this level in LUFS (e.g. -16).") var loudness: Double?
+    @Option(help: "Picture height (the width follows the aspect unless --width is given).") var height: Int?
+    @Option(help: "Picture width.") var width: Int?
+    @Option(help: "Video frame rate.") var fps: Double?
+    @Option(help: "Quality: video CRF (lower is better), image 1–100 (higher is better).") var quality: Int?
+    @Option(help: "For a picture from a video: the time of the frame, in seconds.") var at: Double?
+
+    func conversion(format: String) -> MediaConversion {
+        MediaConversion(
+            format: format, bitrateKbps: bitrateKbps, sampleRate: sampleRate, channels: channels, loudnessLUFS: loudness,
+            width: width, height: height, frameRate: fps, quality: quality, atSeconds: at)
     }
 }

@@ -54,6 +54,19 @@ struct BatchReport: Encodable {
             jobs: jobs.count, newJobs: created, done: 0, failed: 0, pending: 0, skipped: 0, costUSD: cost,
             seconds: (Date().timeIntervalSince(started) * 100).rounded() / 100, entries: [])
         for entry in entries {
+            let file: String? = switch written[entry.output] {
+            case .written: "written"
+            case .unchanged: "unchanged"
+            case nil: nil
+            }
+            if let outcome = entry.outcome {
+                // Work the batch command did itself (`batch convert`), without a job.
+                if outcome == .done { report.done += 1 } else { report.failed += 1 }
+                report.entries.append(Entry(input: entry.input, output: entry.output,
+                                            state: outcome == .done ? "succeeded" : "failed", reason: entry.rejection,
+                                            file: file))
+                continue
+            }
             guard let id = entry.jobID, let job = jobs[id] else {
                 report.skipped += 1
                 report.entries.append(Entry(input: entry.input, state: "skipped", reason: entry.rejection))
@@ -63,11 +76,6 @@ struct BatchReport: Encodable {
             case .succeeded: report.done += 1
             case .failed, .canceled: report.failed += 1
             default: report.pending += 1
-            }
-            let file: String? = switch written[entry.output] {
-            case .written: "written"
-            case .unchanged: "unchanged"
-            case nil: nil
             }
             report.entries.append(Entry(input: entry.input, output: entry.output, job: id, state: job.state.rawValue,
                                         reason: job.error.map(\.description), file: file))
