@@ -18,6 +18,11 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public var idempotencyKey: String?
     public var labels: [String: String]
     public var maxAttempts: Int?
+    /// Seconds from submission after which the job fails with `job.timeout` (nil: the kind's default).
+    public var deadlineSeconds: Double?
+    /// Whether a create request whose outcome is unknown may be sent again, at the risk of paying twice
+    /// (nil: no, the job fails naming the risk).
+    public var allowDuplicateCharge: Bool?
 
     public static let defaultProvider = "local"
     public static let defaultMaxAttempts = 3
@@ -49,6 +54,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         case idempotencyKey = "idempotency_key"
         case labels
         case maxAttempts = "max_attempts"
+        case deadlineSeconds = "deadline_seconds"
+        case allowDuplicateCharge = "allow_duplicate_charge"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,6 +71,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts)
+        deadlineSeconds = try c.decodeIfPresent(Double.self, forKey: .deadlineSeconds)
+        allowDuplicateCharge = try c.decodeIfPresent(Bool.self, forKey: .allowDuplicateCharge)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,6 +88,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         try c.encodeIfPresent(idempotencyKey, forKey: .idempotencyKey)
         if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
         try c.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
+        try c.encodeIfPresent(deadlineSeconds, forKey: .deadlineSeconds)
+        try c.encodeIfPresent(allowDuplicateCharge, forKey: .allowDuplicateCharge)
     }
 
     /// The routes in the order they are tried.

@@ -77,6 +77,9 @@ extension JobSpec {
             try require(!key.isEmpty && key.count <= 200, "idempotency_key", "must be 1–200 characters")
         }
         if let attempts = maxAttempts { try require((1...20).contains(attempts), "max_attempts", "must be 1–20") }
+        if let deadline = deadlineSeconds {
+            try require(deadline > 0 && deadline <= 7 * 86_400, "deadline_seconds", "must be more than 0 and at most 604800 (7 days)")
+        }
         for key in labels.keys { try require(!key.isEmpty, "labels", "label names must not be empty") }
     }
 

@@ -74,6 +74,40 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 }
 
+/// Which runnable jobs a claim may take: the poll pool takes only waiting jobs that are due, the work pool only
+/// queued ones, and a single-pool worker either.
+public enum ClaimScope: Sendable, Equatable {
+    case any
+    /// Queued jobs whose `run_at` has come (submission and the heavy work).
+    case queued
+    /// Waiting jobs whose `poll_at` has come, earliest first.
+    case duePolls
+}
+
+/// An attempt whose create request may have started a generation that was never recorded.
+public struct SubmissionRisk: Sendable, Equatable, Codable {
+    public var jobID: JobID
+    public var attempt: Int
+    public var at: Date
+    public var detail: String
+
+    public init(jobID: JobID, attempt: Int, at: Date, detail: String) {
+        self.jobID = jobID
+        self.attempt = attempt
+        self.at = at
+        self.detail = detail
+    }
+}
+
+extension JobStore {
+    /// `fail` with no earliest time but the retry policy's.
+    @discardableResult
+    public func fail(_ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord],
+                     now: Date) async throws -> Job {
+        try await fail(id, worker: worker, error: error, retryable: retryable, costs: costs, notBefore: nil, now: now)
+    }
+}
+
 /// A worker process that says it is alive.
 public struct WorkerInfo: Sendable, Codable, Equatable {
     public var id: String
@@ -137,9 +171,23 @@ public protocol JobStore: Sendable {
     /// Ends an attempt that failed. A retryable failure with attempts left goes back to `queued`
     /// with `run_at` pushed out by the retry policy (event `retry_scheduled`); otherwise the job
     /// is `failed` with `error`. Cost records of the failed attempt are stored either way.
+    ///
+    /// `notBefore` (a provider's `Retry-After`) is the earliest time of the next attempt: the retry waits for
+    /// whichever is later, it or the policy's backoff.
     @discardableResult
     func fail(_ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord],
-              now: Date) async throws -> Job
+              notBefore: Date?, now: Date) async throws -> Job
+
+    /// Claims up to `limit` runnable jobs of one pool's `scope` (see `ClaimScope`), as `claim` does.
+    func claim(worker: String, now: Date, leaseExpiry: Date, limit: Int, scope: ClaimScope) async throws -> [Job]
+
+    /// Records, before a create request is sent, that this attempt is starting a (maybe paid) submission: an event,
+    /// and a mark that `rescueExpiredLeases` reads if the worker dies before the answer is stored.
+    func markSubmissionStarted(_ id: JobID, worker: String, detail: String, now: Date) async throws
+
+    /// Attempts that sent a create request and were lost (their worker died) before its answer was stored:
+    /// each may have been paid for twice. Newest first.
+    func submissionRisks() async throws -> [SubmissionRisk]
 
     /// Moves a running job to `waiting` with the provider's handle and the time of its next poll,
     /// in one transaction, releasing the lease.

@@ -19,9 +19,15 @@ public protocol Provider: Sendable {
     func uploadLimit(model: String) -> Int64?
     func start(_ request: ProviderRequest) async throws -> ProviderStart
     func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll
+    /// Asks the provider to stop the generation `handle` names (a canceled or timed-out job), so it stops running
+    /// and billing. Returns false when the provider has no way to cancel (the default).
+    func cancel(_ handle: String) async throws -> Bool
 }
 
 extension Provider {
+    /// No cancel endpoint: the generation runs to its end at the provider.
+    public func cancel(_ handle: String) async throws -> Bool { false }
+
     /// The largest input file `model` accepts in one request (nil: no limit we know of).
     public func uploadLimit(model: String) -> Int64? { nil }
 }

@@ -18,16 +18,16 @@ struct RemoteClient: Sendable {
     let http: HTTPClient
     let catalog: ModelCatalog
     let engine: MediaEngine
-    let gate: RequestGate
+    let gate: ProviderGate
 
     init(endpoint: ProviderEndpoint, settings: RemoteProviderSettings, http: HTTPClient, catalog: ModelCatalog,
-         engine: MediaEngine) {
+         engine: MediaEngine, limiter: (any ProviderLimiter)? = nil) {
         self.endpoint = endpoint
         self.settings = settings
         self.http = http
         self.catalog = catalog
         self.engine = engine
-        gate = RequestGate(concurrency: settings.concurrency, requestsPerMinute: settings.requestsPerMinute)
+        gate = ProviderGate(provider: endpoint.provider, settings: settings, limiter: limiter)
     }
 
     var name: String { endpoint.provider }
@@ -69,7 +69,9 @@ struct RemoteClient: Sendable {
             throw ProviderErrorClassifier.classify(error, provider: name, action: action, creates: creates, key: endpoint.key)
         }
         guard response.isSuccess else {
-            throw ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
+            let error = ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
+            if response.status == 429 { await gate.pause(retryAfter: error.retryAfter, reason: "\(action): HTTP 429") }
+            throw error
         }
         return response
     }

@@ -10,13 +10,14 @@ extension ProviderRegistry {
     public static func configured(
         engine: MediaEngine, configuration: ProvidersConfiguration = .defaults,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        catalog: ModelCatalog = .builtIn, http: HTTPClient = .shared
+        catalog: ModelCatalog = .builtIn, http: HTTPClient = .shared, limiter: (any ProviderLimiter)? = nil
     ) throws -> ProviderRegistry {
         var providers: [any Provider] = [LocalProvider(engine: engine)]
         for name in ["openrouter", "openai", "fal", "replicate"] {
             let settings = configuration.settings(for: name) ?? RemoteProviderSettings()
             let endpoint = try ProviderEndpoint.resolve(name, settings: settings, environment: environment)
-            let client = RemoteClient(endpoint: endpoint, settings: settings, http: http, catalog: catalog, engine: engine)
+            let client = RemoteClient(endpoint: endpoint, settings: settings, http: http, catalog: catalog, engine: engine,
+                                      limiter: limiter)
             switch name {
             case "openrouter": providers.append(OpenRouterProvider(client: client, settings: configuration.openrouter))
             case "openai": providers.append(OpenAIProvider(client: client))

@@ -16,6 +16,8 @@ public struct RecordedRequest: Sendable {
     public var fault: String?
     /// The status the simulator answered with (before any body fault cut it short).
     public var status: Int
+    /// When the request arrived (its head, before the body was read).
+    public var receivedAt: Date = Date()
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {

@@ -30,13 +30,14 @@ struct SimulatorResponder: HTTPResponder {
     func respond(to request: Request, context: SimulatorContext) async throws -> Response {
         var request = request
         let fullPath = request.uri.path
+        let arrived = Date()
         let body = Data(try await request.collectBody(upTo: Self.maxBody).readableBytesView)
         let method = request.method.rawValue
         let route = SimulatedProvider.route(fullPath)
         let headerList = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         var record = RecordedRequest(
             method: method, path: fullPath, query: request.uri.query, headers: headerList, body: body,
-            provider: route?.0, fault: nil, status: 0)
+            provider: route?.0, fault: nil, status: 0, receivedAt: arrived)
 
         guard let route, let api = apis[route.0] else {
             record.status = 404

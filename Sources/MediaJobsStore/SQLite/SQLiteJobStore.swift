@@ -468,9 +468,11 @@ public final class SQLiteJobStore: JobStore {
 
     @discardableResult
     public func fail(
-        _ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord], now: Date
+        _ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord], notBefore: Date?,
+        now: Date
     ) async throws -> Job {
         let time = StoredTime.encode(now)
+        let earliest = notBefore.map { max(0, $0.timeIntervalSince(now)) } ?? 0
         let units = try costs.map { try CostRow.encodeUnits($0.units) }
         let policy = retryPolicy
         return try await write("fail a job") { db in
@@ -485,7 +487,8 @@ public final class SQLiteJobStore: JobStore {
             try self.insertCosts(db, costs, units: units)
             let job: Job?
             if retryable && attempts < maxAttempts {
-                let delay = policy.delay(afterAttempt: attempts)
+                let backoff = policy.delay(afterAttempt: attempts, code: error.code)
+                let delay = max(backoff, earliest)
                 let runAt = time + Int64((delay * 1_000_000).rounded())
                 let statement = try db.cachedStatement(sql: """
                     UPDATE jobs
@@ -497,7 +500,7 @@ public final class SQLiteJobStore: JobStore {
                 job = try self.fetchJobs(statement, [runAt, time, error.code.rawValue, error.message, id.rawValue])
                     .first
                 let detail = "attempt \(attempts) of \(maxAttempts) failed (\(error)); next attempt in "
-                    + String(format: "%.1f s", delay)
+                    + String(format: "%.1f s", delay) + (earliest > backoff ? " (the provider's Retry-After)" : "")
                 try self.insertEvent(db, job: id.rawValue, kind: .retryScheduled, attempt: attempts, worker: worker,
                                      detail: detail, at: time)
             } else {
@@ -641,6 +644,7 @@ public final class SQLiteJobStore: JobStore {
                     try self.insertEvent(db, job: id.rawValue, kind: .leaseExpired, attempt: attempts, worker: owner,
                                          detail: "\(lapse); back to waiting", at: time)
                 } else if attempts < maxAttempts {
+                    try self.noteSubmissionRisk(db, id, attempt: attempts, owner: owner, time: time)
                     try db.execute(sql: """
                         UPDATE jobs SET state = 'queued', run_at = ?1, updated_at = ?1, lease_owner = NULL,
                             lease_expires_at = NULL, stage = NULL, error_code = ?2, error_message = ?3
@@ -650,6 +654,7 @@ public final class SQLiteJobStore: JobStore {
                                          detail: "\(lapse); requeued (attempt \(attempts) of \(maxAttempts))",
                                          at: time)
                 } else {
+                    try self.noteSubmissionRisk(db, id, attempt: attempts, owner: owner, time: time)
                     let error = MediaJobsError(.leaseExpired, "\(lapse) on the last attempt (\(attempts) of \(maxAttempts))")
                     _ = try self.finishAsFailed(db, id, error: error, time: time)
                     try self.insertEvent(db, job: id.rawValue, kind: .leaseExpired, attempt: attempts, worker: owner,

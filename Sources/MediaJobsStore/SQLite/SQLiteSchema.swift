@@ -16,6 +16,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-clustered-events") { db in
             try db.execute(sql: v3ClusteredEvents)
         }
+        migrator.registerMigration("v4-orch-scheduling") { db in
+            try db.execute(sql: v4OrchScheduling)
+        }
         migrator.registerMigration("v8-batch-local-outcomes") { db in
             try db.execute(sql: v8BatchLocalOutcomes)
         }

@@ -11,9 +11,11 @@ struct PendingGeneration: Codable, Sendable {
     var handle: String
     /// Polls in a row that failed with a retryable error (the generation itself may be fine).
     var pollErrors: Int
+    /// Polls so far that found the generation still running (the cadence grows with it).
+    var polls: Int?
 
     enum CodingKeys: String, CodingKey {
-        case provider, model, handle
+        case provider, model, handle, polls
         case pollErrors = "poll_errors"
     }
 
@@ -68,7 +70,9 @@ extension Pipeline {
             switch poll {
             case .pending(let pollAfter):
                 pending.pollErrors = 0
-                return .finished(.waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(pollAfter)))
+                pending.polls = (pending.polls ?? 0) + 1
+                let delay = PollCadence.delay(hint: pollAfter, polls: pending.polls ?? 0, kind: job.kind)
+                return .finished(.waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(delay)))
             case .failed(let error):
                 throw error
             case .done(let result):
@@ -87,7 +91,7 @@ extension Pipeline {
             let index = routes.firstIndex { $0.provider == route.provider && ($0.model == nil || $0.model == route.model) }
             return .fallback(routes[((index ?? routes.count - 1) + 1)...], "\(route): \(error.error.message)")
         } catch let error as ProviderError {
-            throw Failure(error: error.error, retryable: error.classification == .retryable, costs: [])
+            throw Pipeline.failure(error, job: job, costs: [])
         } catch let error as Failure {
             throw error
         } catch is CancellationError {

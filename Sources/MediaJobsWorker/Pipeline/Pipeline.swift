@@ -33,6 +33,8 @@ public struct Pipeline: Sendable {
         public var error: MediaJobsError
         public var retryable: Bool
         public var costs: [CostRecord]
+        /// Seconds the provider asked us to wait (`Retry-After`): the next attempt is no sooner.
+        public var retryAfter: TimeInterval? = nil
     }
 
     /// Runs one attempt of `job` for `worker`. Throws `Failure` when the attempt failed.
@@ -64,7 +66,7 @@ public struct Pipeline: Sendable {
                                          detail: "route \(route) cannot serve this job: \(error.error.message)", now: Date())
                 continue
             } catch let error as ProviderError {
-                throw Failure(error: error.error, retryable: error.classification == .retryable, costs: costs)
+                throw Pipeline.failure(error, job: job, costs: costs)
             } catch let error as Failure {
                 throw error
             } catch is CancellationError {
@@ -96,11 +98,16 @@ public struct Pipeline: Sendable {
             audioFile: try inputAudio(job), workDirectory: workDirectory)
 
         try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())
+        if provider.name != "local" {
+            // Before the create request: if this worker dies before the answer is stored, the rescue says so.
+            try await store.markSubmissionStarted(job.id, worker: worker, detail: "\(provider.name)/\(model)", now: Date())
+        }
         let result: ProviderResult
         switch try await provider.start(request) {
         case .pending(let handle, let pollAfter):
-            let pending = PendingGeneration(provider: provider.name, model: model, handle: handle, pollErrors: 0)
-            return .waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(pollAfter))
+            let pending = PendingGeneration(provider: provider.name, model: model, handle: handle, pollErrors: 0, polls: 0)
+            let delay = PollCadence.delay(hint: pollAfter, polls: 0, kind: job.kind)
+            return .waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(delay))
         case .done(let done):
             result = done
         }

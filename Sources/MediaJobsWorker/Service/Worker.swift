@@ -8,8 +8,11 @@ import ServiceLifecycle
 public struct WorkerConfiguration: Sendable {
     /// Names the worker in leases, events and the workers table.
     public var id: String
-    /// Jobs run at once.
+    /// Jobs run at once by the work pool (submission, download, validation, transcoding).
     public var concurrency: Int
+    /// Slots of the poll pool, which only polls waiting jobs whose `poll_at` has come (and finishes those it finds
+    /// done). 0: no separate pool; every slot takes queued and waiting jobs alike.
+    public var pollConcurrency: Int
     /// How long a lease lasts without a heartbeat; a crashed worker's jobs are rescued after it.
     public var leaseDuration: TimeInterval
     /// Longest sleep between claims when the queue is empty.
@@ -19,10 +22,11 @@ public struct WorkerConfiguration: Sendable {
 
     public init(
         id: String = WorkerConfiguration.defaultID(), concurrency: Int = 2, leaseDuration: TimeInterval = 30,
-        maxIdleSleep: TimeInterval = 0.25, housekeepingInterval: TimeInterval = 2
+        maxIdleSleep: TimeInterval = 0.25, housekeepingInterval: TimeInterval = 2, pollConcurrency: Int = 0
     ) {
         self.id = id
         self.concurrency = max(1, concurrency)
+        self.pollConcurrency = max(0, pollConcurrency)
         self.leaseDuration = leaseDuration
         self.maxIdleSleep = maxIdleSleep
         self.housekeepingInterval = housekeepingInterval
@@ -68,14 +72,18 @@ public struct Worker: Service {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.housekeeping() }
+                let pools = configuration.pollConcurrency > 0
                 for slot in 0..<configuration.concurrency {
-                    group.addTask { try await self.slotLoop(slot: slot, stop: stop) }
+                    group.addTask { try await self.slotLoop(slot: slot, scope: pools ? .queued : .any, stop: stop) }
+                }
+                for slot in 0..<configuration.pollConcurrency {
+                    group.addTask { try await self.slotLoop(slot: slot, scope: .duePolls, stop: stop) }
                 }
                 // The slots end on shutdown or when `stop` says so; then housekeeping ends too.
                 var finishedSlots = 0
                 while let _ = try await group.next() {
                     finishedSlots += 1
-                    if finishedSlots == configuration.concurrency { group.cancelAll() }
+                    if finishedSlots == configuration.concurrency + configuration.pollConcurrency { group.cancelAll() }
                 }
             }
         } catch is CancellationError {
@@ -88,7 +96,7 @@ public struct Worker: Service {
         Task.isCancelled || Task.isShuttingDownGracefully
     }
 
-    private func slotLoop(slot: Int, stop: (@Sendable () async -> Bool)?) async throws {
+    private func slotLoop(slot: Int, scope: ClaimScope, stop: (@Sendable () async -> Bool)?) async throws {
         var idleSleep = 0.01
         while !shouldStop {
             if let stop, await stop() { return }
@@ -96,7 +104,8 @@ public struct Worker: Service {
             let job: Job?
             do {
                 job = try await store.claim(worker: configuration.id, now: now,
-                                            leaseExpiry: now.addingTimeInterval(configuration.leaseDuration))
+                                            leaseExpiry: now.addingTimeInterval(configuration.leaseDuration), limit: 1,
+                                            scope: scope).first
             } catch {
                 logger.error("claim failed", metadata: ["error": "\(error)"])
                 job = nil
@@ -116,9 +125,19 @@ public struct Worker: Service {
         let id = job.id
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
+        let deadline = job.createdAt.addingTimeInterval(job.spec.effectiveDeadlineSeconds)
+        if deadline <= Date() {
+            await Task { await self.record(.failure(DeadlinePassed(deadline: deadline)), for: job) }.value
+            return
+        }
         let outcome: Result<Pipeline.Outcome, any Error> = await withTaskGroup(of: Result<Pipeline.Outcome, any Error>?.self) { group in
             group.addTask {
                 do { return .success(try await self.pipeline.run(job, worker: worker)) } catch { return .failure(error) }
+            }
+            group.addTask {
+                // The deadline: the attempt is abandoned when it passes.
+                try? await Task.sleep(for: .seconds(deadline.timeIntervalSinceNow))
+                return Task.isCancelled ? nil : .failure(DeadlinePassed(deadline: deadline))
             }
             group.addTask {
                 // Heartbeat: extends the lease; if it is lost (job canceled), the run is abandoned.
@@ -154,10 +173,24 @@ public struct Worker: Service {
                 try await store.complete(job.id, worker: worker, result: completion, now: now)
                 logger.info("job succeeded", metadata: ["job": "\(job.id)", "kind": "\(job.kind)"])
             case .success(.waiting(let handle, let pollAt)):
-                try await store.wait(job.id, worker: worker, handle: handle, pollAt: pollAt, now: now)
+                do {
+                    try await store.wait(job.id, worker: worker, handle: handle, pollAt: pollAt, now: now)
+                } catch let error as MediaJobsError where error.code == .leaseLost {
+                    // Canceled while the provider was accepting it: stop the generation there too.
+                    await cancelAtProvider(job, handle: handle, why: "the job was canceled")
+                    throw error
+                }
+            case .failure(let passed as DeadlinePassed):
+                let error = passed.error(for: job)
+                try await store.fail(job.id, worker: worker, error: error, retryable: false, costs: [], now: now)
+                logger.info("job timed out", metadata: ["job": "\(job.id)", "deadline": "\(passed.deadline)"])
+                if let handle = job.providerHandle {
+                    await cancelAtProvider(job, handle: handle, why: "the job passed its deadline")
+                }
             case .failure(let failure as Pipeline.Failure):
                 let after = try await store.fail(job.id, worker: worker, error: failure.error, retryable: failure.retryable,
-                                                 costs: failure.costs, now: now)
+                                                 costs: failure.costs,
+                                                 notBefore: failure.retryAfter.map { now.addingTimeInterval($0) }, now: now)
                 logger.info("job attempt failed", metadata: [
                     "job": "\(job.id)", "error": "\(failure.error)", "state": "\(after.state)",
                 ])

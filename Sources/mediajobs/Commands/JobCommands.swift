@@ -89,13 +89,21 @@ struct Wait: AsyncParsableCommand {
 
 struct Cancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Cancel a job that has not ended; a running job's worker abandons it.")
+        abstract: "Cancel a job that has not ended; a running job's worker abandons it.",
+        discussion: """
+            A job waiting at fal or Replicate is also canceled there, so it stops running and billing.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The job id.") var id: String
 
     func run() async throws {
-        try await transition(global, id) { store, id in try await store.cancel(id, now: Date()) }
+        let context = try Context(global)
+        let job = try await context.store.cancel(try await context.job(id).id, now: Date())
+        if let handle = job.providerHandle {
+            await CancelAtProvider.run(context, job: job, handle: handle)
+        }
+        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) \(job.state)") }
     }
 }
 

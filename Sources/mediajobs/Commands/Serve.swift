@@ -33,6 +33,8 @@ struct Serve: AsyncParsableCommand {
     var port = 8787
     @Option(name: .long, help: "Jobs run at once by workers in this process; 0 serves the API alone.")
     var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Slots that only poll waiting jobs, apart from --workers (with --workers > 0).")
+    var pollSlots = 4
     @Option(name: .long, help: "Bearer token every API request must carry (needed off loopback; also read from MEDIAJOBS_TOKEN).")
     var token: String?
     @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM or SIGINT.")
@@ -40,6 +42,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0–256") }
+        guard (0...256).contains(pollSlots) else { throw ValidationError("--poll-slots must be 0–256") }
         let context = try Context(global, defaultLogLevel: .info)
         let section = try Configuration.load(from: context.home.configURL).section(ServerSection.self)
         let options = ServerOptions(host: host, port: port,
@@ -60,7 +63,7 @@ struct Serve: AsyncParsableCommand {
         if workers > 0 {
             services.append(.init(service: Worker(
                 store: context.store, pipeline: context.pipeline,
-                configuration: WorkerConfiguration(concurrency: workers), logger: context.logger)))
+                configuration: WorkerConfiguration(concurrency: workers, pollConcurrency: pollSlots), logger: context.logger)))
         }
         var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                logger: context.logger)

@@ -10,6 +10,11 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Run jobs from the queue until stopped.",
         discussion: """
             mediajobs worker --concurrency 2
+            mediajobs worker --concurrency 2 --poll-slots 8
+
+            --concurrency slots submit jobs and do the heavy work (download, validation,
+            transcoding); --poll-slots slots only poll generations waiting at a provider whose
+            poll time has come, so a slow transcode never delays a poll (0: one pool for both).
 
             Several workers (processes or machines sharing the home) can run at once. SIGTERM or
             Ctrl-C stops claiming and lets running jobs finish (up to --grace seconds); jobs still
@@ -19,6 +24,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: "Jobs run at once (default: the number of cores).")
     var concurrency = ProcessInfo.processInfo.activeProcessorCount
+    @Option(name: .long, help: "Slots that only poll waiting jobs (0: the --concurrency slots poll too).")
+    var pollSlots = 4
     @Option(name: .long, help: "Seconds a lease lasts without a heartbeat; a dead worker's jobs are rescued after it.")
     var leaseSeconds: Double = 30
     @Option(name: .long, help: "Seconds running jobs get to finish after SIGTERM or SIGINT.")
@@ -28,11 +35,12 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (1...256).contains(concurrency) else {
             throw ValidationError("--concurrency must be 1–256")
         }
+        guard (0...256).contains(pollSlots) else { throw ValidationError("--poll-slots must be 0–256") }
         guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
         let context = try Context(global, defaultLogLevel: .info)
         let worker = Worker(
             store: context.store, pipeline: context.pipeline,
-            configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseSeconds),
+            configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseSeconds, pollConcurrency: pollSlots),
             logger: context.logger)
         var config = ServiceGroupConfiguration(
             services: [.init(service: worker)],

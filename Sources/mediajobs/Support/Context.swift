@@ -39,7 +39,8 @@ struct Context {
         engine = MediaEngine.shared
         providers = try ProviderRegistry.configured(
             engine: engine, configuration: try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self),
-            catalog: try ModelCatalog.load(overlay: home.url.appendingPathComponent(ModelCatalog.refreshedFileName)))
+            catalog: try ModelCatalog.load(overlay: home.url.appendingPathComponent(ModelCatalog.refreshedFileName)),
+            limiter: store)
         logger = Logger(label: "mediajobs")
     }
 

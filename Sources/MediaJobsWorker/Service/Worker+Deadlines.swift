@@ -1,0 +1,34 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+
+/// A job's deadline passed while it was queued, waiting or running.
+struct DeadlinePassed: Error, Sendable {
+    var deadline: Date
+
+    func error(for job: Job) -> MediaJobsError {
+        let seconds = job.spec.effectiveDeadlineSeconds
+        let source = job.spec.deadlineSeconds == nil ? "the default for \(job.kind) jobs" : "deadline_seconds"
+        return MediaJobsError(.jobTimeout, String(
+            format: "deadline_seconds: the job did not finish within %.0f s of its submission (%@); it was stopped",
+            seconds, source) + (job.providerHandle == nil ? "" : " and canceled at the provider where it allows it"))
+    }
+}
+
+extension Worker {
+    /// Asks the provider holding `handle` to stop; failures are logged and noted, never thrown (the job has ended).
+    func cancelAtProvider(_ job: Job, handle: String, why: String) async {
+        do {
+            let asked = try await pipeline.cancelGeneration(handle: handle)
+            try? await store.addEvent(job.id, kind: .note, worker: configuration.id,
+                                      detail: asked ? "\(why): canceled at the provider"
+                                                    : "\(why): the provider has no cancel endpoint; its generation runs on",
+                                      now: Date())
+        } catch {
+            logger.warning("provider cancel failed", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            try? await store.addEvent(job.id, kind: .note, worker: configuration.id,
+                                      detail: "\(why): canceling at the provider failed: \(MediaJobsError.wrapping(error).message)",
+                                      now: Date())
+        }
+    }
+}
