@@ -18,6 +18,11 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public var idempotencyKey: String?
     public var labels: [String: String]
     public var maxAttempts: Int?
+    /// Whether an identical earlier success may answer this job; nil means the kind's default
+    /// (on for tts and transcribe, off for image and video).
+    public var cache: Bool?
+    /// Not before this time (`run_at`, ISO-8601); nil means as soon as a worker is free.
+    public var runAt: Date?
 
     public static let defaultProvider = "local"
     public static let defaultMaxAttempts = 3
@@ -49,6 +54,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         case idempotencyKey = "idempotency_key"
         case labels
         case maxAttempts = "max_attempts"
+        case cache
+        case runAt = "run_at"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,6 +71,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts)
+        cache = try c.decodeIfPresent(Bool.self, forKey: .cache)
+        runAt = try JobSpec.decodeTime(c, forKey: .runAt)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,6 +88,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         try c.encodeIfPresent(idempotencyKey, forKey: .idempotencyKey)
         if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
         try c.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
+        try c.encodeIfPresent(cache, forKey: .cache)
+        try c.encodeIfPresent(runAt.map(JobSpec.formatTime), forKey: .runAt)
     }
 
     /// The routes in the order they are tried.

@@ -16,6 +16,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-clustered-events") { db in
             try db.execute(sql: v3ClusteredEvents)
         }
+        migrator.registerMigration("v5-money-cache-and-budget-holds") { db in
+            try db.execute(sql: v5MoneyCacheAndBudgetHolds)
+        }
         return migrator
     }
 

@@ -34,6 +34,8 @@ public struct BatchRequest: Sendable, Codable, Equatable {
     public var voice: String?
     /// The most the whole batch may cost.
     public var maxCostUSD: Money?
+    /// Overrides each job's use of the result cache (`--cache`, `--no-cache`); nil leaves the kind's default.
+    public var cache: Bool?
 
     public init(
         kind: Kind, source: String, out: String, format: String? = nil, recursive: Bool = false,

@@ -50,6 +50,9 @@ public struct Pipeline: Sendable {
             case .fallback(let later, let error): (routes, routeErrors) = (later, [error])
             }
         }
+        if job.providerHandle == nil, let cached = try await answerFromCache(job, worker: worker) {
+            return cached
+        }
         for route in routes {
             do {
                 return try await attemptHonouringRetryAfter(
@@ -95,6 +98,7 @@ public struct Pipeline: Sendable {
             jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
             audioFile: try inputAudio(job), workDirectory: workDirectory)
 
+        try await checkBudget(job, provider: provider, model: model, request: request, costs: costs, worker: worker)
         try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())
         let result: ProviderResult
         switch try await provider.start(request) {
@@ -126,6 +130,7 @@ public struct Pipeline: Sendable {
             outputs = try await storeVisual(job, result: result, worker: worker)
         }
         let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }.joined(separator: ", ")
+        await rememberCacheKey(job, provider: provider.name, model: model)
         return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)"))
     }
 
