@@ -3,8 +3,9 @@ import Foundation
 /// What one attempt cost, in the provider's own units and in dollars.
 public struct CostRecord: Sendable, Codable, Equatable {
     /// Where the amount came from. A price we do not know is `unknown`, never a silent zero.
+    /// `cached`: the job was answered from an identical earlier success, at no cost (`rawUsage` names that job).
     public enum Source: String, Sendable, Codable {
-        case reported, estimated, unknown
+        case reported, estimated, unknown, cached
     }
 
     public var jobID: JobID

@@ -23,6 +23,11 @@ public struct JobSpec: Sendable, Codable, Equatable {
     /// Whether a create request whose outcome is unknown may be sent again, at the risk of paying twice
     /// (nil: no, the job fails naming the risk).
     public var allowDuplicateCharge: Bool?
+    /// Whether an identical earlier success may answer this job; nil means the kind's default
+    /// (on for tts and transcribe, off for image and video).
+    public var cache: Bool?
+    /// Not before this time (`run_at`, ISO-8601); nil means as soon as a worker is free.
+    public var runAt: Date?
 
     public static let defaultProvider = "local"
     public static let defaultMaxAttempts = 3
@@ -56,6 +61,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         case maxAttempts = "max_attempts"
         case deadlineSeconds = "deadline_seconds"
         case allowDuplicateCharge = "allow_duplicate_charge"
+        case cache
+        case runAt = "run_at"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,6 +80,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts)
         deadlineSeconds = try c.decodeIfPresent(Double.self, forKey: .deadlineSeconds)
         allowDuplicateCharge = try c.decodeIfPresent(Bool.self, forKey: .allowDuplicateCharge)
+        cache = try c.decodeIfPresent(Bool.self, forKey: .cache)
+        runAt = try JobSpec.decodeTime(c, forKey: .runAt)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -90,6 +99,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
         try c.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
         try c.encodeIfPresent(deadlineSeconds, forKey: .deadlineSeconds)
         try c.encodeIfPresent(allowDuplicateCharge, forKey: .allowDuplicateCharge)
+        try c.encodeIfPresent(cache, forKey: .cache)
+        try c.encodeIfPresent(runAt.map(JobSpec.formatTime), forKey: .runAt)
     }
 
     /// The routes in the order they are tried.

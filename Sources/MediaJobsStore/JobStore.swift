@@ -225,6 +225,15 @@ public protocol JobStore: Sendable {
     func costs(_ id: JobID) async throws -> [CostRecord]
     /// Cost records in `[since, until)`, oldest first.
     func costRecords(since: Date?, until: Date?) async throws -> [CostRecord]
+
+    /// Records the result-cache key of the request that served job `id` (see `ResultCacheKey`). Only a job that
+    /// then succeeds can answer later jobs.
+    func setCacheKey(_ id: JobID, key: String) async throws
+    /// Succeeded jobs served for `key`, newest first, other than `excluding`, at most `limit`.
+    func cacheCandidates(key: String, excluding: JobID, limit: Int) async throws -> [JobID]
+    /// In one write transaction: checks that each limit has room for `hold` (cost records in its window plus other
+    /// jobs' holds still in flight) and, when all do, records the hold, replacing the job's earlier one.
+    func reserveBudget(_ hold: BudgetHold, limits: [BudgetLimit], now: Date) async throws -> BudgetDecision
     /// How many jobs are in each state.
     func countsByState() async throws -> [JobState: Int]
 

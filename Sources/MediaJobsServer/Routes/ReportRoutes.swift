@@ -6,34 +6,6 @@ import MediaJobsWorker
 
 /// `/v1/costs`, `/v1/stats`, `/v1/batches`.
 extension MediaJobsServer {
-    struct CostGroup: Encodable {
-        var key: [String: String]
-        var usd: Money
-        var reportedUSD: Money
-        var estimatedUSD: Money
-        var unknownPrices: Int
-        var attempts: Int
-
-        enum CodingKeys: String, CodingKey {
-            case key, usd, attempts
-            case reportedUSD = "reported_usd"
-            case estimatedUSD = "estimated_usd"
-            case unknownPrices = "unknown_prices"
-        }
-    }
-
-    struct CostReport: Encodable {
-        var groupBy: [String]
-        var usd: Money
-        var records: Int
-        var groups: [CostGroup]
-
-        enum CodingKeys: String, CodingKey {
-            case groupBy = "group_by"
-            case usd, records, groups
-        }
-    }
-
     struct WorkerView: Encodable {
         var id: String
         var host: String
@@ -110,7 +82,7 @@ extension MediaJobsServer {
         }
     }
 
-    static let costDimensions = ["day", "provider", "model", "kind", "label"]
+    static let costDimensions = MediaJobsStore.CostReport.dimensions
 
     func addReportRoutes(to v1: RouterGroup<BasicRequestContext>) {
         v1.get("costs") { request, _ in
@@ -126,37 +98,7 @@ extension MediaJobsServer {
             }
             let lines = try await store.costLines(since: try day(query.get("since"), "since"),
                                                   until: try day(query.get("until"), "until"), label: label)
-            let dayFormatter = ISO8601DateFormatter()
-            dayFormatter.formatOptions = [.withFullDate]
-            var groups: [[String: String]: CostGroup] = [:]
-            var total = Money.zero
-            for line in lines {
-                var key: [String: String] = [:]
-                for dimension in groupBy {
-                    key[dimension] = switch dimension {
-                    case "day": dayFormatter.string(from: line.record.at)
-                    case "provider": line.record.provider
-                    case "model": line.record.model
-                    case "kind": line.kind.rawValue
-                    default: line.label ?? ""
-                    }
-                }
-                var group = groups[key] ?? CostGroup(key: key, usd: .zero, reportedUSD: .zero, estimatedUSD: .zero,
-                                                     unknownPrices: 0, attempts: 0)
-                group.attempts += 1
-                group.usd += line.record.usd
-                total += line.record.usd
-                switch line.record.source {
-                case .reported: group.reportedUSD += line.record.usd
-                case .estimated: group.estimatedUSD += line.record.usd
-                case .unknown: group.unknownPrices += 1
-                }
-                groups[key] = group
-            }
-            let sorted = groups.values.sorted { a, b in
-                groupBy.map { a.key[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { b.key[$0] ?? "" })
-            }
-            return try JSONResponse.make(CostReport(groupBy: groupBy, usd: total, records: lines.count, groups: sorted))
+            return try JSONResponse.make(MediaJobsStore.CostReport(lines: lines, groupBy: groupBy))
         }
 
         v1.get("stats") { _, _ in

@@ -234,10 +234,12 @@ public final class SQLiteJobStore: JobStore {
             }
             specJSON = String(decoding: data, as: UTF8.self)
             let time = StoredTime.decode(StoredTime.encode(now))
+            // A job scheduled for later (`run_at`) is not claimed before then.
+            let runAt = spec.runAt.map { StoredTime.decode(StoredTime.encode(max($0, now))) } ?? time
             job = Job(
                 id: id, spec: spec, state: .queued, attempts: 0,
                 maxAttempts: max(1, spec.maxAttempts ?? JobSpec.defaultMaxAttempts), priority: spec.priority,
-                runAt: time, createdAt: time, updatedAt: time)
+                runAt: runAt, createdAt: time, updatedAt: time)
         }
     }
 
@@ -251,7 +253,7 @@ public final class SQLiteJobStore: JobStore {
             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """)
         try statement.execute(arguments: [
-            job.id.rawValue, job.kind.rawValue, prepared.specJSON, job.priority, now, job.maxAttempts,
+            job.id.rawValue, job.kind.rawValue, prepared.specJSON, job.priority, StoredTime.encode(job.runAt), job.maxAttempts,
             job.spec.idempotencyKey, now, now,
         ])
         if db.changesCount == 0, let key = job.spec.idempotencyKey {

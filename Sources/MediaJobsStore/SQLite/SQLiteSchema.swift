@@ -22,6 +22,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v8-batch-local-outcomes") { db in
             try db.execute(sql: v8BatchLocalOutcomes)
         }
+        migrator.registerMigration("v5-money-cache-and-budget-holds") { db in
+            try db.execute(sql: v5MoneyCacheAndBudgetHolds)
+        }
         return migrator
     }
 

@@ -69,7 +69,8 @@ public struct BatchPlanner: Sendable {
             switch result {
             case .failure(let rejection):
                 rejections.append(rejection)
-            case .success(let planned):
+            case .success(var planned):
+                if let cache = request.cache { planned.spec.cache = cache }
                 let key = planned.spec.idempotencyKey ?? input
                 if let index = byKey[key] {
                     items[index].inputs.append(input)

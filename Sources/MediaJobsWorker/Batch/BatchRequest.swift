@@ -39,6 +39,8 @@ public struct BatchRequest: Sendable, Codable, Equatable {
     public var maxCostUSD: Money?
     /// For `convert`: the format and settings every file is converted to.
     public var conversion: MediaConversion?
+    /// Overrides each job's use of the result cache (`--cache`, `--no-cache`); nil leaves the kind's default.
+    public var cache: Bool?
 
     public init(
         kind: Kind, source: String, out: String, format: String? = nil, recursive: Bool = false,

@@ -52,6 +52,9 @@ public struct Pipeline: Sendable {
             case .fallback(let later, let error): (routes, routeErrors) = (later, [error])
             }
         }
+        if job.providerHandle == nil, let cached = try await answerFromCache(job, worker: worker) {
+            return cached
+        }
         for route in routes {
             do {
                 return try await attemptHonouringRetryAfter(
@@ -97,6 +100,7 @@ public struct Pipeline: Sendable {
             jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
             audioFile: try inputAudio(job), workDirectory: workDirectory)
 
+        try await checkBudget(job, provider: provider, model: model, request: request, costs: costs, worker: worker)
         try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())
         if provider.name != "local" {
             // Before the create request: if this worker dies before the answer is stored, the rescue says so.
@@ -133,6 +137,7 @@ public struct Pipeline: Sendable {
             outputs = try await storeVisual(job, result: result, worker: worker)
         }
         let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }.joined(separator: ", ")
+        await rememberCacheKey(job, provider: provider.name, model: model)
         return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)"))
     }
 

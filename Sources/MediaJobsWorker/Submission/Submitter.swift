@@ -61,6 +61,7 @@ public struct Submitter: Sendable {
         if spec.model == nil {
             spec.model = try providers.resolve(Route(provider: spec.provider), for: spec).model
         }
+        try checkMaxCost(spec)
         if spec.kind == .transcribe, let audio = spec.input.audio, !ArtifactRef.isValidSHA256(audio) {
             let ref = try await ingestMedia(path: audio, field: "input.audio")
             spec.input.sourceName = audio

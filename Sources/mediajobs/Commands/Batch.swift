@@ -59,6 +59,8 @@ struct BatchOptions: ParsableArguments {
     @Option(name: .long, help: "The most the whole batch may cost, in USD; checked against the estimate before submitting.")
     var maxCost: String?
     @Flag(name: .long, help: "Print the plan and the estimated cost; submit nothing.") var dryRun = false
+    @Flag(inversion: .prefixedNo, help: "Answer jobs from identical earlier successes (default: on for tts and transcribe, off for image and video).")
+    var cache: Bool?
 
     func request(
         _ kind: BatchRequest.Kind, source: String, folder: FolderOptions? = nil, voice: String?
@@ -77,10 +79,12 @@ struct BatchOptions: ParsableArguments {
             return (expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : cwd.appendingPathComponent(expanded))
                 .standardizedFileURL.path
         }
-        return BatchRequest(
+        var request = BatchRequest(
             kind: kind, source: absolute(source), out: absolute(out), format: format,
             recursive: folder?.recursive ?? false, include: folder?.include ?? [], exclude: folder?.exclude ?? [],
             provider: provider, model: model, voice: voice, maxCostUSD: maxCostUSD)
+        request.cache = cache
+        return request
     }
 }
 

@@ -1,91 +1,62 @@
 import ArgumentParser
 import Foundation
 import MediaJobsCore
+import MediaJobsStore
 
 struct Costs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report what jobs cost, by provider and model and by day.",
+        abstract: "Report what jobs cost, grouped by day, provider, model, kind or label.",
         discussion: """
             mediajobs costs
-            mediajobs costs --since 2026-11-01 --json
+            mediajobs costs --by provider,model --since 2026-11-01
+            mediajobs costs --by day,kind --json
+            mediajobs costs --by label,provider --label project
+
+            Each row shows the total beside its reported (the provider said) and estimated (from the
+            model catalog) parts, attempts whose price is unknown, and jobs answered from the result
+            cache at no cost. The same grouping as GET /v1/costs?group_by=….
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: "Group by these, comma-separated: day, provider, model, kind, label.")
+    var by = "day,provider,model"
+    @Option(name: .long, help: "With --by label: the label name to group by (for example project).") var label: String?
     @Option(name: .long, help: "From this day (YYYY-MM-DD, UTC).") var since: String?
     @Option(name: .long, help: "Before this day (YYYY-MM-DD, UTC).") var until: String?
 
-    struct Group: Encodable {
-        var key: String
-        var attempts: Int
-        var usd: Money
-        var estimatedUSD: Money
-        var reportedUSD: Money
-        var unknownPrices: Int
-        var units: [String: Decimal]
-
-        enum CodingKeys: String, CodingKey {
-            case key, attempts, usd
-            case estimatedUSD = "estimated_usd"
-            case reportedUSD = "reported_usd"
-            case unknownPrices = "unknown_prices"
-            case units
-        }
-    }
-
-    struct Report: Encodable {
-        var usd: Money
-        var records: Int
-        var byRoute: [Group]
-        var byDay: [Group]
-
-        enum CodingKeys: String, CodingKey {
-            case usd, records
-            case byRoute = "by_route"
-            case byDay = "by_day"
-        }
-    }
-
     func run() async throws {
+        let groupBy = by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        try CostReport.checkGrouping(groupBy, label: label, field: "--by")
         let context = try Context(global)
-        let records = try await context.store.costRecords(since: try day(since, "--since"), until: try day(until, "--until"))
-        let dayFormatter = ISO8601DateFormatter()
-        dayFormatter.formatOptions = [.withFullDate]
-        let report = Report(
-            usd: records.reduce(.zero) { $0 + $1.usd }, records: records.count,
-            byRoute: Costs.group(records) { "\($0.provider)/\($0.model)" },
-            byDay: Costs.group(records) { dayFormatter.string(from: $0.at) })
+        let lines = try await context.store.costLines(
+            since: try day(since, "--since"), until: try day(until, "--until"), label: label)
+        let report = CostReport(lines: lines, groupBy: groupBy)
         if global.json {
             try Terminal.writeJSON(report)
             return
         }
-        Terminal.write("total $\(report.usd) over \(report.records) billed attempt(s)")
-        for (title, groups) in [("by provider/model", report.byRoute), ("by day", report.byDay)] where !groups.isEmpty {
-            Terminal.write("\n\(title):")
-            for g in groups {
-                let unknown = g.unknownPrices > 0 ? "  (\(g.unknownPrices) with unknown price)" : ""
-                Terminal.write("  \(JobText.pad(g.key, 28)) \(JobText.pad("$\(g.usd)", 14)) reported $\(g.reportedUSD), "
-                               + "estimated $\(g.estimatedUSD)  \(g.attempts) attempt(s)  \(JobText.units(g.units))\(unknown)")
-            }
-        }
+        Terminal.write(Costs.table(report))
     }
 
-    static func group(_ records: [CostRecord], by key: (CostRecord) -> String) -> [Group] {
-        var groups: [String: Group] = [:]
-        for record in records {
-            let k = key(record)
-            var g = groups[k] ?? Group(key: k, attempts: 0, usd: .zero, estimatedUSD: .zero, reportedUSD: .zero,
-                                       unknownPrices: 0, units: [:])
-            g.attempts += 1
-            g.usd += record.usd
-            switch record.source {
-            case .reported: g.reportedUSD += record.usd
-            case .estimated: g.estimatedUSD += record.usd
-            case .unknown: g.unknownPrices += 1
-            }
-            for (unit, amount) in record.units { g.units[unit, default: 0] += amount }
-            groups[k] = g
+    /// The report as aligned columns: the grouping's values, then the amounts.
+    static func table(_ report: CostReport) -> String {
+        let header = report.groupBy + ["usd", "reported", "estimated", "unknown", "cached", "records"]
+        var rows = [header]
+        for group in report.groups {
+            rows.append(report.groupBy.map { group.key[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "-" } + [
+                "$\(group.usd)", "$\(group.reportedUSD)", "$\(group.estimatedUSD)", "\(group.unknownPrices)",
+                "\(group.cacheHits)", "\(group.attempts)",
+            ])
         }
-        return groups.values.sorted { $0.key < $1.key }
+        rows.append(report.groupBy.enumerated().map { $0.offset == 0 ? "total" : "" } + [
+            "$\(report.usd)", "$\(report.reportedUSD)", "$\(report.estimatedUSD)",
+            "\(report.groups.reduce(0) { $0 + $1.unknownPrices })", "\(report.cacheHits)", "\(report.records)",
+        ])
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { JobText.pad($0.element, widths[$0.offset]) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
     }
 
     private func day(_ text: String?, _ flag: String) throws -> Date? {

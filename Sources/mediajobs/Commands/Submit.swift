@@ -11,6 +11,8 @@ struct Submit: AsyncParsableCommand {
             mediajobs submit tts --text-file script.txt --voice awb --format opus --bitrate 48
             mediajobs submit transcribe --audio talk.wav --format srt --wait -o talk.srt
             mediajobs submit --file Jobs/welcome-tts.json --wait --json
+            mediajobs submit tts --text "Good morning" --at +2h --priority 5
+            mediajobs submit tts --text "Say it anew" --no-cache
 
             With --wait the command waits for the job to end; when no worker is running on this
             home, it runs the job itself. Exit codes: 0 succeeded (or queued without --wait),
@@ -73,6 +75,14 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "A label name=value (repeatable).")
     var label: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Run not before this time: ISO-8601 (2026-11-26T09:00:00Z) or from now (+90s, +10m, +2h, +1d).",
+        valueName: "time"))
+    var at: String?
+
+    @Flag(inversion: .prefixedNo, help: "Answer from an identical earlier success at no cost (default: on for tts and transcribe, off for image and video).")
+    var cache: Bool?
+
     @Flag(name: .long, help: "Wait for the job to end (running it here when no worker is running).")
     var wait = false
 
@@ -91,7 +101,10 @@ struct Submit: AsyncParsableCommand {
             if global.json {
                 try Terminal.writeJSON(try await context.view(job))
             } else {
-                Terminal.write(result.created ? "\(job.id) queued" : "\(job.id) already submitted with this key (\(job.state))")
+                let when = result.created ? JobSpec.formatTime(job.runAt) : ""
+                let scheduled = result.created && job.runAt > Date().addingTimeInterval(0.5) ? " to run at \(when)" : ""
+                Terminal.write(result.created ? "\(job.id) queued\(scheduled)"
+                               : "\(job.id) already submitted with this key (\(job.state))")
             }
             return
         }
@@ -114,7 +127,11 @@ struct Submit: AsyncParsableCommand {
             guard flags.allSatisfy({ $0 == nil }), label.isEmpty else {
                 throw MediaJobsError.invalidInput("--file", "give the job either as a file or as flags, not both")
             }
-            return try JobSpecFile.load(file)
+            var spec = try JobSpecFile.load(file)
+            // Scheduling and caching may be set beside a file: they say when and how, not what.
+            if let at { spec.runAt = try Submit.time(at) }
+            if let cache { spec.cache = cache }
+            return spec
         }
         guard let kind else {
             throw MediaJobsError.invalidInput("kind", "say what to make: tts, transcribe, image or video (or use --file)")
@@ -139,13 +156,23 @@ struct Submit: AsyncParsableCommand {
         }
         var input = JobInput(text: text, textFile: textFile, voice: voice, audio: audio, prompt: prompt)
         input.textFile = textFile
-        let spec = JobSpec(
+        var spec = JobSpec(
             kind: jobKind, provider: provider ?? JobSpec.defaultProvider, model: model, input: input,
             output: OutputSettings(format: format, bitrateKbps: bitrate, sampleRate: sampleRate, channels: channels),
             maxCostUSD: maxCostUSD, priority: priority ?? 0, idempotencyKey: idempotencyKey, labels: labels,
             maxAttempts: maxAttempts)
+        spec.cache = cache
+        spec.runAt = try at.map(Submit.time)
         try spec.validate()
         return spec
+    }
+
+    /// `--at`: an ISO-8601 time or one relative to now.
+    static func time(_ text: String) throws -> Date {
+        guard let date = JobSpec.parseTime(text) else {
+            throw MediaJobsError.invalidInput("--at", "'\(text)' is not a time like 2026-11-26T09:00:00Z, +10m or +2h")
+        }
+        return date
     }
 }
 

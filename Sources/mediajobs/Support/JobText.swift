@@ -7,6 +7,7 @@ enum JobText {
     static func summary(_ view: JobView) -> String {
         var lines = ["\(view.id)  \(view.kind)  \(view.state)  \(view.provider)/\(view.model ?? "-")  attempts \(view.attempts)/\(view.maxAttempts)"]
         if let stage = view.stage, !view.state.isFinal { lines.append("  stage: \(stage)") }
+        if let scheduled = scheduled(view) { lines.append("  \(scheduled)") }
         if let error = view.error { lines.append("  error: \(error.code): \(error.message)") }
         for input in view.inputs {
             lines.append("  input:  \(input.path) (\(input.format), \(input.bytes) bytes\(duration(input.durationSeconds)))")
@@ -16,6 +17,16 @@ enum JobText {
         }
         lines.append("  cost: $\(view.cost.usd)" + view.cost.records.map { " [\($0.provider)/\($0.model) \(units($0.units)) \($0.source)]" }.joined())
         return lines.joined(separator: "\n")
+    }
+
+    /// `scheduled: runs at 2026-11-26T09:00:00Z (in 1 h 59 min)` for a queued job whose time has not come.
+    static func scheduled(_ view: JobView, now: Date = Date()) -> String? {
+        guard view.state == .queued, view.runAt > now.addingTimeInterval(0.5) else { return nil }
+        let seconds = Int(view.runAt.timeIntervalSince(now).rounded())
+        let wait = seconds >= 3600 ? "\(seconds / 3600) h \(seconds % 3600 / 60) min"
+            : seconds >= 60 ? "\(seconds / 60) min \(seconds % 60) s" : "\(seconds) s"
+        let label = view.attempts == 0 ? "scheduled: runs at" : "retry at"
+        return "\(label) \(JobSpec.formatTime(view.runAt)) (in \(wait))"
     }
 
     static func status(_ view: JobView) -> String {

@@ -1,0 +1,113 @@
+import Foundation
+import MediaJobsCore
+
+/// Cost records summed by any of day, provider, model, kind and label, with reported, estimated and
+/// cached amounts side by side. One grouping for the CLI (`mediajobs costs --by …`) and `/v1/costs`.
+public struct CostReport: Sendable, Encodable {
+    /// What a report can group by.
+    public static let dimensions = ["day", "provider", "model", "kind", "label"]
+
+    /// The records sharing one key.
+    public struct Group: Sendable, Encodable, Equatable {
+        /// The value of each grouping dimension (`{"day": "2026-11-26", "provider": "openai"}`).
+        public var key: [String: String]
+        /// Reported plus estimated.
+        public var usd: Money
+        public var reportedUSD: Money
+        public var estimatedUSD: Money
+        /// Attempts whose price is unknown (counted, never summed as zero).
+        public var unknownPrices: Int
+        /// Jobs answered from the result cache, at no cost.
+        public var cacheHits: Int
+        /// Cost records: billed attempts and cache hits.
+        public var attempts: Int
+        public var units: [String: Decimal]
+
+        enum CodingKeys: String, CodingKey {
+            case key, usd, attempts, units
+            case reportedUSD = "reported_usd"
+            case estimatedUSD = "estimated_usd"
+            case unknownPrices = "unknown_prices"
+            case cacheHits = "cache_hits"
+        }
+    }
+
+    public var groupBy: [String]
+    public var usd: Money
+    public var reportedUSD: Money
+    public var estimatedUSD: Money
+    public var cacheHits: Int
+    public var records: Int
+    public var groups: [Group]
+
+    enum CodingKeys: String, CodingKey {
+        case groupBy = "group_by"
+        case usd, records, groups
+        case reportedUSD = "reported_usd"
+        case estimatedUSD = "estimated_usd"
+        case cacheHits = "cache_hits"
+    }
+
+    /// Checks a grouping (`day,provider`), naming `field` in errors: known dimensions, at least one, and a label
+    /// name when grouping by label.
+    public static func checkGrouping(_ groupBy: [String], label: String?, field: String) throws {
+        for dimension in groupBy where !dimensions.contains(dimension) {
+            throw MediaJobsError.invalidInput(field, "'\(dimension)' is not one of \(dimensions.joined(separator: ", "))")
+        }
+        guard !groupBy.isEmpty else { throw MediaJobsError.invalidInput(field, "name at least one dimension") }
+        if groupBy.contains("label"), (label ?? "").isEmpty {
+            throw MediaJobsError.invalidInput("label", "grouping by label needs a label name, like project")
+        }
+    }
+
+    /// Groups `lines` by `groupBy` (dimensions from `dimensions`), groups sorted by their key in that order.
+    public init(lines: [CostLine], groupBy: [String]) {
+        let dayFormatter = ISO8601DateFormatter()
+        dayFormatter.formatOptions = [.withFullDate]
+        var groups: [[String: String]: Group] = [:]
+        var total = Group(key: [:], usd: .zero, reportedUSD: .zero, estimatedUSD: .zero, unknownPrices: 0, cacheHits: 0,
+                          attempts: 0, units: [:])
+        for line in lines {
+            var key: [String: String] = [:]
+            for dimension in groupBy {
+                key[dimension] = switch dimension {
+                case "day": dayFormatter.string(from: line.record.at)
+                case "provider": line.record.provider
+                case "model": line.record.model
+                case "kind": line.kind.rawValue
+                default: line.label ?? ""
+                }
+            }
+            var group = groups[key] ?? Group(key: key, usd: .zero, reportedUSD: .zero, estimatedUSD: .zero,
+                                             unknownPrices: 0, cacheHits: 0, attempts: 0, units: [:])
+            group.add(line.record)
+            total.add(line.record)
+            groups[key] = group
+        }
+        self.groupBy = groupBy
+        usd = total.usd
+        reportedUSD = total.reportedUSD
+        estimatedUSD = total.estimatedUSD
+        cacheHits = total.cacheHits
+        records = lines.count
+        self.groups = groups.values.sorted { a, b in
+            groupBy.map { a.key[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { b.key[$0] ?? "" })
+        }
+    }
+}
+
+extension CostReport.Group {
+    mutating func add(_ record: CostRecord) {
+        attempts += 1
+        usd += record.usd
+        switch record.source {
+        case .reported: reportedUSD += record.usd
+        case .estimated: estimatedUSD += record.usd
+        case .unknown: unknownPrices += 1
+        case .cached: cacheHits += 1
+        }
+        if record.source != .cached {
+            for (unit, amount) in record.units { units[unit, default: 0] += amount }
+        }
+    }
+}
