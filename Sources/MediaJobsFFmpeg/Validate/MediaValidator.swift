@@ -32,6 +32,10 @@ struct MediaValidator {
         var endPts: Int64?
         var peak = 0.0
         var pictures: PictureAnalyzer?
+        /// MPEG audio (MP1/2/3): the header word and size of the last packet, to tell a last frame cut short.
+        var mpegAudio = false
+        var lastHeader: UInt32 = 0
+        var lastPacketSize = 0
 
         var typeName: String { MediaProbe.typeName(type) }
 
@@ -69,6 +73,8 @@ struct MediaValidator {
             var tally = StreamTally(
                 index: stream.index, type: avStream.pointee.codecpar.pointee.codec_type, decoder: decoder,
                 timeBase: avStream.pointee.time_base)
+            tally.mpegAudio = [AV_CODEC_ID_MP3, AV_CODEC_ID_MP2, AV_CODEC_ID_MP1]
+                .contains(avStream.pointee.codecpar.pointee.codec_id)
             if expectation.checkContent && stream.index == (firstVideo ?? info.streams.first { $0.type == StreamInfo.video }?.index) {
                 tally.pictures = try PictureAnalyzer(limits: limits)
             }
@@ -99,6 +105,11 @@ struct MediaValidator {
             if let progress, let total = info.durationSeconds, total > 0, packet.pointer.pointee.pts != AVStatus.noTimestamp {
                 progress(min(1, Double(packet.pointer.pointee.pts) * av_q2d(tally.timeBase) / total))
             }
+            if tally.mpegAudio {
+                let size = Int(packet.pointer.pointee.size)
+                tally.lastHeader = MPEGAudioFrame.header(packet.pointer.pointee.data, size: size)
+                tally.lastPacketSize = size
+            }
             let decoder = tally.decoder
             let errors = try decoder.decode(packet.pointer) { frame in try tally.count(frame) }
             tally.record(errors)
@@ -125,6 +136,14 @@ struct MediaValidator {
             throw MediaJobsError.media(
                 .mediaCorrupt, file, "cannot read past a damaged part after \(format(duration)) s: \(demuxError.message)",
                 underlying: demuxError)
+        }
+        for tally in ordered where tally.mpegAudio {
+            // A cut MP3 ends in a short packet that decodes without an error: its header says how long it should be.
+            if let length = MPEGAudioFrame.declaredLength(header: tally.lastHeader), tally.lastPacketSize < length {
+                throw MediaJobsError.media(
+                    .mediaTruncated, file,
+                    "cut short: the last \(tally.decoder.codecName) frame of stream \(tally.index) holds \(tally.lastPacketSize) of the \(length) bytes its header declares (the file ends mid-frame, after \(format(duration)) s)")
+            }
         }
         if totalErrors > tolerated, let bad = ordered.first(where: { $0.errors > 0 }) {
             let reason = FFmpegError.message(for: bad.firstError ?? AVStatus.invalidData)
