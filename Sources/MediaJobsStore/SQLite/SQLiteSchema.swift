@@ -16,6 +16,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-clustered-events") { db in
             try db.execute(sql: v3ClusteredEvents)
         }
+        migrator.registerMigration("v6-media-artifact-checks") { db in
+            try db.execute(sql: v6MediaArtifactChecks)
+        }
         return migrator
     }
 
