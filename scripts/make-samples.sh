@@ -90,6 +90,28 @@ data[29:33] = struct.pack('>I', zlib.crc32(bytes(ihdr)) & 0xffffffff)
 open(sys.argv[2], 'wb').write(data)
 PY
 
+# The same bomb as a JPEG (a 16x16 picture whose frame header declares 60000x60000) and as a lossy
+# WebP (its VP8 key frame declares 16383x16383): the sizes are read from the headers, never decoded.
+ff -f lavfi -i "testsrc=size=16x16" -frames:v 1 -c:v mjpeg "$work/small.jpg"
+ff -f lavfi -i "testsrc=size=16x16" -frames:v 1 -c:v libwebp -lossless 0 "$work/small.webp"
+python3 - "$work/small.jpg" "$out/bomb.jpg" "$work/small.webp" "$out/bomb.webp" <<'PY'
+import struct, sys
+jpeg = bytearray(open(sys.argv[1], 'rb').read())
+offset = 2
+while jpeg[offset + 1] not in (0xc0, 0xc1, 0xc2):
+    offset += 2 + struct.unpack('>H', jpeg[offset + 2:offset + 4])[0]
+jpeg[offset + 5:offset + 9] = struct.pack('>HH', 60000, 60000)
+open(sys.argv[2], 'wb').write(jpeg)
+webp = bytearray(open(sys.argv[3], 'rb').read())
+assert webp[12:16] == b'VP8 ' and webp[23:26] == bytes([0x9d, 0x01, 0x2a])
+webp[26:30] = struct.pack('<HH', 16383, 16383)
+open(sys.argv[4], 'wb').write(webp)
+PY
+
+# An MP3 cut in the middle of a frame, as a dropped download leaves it (the demuxer reads to the
+# end without complaint): the first 40000 bytes of speech.mp3, which is not a frame boundary.
+head -c 40000 "$out/speech.mp3" > "$out/cut.mp3"
+
 # Silence from end to end (2 s).
 ff -f lavfi -i "anullsrc=sample_rate=16000:channel_layout=mono:duration=2" -c:a pcm_s16le "$out/silent.wav"
 

@@ -18,10 +18,13 @@ public struct ArtifactRef: Sendable, Codable, Hashable {
     public var height: Int?
     public var codec: String?
     public var role: Role
+    /// What was checked on this file (and on the provider's file it was made from) before it was stored for the
+    /// job; kept per job, since the same bytes may be checked against different requests.
+    public var checks: [MediaCheck]
 
     public init(
         sha256: String, mime: String, bytes: Int64, format: String, durationSeconds: Double? = nil,
-        width: Int? = nil, height: Int? = nil, codec: String? = nil, role: Role = .output
+        width: Int? = nil, height: Int? = nil, codec: String? = nil, role: Role = .output, checks: [MediaCheck] = []
     ) {
         self.sha256 = sha256
         self.mime = mime
@@ -32,6 +35,7 @@ public struct ArtifactRef: Sendable, Codable, Hashable {
         self.height = height
         self.codec = codec
         self.role = role
+        self.checks = checks
     }
 
     /// Whether `text` is a well-formed artifact id (64 lowercase hex characters).

@@ -80,6 +80,39 @@ struct FailureModeTests {
         #expect(error?.message.contains("refused before decoding") == true)
     }
 
+    @Test("a JPEG and a WebP declaring huge sizes: media.too_large from their headers, naming size and limit",
+          arguments: [("bomb.jpg", "JPEG frame header declares 60000x60000"), ("bomb.webp", "WebP header declares 16383x16383")])
+    func pictureBombs(_ name: String, _ declared: String) async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample(name), expecting: MediaExpectation(kind: .image)) }
+        #expect(error?.code == .mediaTooLarge)
+        #expect(error?.message.contains(declared) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("beyond the limits (8192x8192, 35651584 pixels): refused before decoding") == true)
+    }
+
+    @Test("the header sizes of real JPEG and WebP files are read as FFmpeg decodes them")
+    func headerSizes() async throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for format in [ImageFormat.jpeg, .webp] {
+            let file = folder.appendingPathComponent("image.\(format.fileExtension)")
+            try await engine.convertImage(
+                Fixtures.sample("clip.mp4"), to: file, options: ImageOutputOptions(format: format, width: 150, height: 90),
+                atSeconds: 1)
+            let head = try Data(contentsOf: file)
+            let size = format == .jpeg ? ContentSniffer.jpegSize(head) : ContentSniffer.webpSize(head)
+            #expect(size.map { [$0.0, $0.1] } == [150, 90], "\(format)")
+        }
+    }
+
+    @Test("an MP3 cut mid-frame (no demuxer or decoder error): media.truncated naming the short frame")
+    func cutMP3() async throws {
+        let error = await mediaError { _ = try await engine.validate(Fixtures.sample("cut.mp3"), expecting: MediaExpectation(kind: .audio)) }
+        #expect(error?.code == .mediaTruncated)
+        #expect(error?.message.contains("holds 256 of the 288 bytes its header declares") == true, "\(error?.message ?? "")")
+        // The whole file, whose frames are all complete, passes.
+        _ = try await engine.validate(Fixtures.sample("speech.mp3"), expecting: MediaExpectation(kind: .audio))
+    }
+
     @Test("a video larger than the configured limits: media.too_large from its header")
     func videoBeyondLimits() async throws {
         var limits = MediaLimits()
@@ -183,5 +216,18 @@ struct FailureModeTests {
         #expect(text.contains("not silent"))
         #expect(text.contains("freezedetect: the picture changes"))
         #expect(report.blackFrames == 0)
+    }
+}
+
+@Suite("the media section of the configuration")
+struct MediaLimitsConfigurationTests {
+    @Test("docs/config.example.json shows every media threshold, at its default")
+    func exampleShowsEveryField() throws {
+        let url = Fixtures.samples.deletingLastPathComponent().appendingPathComponent("docs/config.example.json")
+        let data = try Data(contentsOf: url)
+        let document = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let media = try #require(document["media"] as? [String: Any])
+        #expect(Set(media.keys) == MediaLimits.fieldNames)
+        #expect(try Configuration(json: data).section(MediaLimits.self) == MediaLimits.defaults)
     }
 }

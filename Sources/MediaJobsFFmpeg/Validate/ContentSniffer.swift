@@ -2,7 +2,7 @@ import Foundation
 import MediaJobsCore
 
 /// Looks at a file's first bytes before FFmpeg does: an empty file, a text or HTML body saved under
-/// a media name, and a PNG that declares a size beyond the limits are refused without decoding.
+/// a media name, and a PNG, JPEG or WebP that declares a size beyond the limits are refused without decoding.
 enum ContentSniffer {
     /// Returns the file's size in bytes, or throws `media.empty`, `media.not_media`, `media.too_large`.
     static func inspect(_ file: URL, limits: MediaLimits) throws -> Int {
@@ -25,8 +25,69 @@ enum ContentSniffer {
         }
         if let (width, height) = pngSize(head) {
             try checkPicture(width: width, height: height, limits: limits, file: file, source: "PNG header")
+        } else if let (width, height) = webpSize(head) {
+            try checkPicture(width: width, height: height, limits: limits, file: file, source: "WebP header")
+        } else if head.starts(with: [0xff, 0xd8, 0xff]) {
+            // The frame header may follow EXIF data and thumbnails; walking the segments needs their lengths only.
+            try? handle.seek(toOffset: 0)
+            let start = (try? handle.read(upToCount: jpegScanLimit)) ?? head
+            if let (width, height) = jpegSize(start) {
+                try checkPicture(width: width, height: height, limits: limits, file: file, source: "JPEG frame header")
+            }
         }
         return size
+    }
+
+    /// How far into a JPEG the frame header is looked for (EXIF segments are at most 64 KiB each).
+    static let jpegScanLimit = 1 << 20
+
+    /// The width and height in a JPEG's frame header (SOFn), found by walking the marker segments.
+    static func jpegSize(_ data: Data) -> (Int, Int)? {
+        let bytes = [UInt8](data)
+        guard bytes.count > 4, bytes[0] == 0xff, bytes[1] == 0xd8 else { return nil }
+        var offset = 2
+        while offset + 4 <= bytes.count {
+            guard bytes[offset] == 0xff else { return nil }
+            let marker = bytes[offset + 1]
+            if marker == 0xff { offset += 1; continue }  // fill byte
+            if marker == 0xd8 || marker == 0x01 || (0xd0...0xd7).contains(marker) { offset += 2; continue }
+            if marker == 0xd9 || marker == 0xda { return nil }  // end of image, or the scan began without a frame
+            let length = Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
+            // SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
+            if (0xc0...0xcf).contains(marker), ![0xc4, 0xc8, 0xcc].contains(marker) {
+                guard offset + 9 <= bytes.count else { return nil }
+                let height = Int(bytes[offset + 5]) << 8 | Int(bytes[offset + 6])
+                let width = Int(bytes[offset + 7]) << 8 | Int(bytes[offset + 8])
+                return (width, height)
+            }
+            guard length >= 2 else { return nil }
+            offset += 2 + length
+        }
+        return nil
+    }
+
+    /// The canvas width and height in a WebP's first chunk: `VP8 ` (lossy), `VP8L` (lossless) or `VP8X` (extended).
+    static func webpSize(_ head: Data) -> (Int, Int)? {
+        let bytes = [UInt8](head.prefix(32))
+        guard bytes.count >= 30, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x45, 0x42, 0x50]
+        else { return nil }
+        func little(_ at: Int, _ count: Int) -> Int { (0..<count).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        switch String(decoding: bytes[12..<16], as: UTF8.self) {
+        case "VP8 ":
+            // A key frame: 3-byte tag, start code 9d 01 2a, then 14-bit width and height (2 bits of scale above).
+            guard bytes[23..<26] == [0x9d, 0x01, 0x2a] else { return nil }
+            return (little(26, 2) & 0x3fff, little(28, 2) & 0x3fff)
+        case "VP8L":
+            // Signature 0x2f, then 14 bits of width - 1 and 14 bits of height - 1.
+            guard bytes[20] == 0x2f else { return nil }
+            let bits = little(21, 4)
+            return ((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1)
+        case "VP8X":
+            // Flags and reserved (4 bytes), then 24 bits of canvas width - 1 and of height - 1.
+            return (little(24, 3) + 1, little(27, 3) + 1)
+        default:
+            return nil
+        }
     }
 
     /// "an HTML page", "JSON", "XML" or "text" when `head` has no bytes binary media would have.

@@ -1,3 +1,5 @@
+import MediaJobsCore
+
 /// What a caller expects a media file to be; `validate` checks the file against it.
 ///
 /// Every field but `kind` is optional: nil means "not checked". `MediaExpectation(for:)` in the
@@ -66,6 +68,8 @@ public struct MediaReport: Sendable, Codable, Equatable {
     public var durationSeconds: Double
     /// What was checked, for people: "decoded 42 audio frames from stream 0 (mp3)", "duration 2.31 s > 0".
     public var checks: [String]
+    /// The same checks, each with its name (`decode`, `duration`, `silence`…) and whether it passed cleanly.
+    public var results: [MediaCheck]
     /// The loudest audio sample in dBFS, when there is audio.
     public var audioPeakDB: Double?
     /// Frames `blackdetect` called black, of `videoFrames`, in the first video stream.
@@ -73,16 +77,23 @@ public struct MediaReport: Sendable, Codable, Equatable {
     public var videoFrames: Int?
 
     public init(
-        info: MediaInfo, decodedFrames: Int, decodeErrors: Int, durationSeconds: Double, checks: [String],
+        info: MediaInfo, decodedFrames: Int, decodeErrors: Int, durationSeconds: Double, results: [MediaCheck],
         audioPeakDB: Double? = nil, blackFrames: Int? = nil, videoFrames: Int? = nil
     ) {
         self.info = info
         self.decodedFrames = decodedFrames
         self.decodeErrors = decodeErrors
         self.durationSeconds = durationSeconds
-        self.checks = checks
+        self.checks = results.map(\.detail)
+        self.results = results
         self.audioPeakDB = audioPeakDB
         self.blackFrames = blackFrames
         self.videoFrames = videoFrames
+    }
+
+    /// Adds one more check (made after decoding).
+    mutating func add(_ name: String, _ detail: String) {
+        results.append(MediaCheck(name: name, detail: detail))
+        checks.append(detail)
     }
 }

@@ -32,6 +32,10 @@ struct MediaValidator {
         var endPts: Int64?
         var peak = 0.0
         var pictures: PictureAnalyzer?
+        /// MPEG audio (MP1/2/3): the header word and size of the last packet, to tell a last frame cut short.
+        var mpegAudio = false
+        var lastHeader: UInt32 = 0
+        var lastPacketSize = 0
 
         var typeName: String { MediaProbe.typeName(type) }
 
@@ -45,7 +49,7 @@ struct MediaValidator {
     }
 
     func run() throws -> MediaReport {
-        var checks: [String] = []
+        var checks: [MediaCheck] = []
         let bytes = try ContentSniffer.inspect(file, limits: limits)
         let input = try InputFile(opening: file, maxPixels: limits.maxPixels) { context in
             try checkDeclaredSize(context)
@@ -53,9 +57,9 @@ struct MediaValidator {
         input.setInterrupt(cancel)
         try checkDeclaredSize(input.context)
         let info = MediaProbe.info(of: input)
-        checks.append("opened as \(info.container) with \(info.streams.count) stream(s)" + (bytes > 0 ? ", \(bytes) bytes" : ""))
-        if let matched = try ContentSniffer.checkExtension(file, info: info) { checks.append(matched) }
-        if bytes > 0 { checks.append(try checkComplete(input, bytes: bytes)) }
+        checks.append(MediaCheck(name: "open", detail: "opened as \(info.container) with \(info.streams.count) stream(s)" + (bytes > 0 ? ", \(bytes) bytes" : "")))
+        if let matched = try ContentSniffer.checkExtension(file, info: info) { checks.append(MediaCheck(name: "extension", detail: matched)) }
+        if bytes > 0 { checks.append(MediaCheck(name: "complete", detail: try checkComplete(input, bytes: bytes))) }
         try checkKind(info)
         checks += try checkShape(info)
 
@@ -69,6 +73,8 @@ struct MediaValidator {
             var tally = StreamTally(
                 index: stream.index, type: avStream.pointee.codecpar.pointee.codec_type, decoder: decoder,
                 timeBase: avStream.pointee.time_base)
+            tally.mpegAudio = [AV_CODEC_ID_MP3, AV_CODEC_ID_MP2, AV_CODEC_ID_MP1]
+                .contains(avStream.pointee.codecpar.pointee.codec_id)
             if expectation.checkContent && stream.index == (firstVideo ?? info.streams.first { $0.type == StreamInfo.video }?.index) {
                 tally.pictures = try PictureAnalyzer(limits: limits)
             }
@@ -99,6 +105,11 @@ struct MediaValidator {
             if let progress, let total = info.durationSeconds, total > 0, packet.pointer.pointee.pts != AVStatus.noTimestamp {
                 progress(min(1, Double(packet.pointer.pointee.pts) * av_q2d(tally.timeBase) / total))
             }
+            if tally.mpegAudio {
+                let size = Int(packet.pointer.pointee.size)
+                tally.lastHeader = MPEGAudioFrame.header(packet.pointer.pointee.data, size: size)
+                tally.lastPacketSize = size
+            }
             let decoder = tally.decoder
             let errors = try decoder.decode(packet.pointer) { frame in try tally.count(frame) }
             tally.record(errors)
@@ -126,6 +137,14 @@ struct MediaValidator {
                 .mediaCorrupt, file, "cannot read past a damaged part after \(format(duration)) s: \(demuxError.message)",
                 underlying: demuxError)
         }
+        for tally in ordered where tally.mpegAudio {
+            // A cut MP3 ends in a short packet that decodes without an error: its header says how long it should be.
+            if let length = MPEGAudioFrame.declaredLength(header: tally.lastHeader), tally.lastPacketSize < length {
+                throw MediaJobsError.media(
+                    .mediaTruncated, file,
+                    "cut short: the last \(tally.decoder.codecName) frame of stream \(tally.index) holds \(tally.lastPacketSize) of the \(length) bytes its header declares (the file ends mid-frame, after \(format(duration)) s)")
+            }
+        }
         if totalErrors > tolerated, let bad = ordered.first(where: { $0.errors > 0 }) {
             let reason = FFmpegError.message(for: bad.firstError ?? AVStatus.invalidData)
             throw MediaJobsError.media(
@@ -139,15 +158,19 @@ struct MediaValidator {
                     .mediaDecodeFailed, file,
                     "decoded no frames from \(tally.typeName) stream \(tally.index) (\(tally.decoder.codecName))")
             }
-            checks.append("decoded \(tally.frames) \(tally.typeName) frames from stream \(tally.index) (\(tally.decoder.codecName))")
+            checks.append(MediaCheck(
+                name: "decode",
+                detail: "decoded \(tally.frames) \(tally.typeName) frames from stream \(tally.index) (\(tally.decoder.codecName))"))
         }
-        checks.append(totalErrors == 0 ? "no decode errors" : "\(totalErrors) decode error(s), \(tolerated) tolerated")
+        checks.append(MediaCheck(
+            name: "decode", passed: totalErrors == 0,
+            detail: totalErrors == 0 ? "no decode errors" : "\(totalErrors) decode error(s), \(tolerated) tolerated"))
 
         let hasAudio = ordered.contains { $0.type == AVMEDIA_TYPE_AUDIO }
         let isStill = expectation.kind == .image
             || (!hasAudio && ordered.allSatisfy { $0.frames <= 1 } && expectation.kind != .video)
         if isStill {
-            checks.append("still image: duration not checked")
+            checks.append(MediaCheck(name: "duration", detail: "still image: duration not checked"))
         } else {
             // A header duration guessed from the bitrate (MP3 without an index) is no promise.
             let estimated = input.context.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE
@@ -155,7 +178,7 @@ struct MediaValidator {
         }
         var report = MediaReport(
             info: info, decodedFrames: ordered.reduce(0) { $0 + $1.frames }, decodeErrors: totalErrors,
-            durationSeconds: duration, checks: checks)
+            durationSeconds: duration, results: checks)
         if expectation.checkContent {
             try checkContent(ordered, isStill: isStill, duration: duration, report: &report)
         }
@@ -230,8 +253,8 @@ struct MediaValidator {
     }
 
     /// Size, frame rate, sound track and container against the expectation, from the headers.
-    private func checkShape(_ info: MediaInfo) throws -> [String] {
-        var checks: [String] = []
+    private func checkShape(_ info: MediaInfo) throws -> [MediaCheck] {
+        var checks: [MediaCheck] = []
         let picture = info.videoStreams.first ?? info.streams.first { $0.type == StreamInfo.video }
         if let format = expectation.format {
             let names = info.container.split(separator: ",").map(String.init)
@@ -243,7 +266,7 @@ struct MediaValidator {
                 throw MediaJobsError.media(
                     .mediaMismatch, file, "expected \(format) but the file is \(info.container) (\(codecs.joined(separator: ", ")))")
             }
-            checks.append("format \(format) as expected")
+            checks.append(MediaCheck(name: "format", detail: "format \(format) as expected"))
         }
         if expectation.width != nil || expectation.height != nil {
             guard let picture, let width = picture.width, let height = picture.height else {
@@ -256,7 +279,7 @@ struct MediaValidator {
             if let expected = expectation.height, expected != height {
                 throw MediaJobsError.media(.mediaMismatch, file, "the picture is \(width)x\(height), not the \(wanted) asked for")
             }
-            checks.append("size \(width)x\(height) as asked")
+            checks.append(MediaCheck(name: "size", detail: "size \(width)x\(height) as asked"))
         }
         if let expected = expectation.frameRate, let picture = info.videoStreams.first {
             let rate = picture.frameRate ?? 0
@@ -264,7 +287,7 @@ struct MediaValidator {
                 throw MediaJobsError.media(
                     .mediaMismatch, file, "the frame rate is \(format(rate)) fps, not the \(format(expected)) fps asked for")
             }
-            checks.append("frame rate \(format(rate)) fps as asked")
+            checks.append(MediaCheck(name: "frame_rate", detail: "frame rate \(format(rate)) fps as asked"))
         }
         if let wanted = expectation.audioTrack, !info.videoStreams.isEmpty {
             let has = !info.audioStreams.isEmpty
@@ -274,20 +297,20 @@ struct MediaValidator {
             if !wanted && has {
                 throw MediaJobsError.media(.mediaMismatch, file, "a silent video was asked for but it has a sound track")
             }
-            checks.append(has ? "sound track present as asked" : "no sound track, as asked")
+            checks.append(MediaCheck(name: "audio_track", detail: has ? "sound track present as asked" : "no sound track, as asked"))
         }
         return checks
     }
 
     // MARK: - After decoding
 
-    private func checkDuration(_ duration: Double, header: Double?) throws -> [String] {
-        var checks: [String] = []
+    private func checkDuration(_ duration: Double, header: Double?) throws -> [MediaCheck] {
+        var checks: [MediaCheck] = []
         if duration <= 0.0005 {
             throw MediaJobsError.media(
                 .mediaZeroDuration, file, "decoded frames add up to no time (duration \(format(duration)) s)")
         }
-        checks.append("duration \(format(duration)) s > 0")
+        checks.append(MediaCheck(name: "duration", detail: "duration \(format(duration)) s > 0"))
         if let header, header - duration > max(0.5, header * limits.truncationToleranceFraction) {
             throw truncated(measured: duration, header: header, reason: nil)
         }
@@ -296,14 +319,14 @@ struct MediaValidator {
                 throw MediaJobsError.media(
                     .mediaInvalidOutput, file, "duration \(format(duration)) s is shorter than the expected \(format(minimum)) s")
             }
-            checks.append("duration \(format(duration)) s ≥ \(format(minimum)) s")
+            checks.append(MediaCheck(name: "duration", detail: "duration \(format(duration)) s ≥ \(format(minimum)) s"))
         }
         if let maximum = expectation.maxDurationSeconds {
             guard duration <= maximum else {
                 throw MediaJobsError.media(
                     .mediaInvalidOutput, file, "duration \(format(duration)) s is longer than the allowed \(format(maximum)) s")
             }
-            checks.append("duration \(format(duration)) s ≤ \(format(maximum)) s")
+            checks.append(MediaCheck(name: "duration", detail: "duration \(format(duration)) s ≤ \(format(maximum)) s"))
         }
         if let expected = expectation.durationSeconds {
             let tolerance = limits.durationTolerance(for: expected)
@@ -312,7 +335,8 @@ struct MediaValidator {
                     .mediaMismatch, file,
                     "duration \(format(duration)) s is not the \(format(expected)) s asked for (± \(format(tolerance)) s)")
             }
-            checks.append("duration \(format(duration)) s within \(format(tolerance)) s of \(format(expected)) s")
+            checks.append(MediaCheck(
+                name: "duration", detail: "duration \(format(duration)) s within \(format(tolerance)) s of \(format(expected)) s"))
         }
         if let characters = expectation.spokenCharacters, characters >= limits.speechMinTextCharacters {
             let rate = Double(characters) / duration
@@ -326,7 +350,9 @@ struct MediaValidator {
                     .mediaImplausibleLength, file,
                     "\(format(duration)) s of speech for \(characters) characters is \(format(rate)) characters/s, fewer than \(format(limits.speechMinCharsPerSecond)): far too long for its text")
             }
-            checks.append("speech \(format(rate)) characters/s for \(characters) characters (plausible: \(format(limits.speechMinCharsPerSecond))–\(format(limits.speechMaxCharsPerSecond)))")
+            checks.append(MediaCheck(
+                name: "speech_rate",
+                detail: "speech \(format(rate)) characters/s for \(characters) characters (plausible: \(format(limits.speechMinCharsPerSecond))–\(format(limits.speechMaxCharsPerSecond)))"))
         }
         return checks
     }
@@ -340,7 +366,7 @@ struct MediaValidator {
                     .mediaSilent, file,
                     "the audio is silent from start to end (peak \(peak <= -200 ? "-inf" : format(peak)) dBFS < \(format(limits.silenceThresholdDb)) dBFS, stream \(audio.index))")
             }
-            report.checks.append("audio peak \(format(peak)) dBFS, not silent")
+            report.add("silence", "audio peak \(format(peak)) dBFS, not silent")
         }
         guard let video = tallies.first(where: { $0.pictures != nil }), let pictures = video.pictures else { return }
         report.blackFrames = pictures.blackFrames
@@ -352,7 +378,7 @@ struct MediaValidator {
                         .mediaFlatImage, file,
                         "the image is one flat colour (every RGB channel spans \(spread) of 255 levels, at most \(limits.flatImageTolerance) allowed)")
                 }
-                report.checks.append("image colours span \(spread) of 255 levels, not flat")
+                report.add("flat_image", "image colours span \(spread) of 255 levels, not flat")
             }
             return
         }
@@ -360,12 +386,12 @@ struct MediaValidator {
             throw MediaJobsError.media(
                 .mediaBlack, file, "the video is black from start to end (blackdetect: \(pictures.blackFrames) of \(pictures.frames) frames)")
         }
-        report.checks.append("blackdetect: \(pictures.blackFrames) of \(pictures.frames) frames black, not all")
+        report.add("black", "blackdetect: \(pictures.blackFrames) of \(pictures.frames) frames black, not all")
         if pictures.isFrozen {
             throw MediaJobsError.media(
                 .mediaFrozen, file, "the video is frozen: the picture never changes over \(pictures.frames) frames (freezedetect)")
         }
-        report.checks.append("freezedetect: the picture changes")
+        report.add("freeze", "freezedetect: the picture changes")
     }
 
     private func truncated(measured: Double, header: Double, reason: String?) -> MediaJobsError {

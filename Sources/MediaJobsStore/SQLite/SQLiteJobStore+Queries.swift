@@ -50,7 +50,7 @@ extension SQLiteJobStore {
     public func artifacts(_ id: JobID) async throws -> [ArtifactRef] {
         try await read("read a job's artifacts") { db in
             let statement = try db.cachedStatement(sql: """
-                SELECT \(ArtifactRow.columns), ja.role
+                SELECT \(ArtifactRow.columns), ja.role, ja.checks
                 FROM job_artifacts ja JOIN artifacts a ON a.sha256 = ja.sha256
                 WHERE ja.job_id = ? ORDER BY ja.position
                 """)
@@ -59,7 +59,9 @@ extension SQLiteJobStore {
                 guard let role = ArtifactRef.Role(rawValue: roleText) else {
                     throw MediaJobsError(.storeFailure, "job \(id): artifact role '\(roleText)' is unknown")
                 }
-                return try ArtifactRow.decode(row, role: role)
+                var artifact = try ArtifactRow.decode(row, role: role)
+                artifact.checks = try ArtifactRow.decodeChecks(try row.decode(String.self, atIndex: 9))
+                return artifact
             }
         }
     }

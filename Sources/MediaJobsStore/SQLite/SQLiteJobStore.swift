@@ -448,10 +448,11 @@ public final class SQLiteJobStore: JobStore {
         ])
         guard let job else { return }
         let link = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO job_artifacts (job_id, sha256, role, position)
-            VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), -1) + 1 FROM job_artifacts WHERE job_id = ?1))
+            INSERT OR IGNORE INTO job_artifacts (job_id, sha256, role, position, checks)
+            VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(position), -1) + 1 FROM job_artifacts WHERE job_id = ?1), ?4)
             """)
-        try link.execute(arguments: [job, artifact.sha256, artifact.role.rawValue])
+        let checks = try ArtifactRow.encode(artifact.checks)
+        try link.execute(arguments: [job, artifact.sha256, artifact.role.rawValue, checks])
     }
 
     func insertCosts(_ db: Database, _ costs: [CostRecord], units: [String]) throws {

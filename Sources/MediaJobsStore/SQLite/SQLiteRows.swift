@@ -168,6 +168,22 @@ enum ArtifactRow {
                                  underlying: error)
         }
     }
+
+    /// The `checks` column of `job_artifacts`: a JSON array of `MediaCheck`.
+    static func encode(_ checks: [MediaCheck]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(checks), as: UTF8.self)
+    }
+
+    static func decodeChecks(_ text: String) throws -> [MediaCheck] {
+        do {
+            return try JSONDecoder().decode([MediaCheck].self, from: Data(text.utf8))
+        } catch {
+            throw MediaJobsError(.storeFailure, "the checks of a row of job_artifacts are corrupt (\(error))",
+                                 underlying: error)
+        }
+    }
 }
 
 enum CostRow {

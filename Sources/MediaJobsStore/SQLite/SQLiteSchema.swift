@@ -25,6 +25,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v5-money-cache-and-budget-holds") { db in
             try db.execute(sql: v5MoneyCacheAndBudgetHolds)
         }
+        migrator.registerMigration("v6-media-artifact-checks") { db in
+            try db.execute(sql: v6MediaArtifactChecks)
+        }
         return migrator
     }
 

@@ -69,3 +69,12 @@ extension Pipeline {
         }
     }
 }
+
+extension MediaCheck {
+    /// The same check, said of `subject`.
+    func about(_ subject: String) -> MediaCheck {
+        var check = self
+        check.subject = subject
+        return check
+    }
+}

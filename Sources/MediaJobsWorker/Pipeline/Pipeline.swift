@@ -155,7 +155,7 @@ public struct Pipeline: Sendable {
             throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no audio file"))
         }
         try await stage(job.id, worker: worker, stage: "validate", detail: produced.url.lastPathComponent, now: Date())
-        _ = try await validateAndRecord(
+        let made = try await validateAndRecord(
             produced.url, expecting: Pipeline.providerExpectation(for: job.spec), what: "provider output", job: job,
             worker: worker)
 
@@ -179,7 +179,8 @@ public struct Pipeline: Sendable {
         let audio = final.info.streams.first { $0.type == "audio" }
         return [ArtifactRef(
             sha256: stored.sha256, mime: audioFormat.mime, bytes: stored.bytes, format: format,
-            durationSeconds: final.durationSeconds, codec: audio?.codec, role: .output)]
+            durationSeconds: final.durationSeconds, codec: audio?.codec, role: .output,
+            checks: made.results.map { $0.about("provider output") } + final.results.map { $0.about("\(format) output") })]
     }
 
     private func storeTranscript(_ job: Job, result: ProviderResult, worker: String) async throws -> [ArtifactRef] {
@@ -194,9 +195,12 @@ public struct Pipeline: Sendable {
         let text = transcript.rendered(as: transcriptFormat)
         let stored = try artifacts.put(data: Data(text.utf8))
         let duration = transcript.segments.last?.end
+        let check = MediaCheck(
+            name: "transcript", subject: "\(format) output",
+            detail: "\(transcript.segments.count) segment(s) over \(String(format: "%.2f", duration ?? 0)) s, rendered as \(format)")
         return [ArtifactRef(
             sha256: stored.sha256, mime: ArtifactRef.mime(forFormat: format), bytes: stored.bytes, format: format,
-            durationSeconds: duration, role: .output)]
+            durationSeconds: duration, role: .output, checks: [check])]
     }
 
     private func costRecord(

@@ -15,11 +15,13 @@ public struct JobView: Sendable, Codable, Equatable {
         public var width: Int?
         public var height: Int?
         public var codec: String?
+        /// What was checked on the file before it was stored (empty for inputs).
+        public var checks: [MediaCheck]
 
         enum CodingKeys: String, CodingKey {
             case sha256, path, mime, format, bytes
             case durationSeconds = "duration_s"
-            case width, height, codec
+            case width, height, codec, checks
         }
     }
 
@@ -117,7 +119,8 @@ public struct JobView: Sendable, Codable, Equatable {
         func view(_ ref: ArtifactRef) -> Artifact {
             let path = (try? artifactStore.url(for: ref.sha256).path) ?? ""
             return Artifact(sha256: ref.sha256, path: path, mime: ref.mime, format: ref.format, bytes: ref.bytes,
-                            durationSeconds: ref.durationSeconds, width: ref.width, height: ref.height, codec: ref.codec)
+                            durationSeconds: ref.durationSeconds, width: ref.width, height: ref.height, codec: ref.codec,
+                            checks: ref.checks)
         }
         let records = costs.map {
             Cost.Record(attempt: $0.attempt, provider: $0.provider, model: $0.model, units: $0.units, usd: $0.usd,

@@ -31,6 +31,12 @@ enum JobText {
 
     static func status(_ view: JobView) -> String {
         var text = summary(view)
+        for artifact in view.artifacts where !artifact.checks.isEmpty {
+            text += "\n  checked before storing \(artifact.sha256.prefix(12)) (\(artifact.format)):"
+            for check in artifact.checks {
+                text += "\n    \(check.passed ? "✓" : "!") \(check.subject): \(check.name): \(check.detail)"
+            }
+        }
         if let events = view.events, !events.isEmpty {
             text += "\n  events:"
             let formatter = ISO8601DateFormatter()
