@@ -7,7 +7,7 @@
 //
 // Jobs are enqueued straight into the home's store (one transaction) as a user's submissions would be, in tenths:
 // 3 openai tts (synchronous, paid), 2 fal image and 1 fal video (asynchronous), 1 replicate image, 3 local tts (in
-// process), each allowed 10 attempts. Workers run with --lease-seconds 3 so a killed worker's jobs are rescued within seconds.
+// process), each allowed 10 attempts and a deadline of 2 hours. Workers run with --lease-seconds 3 so a killed worker's jobs are rescued within seconds.
 import Foundation
 import MediaJobsCore
 import MediaJobsStore
@@ -101,6 +101,8 @@ for index in 0..<options.jobs {
     default: spec = JobSpec(kind: .tts, provider: "local", input: JobInput(text: "Local sentence number \(index) is spoken."))
     }
     spec.maxAttempts = 10
+    // Killed every couple of seconds, the workers are slow: the jobs must not time out before they run.
+    spec.deadlineSeconds = 7_200
     spec.idempotencyKey = "chaos-\(index)"
     specs.append(spec)
 }
@@ -168,8 +170,13 @@ for id in ids {
     if completions == 1 { succeeded += 1 }
 }
 let risks = try await store.submissionRisks()
+var risksByRoute: [String: Int] = [:]
+for risk in risks {
+    if let job = try await store.job(risk.jobID) { risksByRoute["\(job.spec.provider) \(job.kind)", default: 0] += 1 }
+}
 print(String(format: "after %.0f s: %d succeeded, %d failed %@, %d lost (not final), %d completed twice, "
     + "%d possible duplicate paid submissions", Date().timeIntervalSince(started), succeeded,
     failed.values.reduce(0, +), failed.description, lost, twice, risks.count))
-for risk in risks.prefix(5) { print("  \(risk.jobID) attempt \(risk.attempt): \(risk.detail)") }
+print("possible duplicate paid submissions by route: \(risksByRoute.sorted { $0.key < $1.key })")
+for risk in risks.prefix(3) { print("  \(risk.jobID) attempt \(risk.attempt): \(risk.detail)") }
 print("home kept for inspection: \(home.path)")
