@@ -130,6 +130,17 @@ let package = Package(
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/SpeechBenchmark"),
         .executableTarget(
+            name: "FleetBenchmark",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsProviders", "MediaJobsWorker",
+                "MediaJobsSimulator", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/FleetBenchmark"),
+        .executableTarget(
+            name: "ChaosBenchmark",
+            dependencies: ["MediaJobsCore", "MediaJobsStore"],
+            path: "Benchmarks/ChaosBenchmark"),
+        .executableTarget(
             name: "MediaBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/MediaBenchmark"),

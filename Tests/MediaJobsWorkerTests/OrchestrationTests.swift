@@ -175,6 +175,24 @@ struct OrchestrationTests {
         }
     }
 
+    @Test("a job already past its deadline times out without running; a retry by request gets a fresh deadline")
+    func deadlineCountsFromRetry() async throws {
+        try await withSimulator { _, home in
+            var spec = JobSpec(kind: .tts, provider: "local", input: JobInput(text: "The quick brown fox jumps over the lazy dog."))
+            spec.deadlineSeconds = 30
+            let id = try await home.store.enqueue(spec, now: Date().addingTimeInterval(-60)).job.id
+            try await home.runUntilFinal([id])
+            let late = try #require(try await home.store.job(id))
+            #expect(late.state == .failed)
+            #expect(late.error?.code == "job.timeout")
+            #expect(try await home.store.events(id, after: nil).allSatisfy { $0.kind != .stage }, "it never ran")
+            try await home.store.retry(id, now: Date())
+            try await home.runUntilFinal([id])
+            let retried = try #require(try await home.store.job(id))
+            #expect(retried.state == .succeeded, "\(retried.error?.description ?? "")")
+        }
+    }
+
     @Test("a worker started later polls the jobs an earlier one left waiting, and nothing is submitted twice")
     func resumesWaitingOnStart() async throws {
         try await withSimulator { simulator, home in

@@ -10,12 +10,23 @@ struct DeadlinePassed: Error, Sendable {
         let seconds = job.spec.effectiveDeadlineSeconds
         let source = job.spec.deadlineSeconds == nil ? "the default for \(job.kind) jobs" : "deadline_seconds"
         return MediaJobsError(.jobTimeout, String(
-            format: "deadline_seconds: the job did not finish within %.0f s of its submission (%@); it was stopped",
+            format: "deadline_seconds: the job did not finish within %.0f s of its submission or retry (%@); it was stopped",
             seconds, source) + (job.providerHandle == nil ? "" : " and canceled at the provider where it allows it"))
     }
 }
 
 extension Worker {
+    /// When `job` times out: its deadline counted from submission, or from the last `retry` by request when that
+    /// came later (the events are read only once the deadline from submission has passed).
+    func deadline(of job: Job) async -> Date {
+        let seconds = job.spec.effectiveDeadlineSeconds
+        let fromSubmission = job.createdAt.addingTimeInterval(seconds)
+        guard fromSubmission <= Date() else { return fromSubmission }
+        let events = (try? await store.events(job.id, after: nil)) ?? []
+        guard let retried = events.last(where: { $0.kind == .requeued }) else { return fromSubmission }
+        return max(fromSubmission, retried.at.addingTimeInterval(seconds))
+    }
+
     /// Asks the provider holding `handle` to stop; failures are logged and noted, never thrown (the job has ended).
     func cancelAtProvider(_ job: Job, handle: String, why: String) async {
         do {

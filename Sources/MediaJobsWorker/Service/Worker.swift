@@ -125,7 +125,7 @@ public struct Worker: Service {
         let id = job.id
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
-        let deadline = job.createdAt.addingTimeInterval(job.spec.effectiveDeadlineSeconds)
+        let deadline = await self.deadline(of: job)
         if deadline <= Date() {
             await Task { await self.record(.failure(DeadlinePassed(deadline: deadline)), for: job) }.value
             return
