@@ -185,7 +185,7 @@ if options.only == nil || options.only == "memory" {
         return Int(row[range.upperBound...].prefix { $0.isNumber })
     }.last ?? 0
     let ourLong = Double(childElapsed.components.seconds) + Double(childElapsed.components.attoseconds) / 1e18
-    line("long 1080p → 480p \(options.longPreset) (process)", ours: ourLong, peer: peerLong)
+    line("long 1080p → 480p \(options.longPreset)", ours: ourLong, peer: peerLong)
     print("long 1080p → 480p peak RSS        ours \(ourPeak / 1024) MB   ffmpeg \(peerPeak / 1024) MB   (goal: ours < 150 MB)")
 }
 
