@@ -40,6 +40,14 @@ ff -f lavfi -i "testsrc=size=160x120:rate=10:duration=2" \
    -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -b:a 32k -shortest \
    -fflags +bitexact -map_metadata -1 "$out/clip.mp4"
 
+# The same clip at 4 s and 8 s: what a provider asked for those lengths answers (the tests' fake providers).
+for seconds in 4 8; do
+  ff -f lavfi -i "testsrc=size=160x120:rate=10:duration=$seconds" \
+     -f lavfi -i "sine=frequency=440:sample_rate=22050:duration=$seconds" \
+     -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -b:a 32k -shortest \
+     -fflags +bitexact -map_metadata -1 "$out/clip-${seconds}s.mp4"
+done
+
 # A still image.
 ff -f lavfi -i "testsrc=size=64x48:rate=1:duration=1" -frames:v 1 "$out/image.png"
 

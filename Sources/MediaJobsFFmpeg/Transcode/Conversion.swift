@@ -52,12 +52,7 @@ extension MediaEngine {
     {
         try await run { cancel in
             let info = MediaProbe.info(of: try InputFile(opening: input))
-            if atSeconds == nil, options.quality == nil, info.videoStreams.count == 1,
-                let picture = info.videoStreams.first, picture.codec == options.format.codecName,
-                (info.durationSeconds ?? 0) == 0 || picture.frameRate == nil || info.container.hasSuffix("_pipe"),
-                options.width == nil || options.width == picture.width,
-                options.height == nil || options.height == picture.height
-            {
+            if atSeconds == nil, Self.imageFits(info, options: options) {
                 try Self.copy(input, to: output)
                 return .copied
             }
@@ -96,7 +91,20 @@ extension MediaEngine {
         return .transcoded
     }
 
-    static func videoFit(_ info: MediaInfo, input: URL, options: VideoOutputOptions) -> ConversionAction {
+    /// Whether the probed image already is what `options` asks for (format, size, no quality asked): then
+    /// `convertImage` only copies it, and a caller holding the file may skip the conversion.
+    public static func imageFits(_ info: MediaInfo, options: ImageOutputOptions) -> Bool {
+        guard options.quality == nil, info.videoStreams.count == 1, let picture = info.videoStreams.first,
+            picture.codec == options.format.codecName,
+            (info.durationSeconds ?? 0) == 0 || picture.frameRate == nil || info.container.hasSuffix("_pipe")
+        else { return false }
+        return (options.width == nil || options.width == picture.width)
+            && (options.height == nil || options.height == picture.height)
+    }
+
+    /// What `convertVideo` would do with the probed `input`: copy it (it already is what `options` asks for),
+    /// remux it (only the container differs) or transcode it.
+    public static func videoFit(_ info: MediaInfo, input: URL, options: VideoOutputOptions) -> ConversionAction {
         guard let video = info.videoStreams.first, video.codec == options.format.videoCodecName,
             options.quality == nil,
             options.height == nil || options.height == video.height,

@@ -102,10 +102,13 @@ public struct VideoOutputOptions: Sendable, Codable, Equatable {
     public var audioChannels: Int?
     /// Encoder speed: true favours speed (x264 `veryfast`, VP9 realtime), false quality.
     public var fast: Bool
+    /// For mp4: libx264's preset by name (`ultrafast` … `veryslow`), instead of the one `fast` picks.
+    public var x264Preset: String?
 
     public init(
         format: VideoFormat, height: Int? = nil, width: Int? = nil, frameRate: Double? = nil, quality: Int? = nil,
-        audioBitrateKbps: Int? = nil, audioSampleRate: Int? = nil, audioChannels: Int? = nil, fast: Bool = true
+        audioBitrateKbps: Int? = nil, audioSampleRate: Int? = nil, audioChannels: Int? = nil, fast: Bool = true,
+        x264Preset: String? = nil
     ) {
         self.format = format
         self.height = height
@@ -116,6 +119,7 @@ public struct VideoOutputOptions: Sendable, Codable, Equatable {
         self.audioSampleRate = audioSampleRate
         self.audioChannels = audioChannels
         self.fast = fast
+        self.x264Preset = x264Preset
     }
 }
 

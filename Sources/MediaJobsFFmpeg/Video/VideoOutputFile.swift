@@ -25,7 +25,7 @@ final class VideoOutputFile {
         let quality = options.quality ?? format.defaultQuality
         var encoderOptions: [(String, String)] = [("crf", "\(quality)")]
         if format == .mp4 {
-            encoderOptions.append(("preset", options.fast ? "veryfast" : "medium"))
+            encoderOptions.append(("preset", options.x264Preset ?? (options.fast ? "veryfast" : "medium")))
         } else {
             encoderOptions += [
                 ("deadline", options.fast ? "realtime" : "good"), ("cpu-used", options.fast ? "8" : "2"),

@@ -29,6 +29,13 @@ def sample(name):
         return f.read()
 
 
+def clip_for(duration):
+    """The sample video as long as the request asked (4 or 8 s; `8`, `"8s"`), else the 2 s clip: the
+    worker checks a video's length against the request."""
+    seconds = str(duration or "").rstrip("s")
+    return "clip-%ss.mp4" % seconds if seconds in ("4", "8") else "clip.mp4"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -146,10 +153,12 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/videos" and method == "POST":
             job = "job-" + uuid.uuid4().hex[:8]
             with LOCK:
-                JOBS[job] = {"polls": 0}
+                JOBS[job] = {"polls": 0, "clip": clip_for(json.loads(raw).get("duration"))}
             return self.reply(202, {"id": job, "polling_url": origin + "/videos/" + job, "status": "pending"})
         if path.startswith("/videos/") and path.endswith("/content?index=0"):
-            return self.reply(200, sample("clip.mp4"), "video/mp4")
+            with LOCK:
+                clip = JOBS[path.split("/")[2]]["clip"]
+            return self.reply(200, sample(clip), "video/mp4")
         if path.startswith("/videos/"):
             job = path.split("/")[2]
             with LOCK:
@@ -203,7 +212,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(202, {"status": "CANCELLATION_REQUESTED"})
             kind = job["kind"]
             if kind == "video":
-                return self.reply(200, {"video": {"url": origin + "/files/clip.mp4", "content_type": "video/mp4"}})
+                return self.reply(200, {"video": {"url": origin + "/files/" + job["clip"], "content_type": "video/mp4"}})
             if kind == "tts":
                 return self.reply(200, {"audio": {"url": origin + "/files/speech.wav", "content_type": "audio/wav"}})
             return self.reply(200, {"images": [{"url": origin + "/files/image.png", "content_type": "image/png"}], "seed": 1})
@@ -215,8 +224,9 @@ class Handler(BaseHTTPRequestHandler):
             model = "/".join(parts)
             request_id = str(uuid.uuid4())
             kind = "video" if "veo" in model else "tts" if "kokoro" in model else "image"
+            duration = json.loads(raw or "{}").get("duration") if kind == "video" else None
             with LOCK:
-                JOBS[request_id] = {"polls": 0, "kind": kind}
+                JOBS[request_id] = {"polls": 0, "kind": kind, "clip": clip_for(duration)}
             base = origin + "/" + "/".join(parts[:2]) + "/requests/" + request_id
             return self.reply(200, {"request_id": request_id, "response_url": base, "status_url": base + "/status",
                                     "cancel_url": base + "/cancel", "gateway_request_id": request_id})
