@@ -18,6 +18,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public var idempotencyKey: String?
     public var labels: [String: String]
     public var maxAttempts: Int?
+    /// Per-provider settings for this job (OpenRouter's routing preferences), over the configuration's.
+    public var providerOptions: ProviderOptions?
 
     public static let defaultProvider = "local"
     public static let defaultMaxAttempts = 3
@@ -27,7 +29,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public init(
         kind: JobKind, provider: String = JobSpec.defaultProvider, model: String? = nil, fallbacks: [Route] = [],
         input: JobInput = JobInput(), output: OutputSettings = OutputSettings(), maxCostUSD: Money? = nil,
-        priority: Int = 0, idempotencyKey: String? = nil, labels: [String: String] = [:], maxAttempts: Int? = nil
+        priority: Int = 0, idempotencyKey: String? = nil, labels: [String: String] = [:], maxAttempts: Int? = nil,
+        providerOptions: ProviderOptions? = nil
     ) {
         self.kind = kind
         self.provider = provider
@@ -40,6 +43,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.labels = labels
         self.maxAttempts = maxAttempts
+        self.providerOptions = providerOptions
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -49,6 +53,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         case idempotencyKey = "idempotency_key"
         case labels
         case maxAttempts = "max_attempts"
+        case providerOptions = "provider_options"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,6 +69,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         idempotencyKey = try c.decodeIfPresent(String.self, forKey: .idempotencyKey)
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts)
+        providerOptions = try c.decodeIfPresent(ProviderOptions.self, forKey: .providerOptions)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -79,6 +85,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         try c.encodeIfPresent(idempotencyKey, forKey: .idempotencyKey)
         if !labels.isEmpty { try c.encode(labels, forKey: .labels) }
         try c.encodeIfPresent(maxAttempts, forKey: .maxAttempts)
+        try c.encodeIfPresent(providerOptions, forKey: .providerOptions)
     }
 
     /// The routes in the order they are tried.

@@ -78,6 +78,7 @@ extension JobSpec {
         }
         if let attempts = maxAttempts { try require((1...20).contains(attempts), "max_attempts", "must be 1–20") }
         for key in labels.keys { try require(!key.isEmpty, "labels", "label names must not be empty") }
+        try providerOptions?.openrouter?.validate(field: "provider_options.openrouter")
     }
 
     private static func checkKnownFields(_ document: [String: Any], prefix: String) throws {
@@ -93,6 +94,9 @@ extension JobSpec {
         }
         if let output = document["output"] as? [String: Any] {
             try check(output, allowed: OutputSettings.CodingKeys.allCases.map(\.stringValue), path: "output")
+        }
+        if let options = document["provider_options"] as? [String: Any] {
+            try check(options, allowed: ProviderOptions.CodingKeys.allCases.map(\.stringValue), path: "provider_options")
         }
     }
 
