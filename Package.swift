@@ -77,6 +77,7 @@ let package = Package(
                 "MediaJobsCore", "MediaJobsFFmpeg",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -161,8 +162,8 @@ let package = Package(
                 "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker",
                 "MediaJobsSimulator",
                 .product(name: "Logging", package: "swift-log"),
-            ],
-            exclude: ["Support/fake_providers.py", "Support/validate_openrouter.py"]),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "MediaJobsSimulatorTests",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsSimulator"]),

@@ -2,7 +2,7 @@
 # Installs what MediaJobs needs on Debian 12: FFmpeg's, libcurl's and SQLite's development
 # packages, the pocketsphinx English model, and the ffmpeg program (benchmarks and tests use it as
 # a peer; the product never runs it), a font for drawtext's test-pattern captions, and for the
-# tests and benchmarks: Python with PyYAML and jsonschema, curl, Debian's chromium (the dashboard
+# tests and benchmarks: Python (loopback servers), curl, Debian's chromium (the dashboard
 # test drives it headless through Playwright), python3-venv (the test venv with schemathesis and
 # playwright, made by `make venv`) and wrk. Idempotent: installs only what is missing.
 set -euo pipefail
@@ -14,8 +14,8 @@ packages=(
     pocketsphinx-en-us
     fonts-dejavu-core
     ffmpeg
-    # Tests: loopback servers in Python, the OpenAPI check of OpenRouter requests, curl as the download peer.
-    python3 python3-yaml python3-jsonschema curl
+    # Tests: loopback servers in Python, curl as the download peer.
+    python3 curl
     chromium python3-venv wrk
 )
 

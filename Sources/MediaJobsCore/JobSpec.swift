@@ -28,6 +28,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public var cache: Bool?
     /// Not before this time (`run_at`, ISO-8601); nil means as soon as a worker is free.
     public var runAt: Date?
+    /// Per-provider settings for this job (OpenRouter's routing preferences), over the configuration's.
+    public var providerOptions: ProviderOptions?
 
     public static let defaultProvider = "local"
     public static let defaultMaxAttempts = 3
@@ -37,7 +39,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public init(
         kind: JobKind, provider: String = JobSpec.defaultProvider, model: String? = nil, fallbacks: [Route] = [],
         input: JobInput = JobInput(), output: OutputSettings = OutputSettings(), maxCostUSD: Money? = nil,
-        priority: Int = 0, idempotencyKey: String? = nil, labels: [String: String] = [:], maxAttempts: Int? = nil
+        priority: Int = 0, idempotencyKey: String? = nil, labels: [String: String] = [:], maxAttempts: Int? = nil,
+        providerOptions: ProviderOptions? = nil
     ) {
         self.kind = kind
         self.provider = provider
@@ -50,6 +53,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         self.idempotencyKey = idempotencyKey
         self.labels = labels
         self.maxAttempts = maxAttempts
+        self.providerOptions = providerOptions
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -63,6 +67,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         case allowDuplicateCharge = "allow_duplicate_charge"
         case cache
         case runAt = "run_at"
+        case providerOptions = "provider_options"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,6 +87,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         allowDuplicateCharge = try c.decodeIfPresent(Bool.self, forKey: .allowDuplicateCharge)
         cache = try c.decodeIfPresent(Bool.self, forKey: .cache)
         runAt = try JobSpec.decodeTime(c, forKey: .runAt)
+        providerOptions = try c.decodeIfPresent(ProviderOptions.self, forKey: .providerOptions)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -101,6 +107,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
         try c.encodeIfPresent(allowDuplicateCharge, forKey: .allowDuplicateCharge)
         try c.encodeIfPresent(cache, forKey: .cache)
         try c.encodeIfPresent(runAt.map(JobSpec.formatTime), forKey: .runAt)
+        try c.encodeIfPresent(providerOptions, forKey: .providerOptions)
     }
 
     /// The routes in the order they are tried.

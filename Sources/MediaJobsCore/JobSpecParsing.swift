@@ -81,6 +81,7 @@ extension JobSpec {
             try require(deadline > 0 && deadline <= 7 * 86_400, "deadline_seconds", "must be more than 0 and at most 604800 (7 days)")
         }
         for key in labels.keys { try require(!key.isEmpty, "labels", "label names must not be empty") }
+        try providerOptions?.openrouter?.validate(field: "provider_options.openrouter")
     }
 
     private static func checkKnownFields(_ document: [String: Any], prefix: String) throws {
@@ -96,6 +97,9 @@ extension JobSpec {
         }
         if let output = document["output"] as? [String: Any] {
             try check(output, allowed: OutputSettings.CodingKeys.allCases.map(\.stringValue), path: "output")
+        }
+        if let options = document["provider_options"] as? [String: Any] {
+            try check(options, allowed: ProviderOptions.CodingKeys.allCases.map(\.stringValue), path: "provider_options")
         }
     }
 

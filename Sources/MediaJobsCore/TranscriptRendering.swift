@@ -6,6 +6,11 @@ extension Transcript {
         case txt, json, srt, vtt
     }
 
+    /// Renders the transcript with the subtitle layout of `settings`.
+    public func rendered(as format: Format, settings: TranscriptSettings) -> String {
+        rendered(as: format, maxLineWidth: settings.maxLineWidth, linesPerCue: settings.maxLinesPerCue)
+    }
+
     /// Renders the transcript. Subtitles wrap cue text at `maxLineWidth` characters,
     /// at most `linesPerCue` lines a cue (a longer segment is split into several cues).
     public func rendered(as format: Format, maxLineWidth: Int = 42, linesPerCue: Int = 2) -> String {
@@ -33,10 +38,11 @@ extension Transcript {
             var text: String
             var language: String?
             var segments: [Segment]
+            var words: [Word]?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let document = Document(text: text, language: language, segments: segments)
+        let document = Document(text: text, language: language, segments: segments, words: words.isEmpty ? nil : words)
         guard let data = try? encoder.encode(document), let json = String(data: data, encoding: .utf8) else {
             return "{}\n"
         }
@@ -49,25 +55,94 @@ extension Transcript {
         var lines: [String]
     }
 
-    /// Splits segments into cues of at most `linesPerCue` wrapped lines, sharing each segment's time
-    /// among its cues in proportion to their length.
+    /// Splits segments into cues of at most `linesPerCue` lines of at most `maxLineWidth` characters.
+    ///
+    /// Where the segment's words have their own times, a cue starts when its first word starts and ends when
+    /// its last word ends; otherwise the segment's time is shared among its cues in proportion to their length.
     func cues(maxLineWidth: Int, linesPerCue: Int) -> [Cue] {
+        let width = max(8, maxLineWidth)
+        let perCue = max(1, linesPerCue)
+        let timed: [(Segment, [Word])] = segments.isEmpty && !words.isEmpty
+            ? [(Segment(start: words[0].start, end: words[words.count - 1].end, text: text), words)]
+            : segments.map { ($0, timedWords(in: $0)) }
         var cues: [Cue] = []
-        for segment in segments {
-            let lines = Transcript.wrap(segment.text, width: max(8, maxLineWidth))
-            guard !lines.isEmpty else { continue }
-            let groups = stride(from: 0, to: lines.count, by: max(1, linesPerCue)).map {
-                Array(lines[$0..<min(lines.count, $0 + max(1, linesPerCue))])
+        for (segment, segmentWords) in timed {
+            if let wordCues = Transcript.wordTimedCues(segment, words: segmentWords, width: width, linesPerCue: perCue) {
+                cues += wordCues
+            } else {
+                cues += Transcript.proportionalCues(segment, width: width, linesPerCue: perCue)
             }
-            let total = Double(groups.reduce(0) { $0 + $1.joined().count })
-            var start = segment.start
-            let span = max(0, segment.end - segment.start)
-            for group in groups {
-                let share = total > 0 ? Double(group.joined().count) / total : 1
-                let end = min(segment.end, start + span * share)
-                cues.append(Cue(start: start, end: end, lines: group))
-                start = end
+        }
+        return cues
+    }
+
+    /// The words whose middle falls within `segment`.
+    private func timedWords(in segment: Segment) -> [Word] {
+        words.filter { word in
+            let middle = (word.start + word.end) / 2
+            return middle >= segment.start && middle <= segment.end
+        }
+    }
+
+    /// Cues timed by `words`; nil when there are none. The segment's own spelling (with its punctuation) is kept
+    /// when it has as many words as were timed.
+    private static func wordTimedCues(_ segment: Segment, words: [Word], width: Int, linesPerCue: Int) -> [Cue]? {
+        guard !words.isEmpty else { return nil }
+        let spelled = segment.text.split(whereSeparator: \.isWhitespace).map(String.init)
+        let texts = spelled.count == words.count ? spelled : words.map { $0.text.trimmingCharacters(in: .whitespaces) }
+        var cues: [Cue] = []
+        var lines: [String] = []
+        var line = ""
+        var first: Int?
+        var last = 0
+        func closeCue() {
+            if !line.isEmpty { lines.append(line) }
+            if let start = first, !lines.isEmpty {
+                cues.append(Cue(start: words[start].start, end: max(words[start].start, words[last].end), lines: lines))
             }
+            lines = []
+            line = ""
+            first = nil
+        }
+        for (index, text) in texts.enumerated() where !text.isEmpty {
+            if line.isEmpty {
+                line = text
+            } else if line.count + 1 + text.count <= width {
+                line += " " + text
+            } else {
+                lines.append(line)
+                line = text
+                if lines.count == linesPerCue {
+                    // The cue is full: the word that did not fit starts the next one.
+                    let carried = line
+                    line = ""
+                    closeCue()
+                    line = carried
+                }
+            }
+            if first == nil { first = index }
+            last = index
+        }
+        closeCue()
+        return cues
+    }
+
+    /// Cues that share the segment's time in proportion to their length.
+    private static func proportionalCues(_ segment: Segment, width: Int, linesPerCue: Int) -> [Cue] {
+        let lines = Transcript.wrap(segment.text, width: width)
+        guard !lines.isEmpty else { return [] }
+        let groups = stride(from: 0, to: lines.count, by: linesPerCue).map {
+            Array(lines[$0..<min(lines.count, $0 + linesPerCue)])
+        }
+        let total = Double(groups.reduce(0) { $0 + $1.joined().count })
+        var start = segment.start
+        let span = max(0, segment.end - segment.start)
+        var cues: [Cue] = []
+        for group in groups {
+            let share = total > 0 ? Double(group.joined().count) / total : 1
+            let end = min(segment.end, start + span * share)
+            cues.append(Cue(start: start, end: end, lines: group))
+            start = end
         }
         return cues
     }

@@ -84,13 +84,31 @@ struct ProviderConfigurationTests {
             engine: .shared, configuration: ProvidersConfiguration(openrouter: settings),
             environment: ["OPENROUTER_API_KEY": "k"])
         let provider = try #require(try registry.provider(named: "openrouter") as? OpenRouterProvider)
-        let speech = try #require(provider.routing(for: "speech", options: ["openai": ["instructions": "warm"]]))
+        let request = ProviderRequest(jobID: JobID.generate(), attempt: 1, spec: JobSpec(kind: .image, provider: "openrouter"),
+                                      model: "m", audioFile: nil, workDirectory: FileManager.default.temporaryDirectory)
+        let speech = try #require(provider.providerObject(for: "speech", request: request,
+                                                          options: ["openai": ["instructions": "warm"]]))
         #expect(Set(speech.keys) == ["options"])
         let openai = try #require((speech["options"] as? [String: Any])?["openai"] as? [String: Any])
         #expect(openai["a"] as? Int == 1)
         #expect(openai["instructions"] as? String == "warm")
-        #expect(Set(try #require(provider.routing(for: "images")).keys) == ["sort", "options"])
-        #expect(Set(try #require(provider.routing(for: "chat")).keys) == ["sort", "zdr"])
+        #expect(Set(try #require(provider.providerObject(for: "images", request: request)).keys) == ["sort", "options"])
+        #expect(Set(try #require(provider.providerObject(for: "chat", request: request)).keys) == ["sort", "zdr"])
+    }
+
+    @Test("routing preferences in config.json are checked, naming the field")
+    func routingChecked() {
+        let json = #"{"providers": {"openrouter": {"routing": {"sort": "cheapest"}}}}"#
+        #expect(throws: MediaJobsError.self) {
+            try Configuration(json: Data(json.utf8)).section(ProvidersConfiguration.self)
+        }
+        do {
+            _ = try Configuration(json: Data(json.utf8)).section(ProvidersConfiguration.self)
+        } catch let error as MediaJobsError {
+            #expect(error.message.hasPrefix("providers.openrouter.routing.sort: 'cheapest' is not one of"), "\(error.message)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
     }
 }
 
@@ -114,6 +132,29 @@ struct TranscriptDecodingTests {
         let transcript = try #require(TranscriptDecoding.transcript(fromJSON: object, audioSeconds: 9.2))
         #expect(transcript.segments == [Transcript.Segment(start: 0, end: 9.2, text: "Hello, this is a test.")])
         #expect(transcript.rendered(as: .vtt).contains("00:00:00.000 --> 00:00:09.200"))
+    }
+
+    @Test("words come from verbose_json's words, from Replicate's segments[].words, and fal's chunks become segments")
+    func words() throws {
+        let openai: [String: Any] = [
+            "text": "Hello there.", "segments": [["start": 0.0, "end": 1.0, "text": " Hello there."]],
+            "words": [["word": "Hello", "start": 0.0, "end": 0.4], ["word": "there", "start": 0.5, "end": 1.0]],
+        ]
+        let fromOpenAI = try #require(TranscriptDecoding.transcript(fromJSON: openai, audioSeconds: nil))
+        #expect(fromOpenAI.words == [.init(text: "Hello", start: 0, end: 0.4), .init(text: "there", start: 0.5, end: 1)])
+        let replicate: [String: Any] = [
+            "transcription": "Hi you", "detected_language": "english",
+            "segments": [["start": 0.0, "end": 2.0, "text": "Hi you",
+                          "words": [["word": " Hi", "start": 0.0, "end": 0.8, "probability": 0.9],
+                                    ["word": " you", "start": 1.0, "end": 2.0, "probability": 0.9]]]],
+        ]
+        let fromReplicate = try #require(TranscriptDecoding.transcript(fromJSON: replicate, audioSeconds: nil))
+        #expect(fromReplicate.words.map(\.text) == ["Hi", "you"])
+        #expect(fromReplicate.language == "english")
+        let fal: [String: Any] = ["text": "One. Two.", "chunks": [["timestamp": [0.0, 1.2], "text": " One."],
+                                                                 ["timestamp": [1.2, 2.5], "text": " Two."]]]
+        let fromFal = try #require(TranscriptDecoding.transcript(fromJSON: fal, audioSeconds: nil))
+        #expect(fromFal.segments == [.init(start: 0, end: 1.2, text: "One."), .init(start: 1.2, end: 2.5, text: "Two.")])
     }
 
     @Test("SRT and VTT cues are read back into segments")
@@ -151,5 +192,7 @@ struct RequestGateTests {
         #expect(configuration.openrouter.common.concurrency == 4)
         #expect(configuration.openrouter.routing["data_collection"] == .string("deny"))
         #expect(configuration.fal.pollIntervalSeconds == 3)
+        let transcripts = try Configuration(json: try Data(contentsOf: url)).section(TranscriptSettings.self)
+        #expect(transcripts == TranscriptSettings(maxLineWidth: 42, maxLinesPerCue: 2))
     }
 }

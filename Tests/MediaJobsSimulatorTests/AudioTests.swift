@@ -137,6 +137,40 @@ struct AudioTests {
         }
     }
 
+    @Test("a multipart transcription is checked against the document's form schema, and its file is in the request log")
+    func openRouterMultipartSchemaAndUploads() async throws {
+        try await withSimulator { sim in
+            let audio = try Data(contentsOf: samples.appendingPathComponent("speech.wav"))
+            let badGranularity = HTTP.multipart(
+                fields: [("model", "openai/whisper-large-v3"), ("response_format", "verbose_json"),
+                         ("timestamp_granularities[]", "sentence")],
+                file: ("file", "speech.wav", audio))
+            let refused = try await HTTP.send(
+                "POST", sim.url(.openrouter, "/audio/transcriptions"),
+                headers: ["Authorization": "Bearer k", "Content-Type": badGranularity.contentType], body: badGranularity.body)
+            #expect(refused.status == 400)
+            let message = (refused.json["error"] as? [String: Any])?["message"] as? String ?? ""
+            #expect(message.contains("body.timestamp_granularities[]"), "\(message)")
+            let noModel = HTTP.multipart(fields: [], file: ("file", "speech.wav", audio))
+            let missing = try await HTTP.send(
+                "POST", sim.url(.openrouter, "/audio/transcriptions"),
+                headers: ["Authorization": "Bearer k", "Content-Type": noModel.contentType], body: noModel.body)
+            #expect(missing.status == 400)
+            #expect(((missing.json["error"] as? [String: Any])?["message"] as? String)?.contains("body.model: required") == true)
+
+            let recorded = sim.requests(.openrouter, path: "/audio/transcriptions")
+            #expect(recorded.count == 2)
+            #expect(recorded[0].openRouterSchemaProblems?.isEmpty == false)
+            let upload = try #require(recorded[0].uploads.first)
+            #expect(upload.field == "file")
+            #expect(upload.filename == "speech.wav")
+            #expect(upload.contentType == "application/octet-stream")
+            #expect(upload.bytes == audio.count)
+            #expect(upload.data == audio)
+            #expect(upload.sha256.count == 64)
+        }
+    }
+
     @Test("OpenRouter without a key answers its 401 envelope")
     func openRouterNeedsKey() async throws {
         try await withSimulator { sim in

@@ -7,23 +7,6 @@ import MediaJobsStore
 import MediaJobsWorker
 import Testing
 
-/// The simulator on a free loopback port, with keys for every provider, and a home pointed at it.
-private func withSimulator(
-    key: String = "sk-sim-key-000", _ body: (Simulator, RemoteHome) async throws -> Void
-) async throws {
-    let simulator = try await Simulator.start()
-    do {
-        let keys = ["OPENROUTER_API_KEY": key, "OPENAI_API_KEY": key, "FAL_KEY": key, "REPLICATE_API_TOKEN": key]
-        let home = try RemoteHome(environment: simulator.environment.merging(keys) { $1 })
-        defer { home.remove() }
-        try await body(simulator, home)
-    } catch {
-        await simulator.stop()
-        throw error
-    }
-    await simulator.stop()
-}
-
 @Suite("remote providers against the MediaJobsSimulator over loopback")
 struct SimulatorEndToEndTests {
     @Test("every adapter and kind: the job succeeds and its artifact validates", arguments: RemoteCase.all)
@@ -73,7 +56,7 @@ struct SimulatorEndToEndTests {
     func pollOutage() async throws {
         try await withSimulator { simulator, home in
             simulator.inject(.status(503), count: 2, provider: .openrouter, path: "/videos/", method: "GET")
-            let spec = RemoteCase.all.first { $0.provider == "openrouter" && $0.kind == .video }!.spec()
+            let spec = RemoteCase.first("openrouter", .video).spec()
             let id = try await home.submitter.submit(spec).job.id
             let job = try await home.runUntilFinal(id)
             #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
@@ -123,7 +106,7 @@ struct SimulatorEndToEndTests {
     func corruptMediaRetried() async throws {
         try await withSimulator { simulator, home in
             simulator.inject(.corruptMedia, count: 1, provider: .fal, path: "/files")
-            let spec = RemoteCase.all.first { $0.provider == "fal" && $0.kind == .video }!.spec()
+            let spec = RemoteCase.first("fal", .video).spec()
             let id = try await home.submitter.submit(spec).job.id
             let job = try await home.runUntilFinal(id)
             #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
@@ -137,7 +120,7 @@ struct SimulatorEndToEndTests {
     func jobFailureRetried() async throws {
         try await withSimulator { simulator, home in
             simulator.inject(.jobFailure("GPU fell over"), count: 1, provider: .replicate, path: "/models")
-            let spec = RemoteCase.all.first { $0.provider == "replicate" && $0.kind == .video }!.spec()
+            let spec = RemoteCase.first("replicate", .video).spec()
             let id = try await home.submitter.submit(spec).job.id
             let job = try await home.runUntilFinal(id)
             #expect(job.state == .succeeded, "\(job.error?.description ?? "")")

@@ -79,14 +79,14 @@ public struct OpenAIProvider: CatalogBackedProvider {
         let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes ?? ModelCatalog.upload25MB
         let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
         let (uploadExtension, seconds) = try await client.describeUpload(upload)
-        // whisper-1 gives timed segments with verbose_json; the gpt-4o transcribe models answer json only.
+        // whisper-1 gives timed segments and words with verbose_json; the gpt-4o transcribe models answer json only.
         let verbose = request.model.hasPrefix("whisper")
         var parts: [MultipartPart] = [
             .file("file", upload, fileName: "audio.\(uploadExtension)", contentType: RemoteClient.audioContentType(uploadExtension)),
             .text("model", request.model),
             .text("response_format", verbose ? "verbose_json" : "json"),
         ]
-        if verbose { parts.append(.text("timestamp_granularities[]", "segment")) }
+        if verbose { parts += [.text("timestamp_granularities[]", "segment"), .text("timestamp_granularities[]", "word")] }
         if let language = request.spec.input.language { parts.append(.text("language", language)) }
         if let prompt = request.spec.input.prompt { parts.append(.text("prompt", prompt)) }
         let response = try await client.send(

@@ -23,20 +23,26 @@ public struct OpenRouterProvider: CatalogBackedProvider {
                  "preferred_max_latency", "preferred_min_throughput", "quantizations", "require_parameters", "sort", "zdr"],
     ]
 
-    /// The `provider` object for `endpoint`: the configured routing, cut to what the endpoint accepts, plus `extra`
-    /// options (for example OpenAI's `instructions`).
-    func routing(for endpoint: String, options extra: [String: Any] = [:]) -> [String: Any]? {
+    /// The routing preferences for `request`: the configuration's, with the job's `provider_options.openrouter` over them.
+    func routing(for request: ProviderRequest) -> OpenRouterRouting {
+        OpenRouterRouting(settings.routing).merged(with: request.spec.providerOptions?.openrouter)
+    }
+
+    /// The `provider` object for `endpoint`: the routing preferences cut to the fields that endpoint's schema
+    /// accepts, plus `extra` options from the job's input (for example OpenAI's `instructions`), which win.
+    func providerObject(for endpoint: String, request: ProviderRequest, options extra: [String: [String: Any]] = [:])
+        -> [String: Any]?
+    {
         let allowed = OpenRouterProvider.routingFields[endpoint] ?? []
         var object: [String: Any] = [:]
-        for (key, value) in settings.routing where allowed.contains(key) {
+        for (key, value) in routing(for: request).fields where allowed.contains(key) {
             object[key] = value.foundationObject
         }
         if !extra.isEmpty && allowed.contains("options") {
             var options = object["options"] as? [String: Any] ?? [:]
             for (slug, value) in extra {
-                var merged = options[slug] as? [String: Any] ?? [:]
-                for (k, v) in value as? [String: Any] ?? [:] { merged[k] = v }
-                options[slug] = merged
+                let given = options[slug] as? [String: Any] ?? [:]
+                options[slug] = given.merging(value) { $1 }
             }
             object["options"] = options
         }
@@ -64,9 +70,9 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         var body: [String: Any] = ["model": request.model, "input": input.text ?? "", "response_format": "mp3"]
         if let voice = input.voice { body["voice"] = voice }
         if let speed = input.speed { body["speed"] = speed }
-        var extra: [String: Any] = [:]
+        var extra: [String: [String: Any]] = [:]
         if let instructions = input.instructions { extra["openai"] = ["instructions": instructions] }
-        if let provider = routing(for: "speech", options: extra) { body["provider"] = provider }
+        if let provider = providerObject(for: "speech", request: request, options: extra) { body["provider"] = provider }
         let response = try await client.send(
             try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), object: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
@@ -105,17 +111,32 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes ?? ModelCatalog.upload25MB
         let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
         let (uploadExtension, seconds) = try await client.describeUpload(upload)
-        var parts: [MultipartPart] = [
-            .text("model", request.model),
-            .text("response_format", "json"),
-            .file("file", upload, fileName: "audio.\(uploadExtension)",
-                  contentType: RemoteClient.audioContentType(uploadExtension)),
-        ]
-        if let language = request.spec.input.language { parts.insert(.text("language", language), at: 1) }
-        let response = try await client.send(
-            HTTPRequest(method: "POST", url: client.endpoint.url("/audio/transcriptions"), headers: try headers(),
-                        body: .multipart(parts), timeouts: client.settings.timeouts.submit),
-            action: "transcription", creates: true)
+        // Timed segments and words come with verbose_json, which only OpenAI's models answer.
+        let verbose = request.model.hasPrefix("openai/")
+        let httpRequest: HTTPRequest
+        if let provider = providerObject(for: "transcription", request: request) {
+            // Only the JSON form of the endpoint takes the `provider` object: the audio goes base64-encoded.
+            var body: [String: Any] = [
+                "model": request.model,
+                "input_audio": ["data": try Data(contentsOf: upload).base64EncodedString(), "format": uploadExtension],
+                "response_format": verbose ? "verbose_json" : "json",
+                "provider": provider,
+            ]
+            if verbose { body["timestamp_granularities"] = ["segment", "word"] }
+            if let language = request.spec.input.language { body["language"] = language }
+            httpRequest = try HTTPRequest.json(url: client.endpoint.url("/audio/transcriptions"), object: body,
+                                               headers: try headers(), timeouts: client.settings.timeouts.submit)
+        } else {
+            var parts: [MultipartPart] = [.text("model", request.model)]
+            if let language = request.spec.input.language { parts.append(.text("language", language)) }
+            parts.append(.text("response_format", verbose ? "verbose_json" : "json"))
+            if verbose { parts += [.text("timestamp_granularities[]", "segment"), .text("timestamp_granularities[]", "word")] }
+            parts.append(.file("file", upload, fileName: "audio.\(uploadExtension)",
+                               contentType: RemoteClient.audioContentType(uploadExtension)))
+            httpRequest = HTTPRequest(method: "POST", url: client.endpoint.url("/audio/transcriptions"), headers: try headers(),
+                                      body: .multipart(parts), timeouts: client.settings.timeouts.submit)
+        }
+        let response = try await client.send(httpRequest, action: "transcription", creates: true)
         guard let object = response.jsonObject,
               let transcript = TranscriptDecoding.transcript(fromJSON: object, audioSeconds: seconds)
         else {
@@ -139,7 +160,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         if let quality = input.quality { body["quality"] = quality }
         let format = request.spec.outputFormat
         if ["png", "jpeg", "webp"].contains(format) { body["output_format"] = format }
-        if let provider = routing(for: "images") { body["provider"] = provider }
+        if let provider = providerObject(for: "images", request: request) { body["provider"] = provider }
         let response = try await client.send(
             try HTTPRequest.json(url: client.endpoint.url("/images"), object: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
@@ -173,7 +194,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
             "modalities": ["image", "text"],
         ]
         if let ratio = input.aspectRatio { body["image_config"] = ["aspect_ratio": ratio] }
-        if let provider = routing(for: "chat") { body["provider"] = provider }
+        if let provider = providerObject(for: "chat", request: request) { body["provider"] = provider }
         let response = try await client.send(
             try HTTPRequest.json(url: client.endpoint.url("/chat/completions"), object: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
@@ -205,7 +226,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
         if let size = input.size { body["size"] = size }
         if let audio = input.generateAudio { body["generate_audio"] = audio }
-        if let provider = routing(for: "video") { body["provider"] = provider }
+        if let provider = providerObject(for: "video", request: request) { body["provider"] = provider }
         let response = try await client.send(
             try HTTPRequest.json(url: client.endpoint.url("/videos"), object: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),

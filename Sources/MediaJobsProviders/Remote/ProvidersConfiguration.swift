@@ -89,6 +89,7 @@ public struct OpenRouterSettings: Sendable, Equatable, Decodable {
         common = try RemoteProviderSettings(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         routing = try c.decodeIfPresent([String: JSONValue].self, forKey: .routing) ?? [:]
+        try OpenRouterRouting(routing).validate(field: "providers.openrouter.routing")
         appURL = try c.decodeIfPresent(String.self, forKey: .appUrl)
         appTitle = try c.decodeIfPresent(String.self, forKey: .appTitle) ?? "MediaJobs"
     }

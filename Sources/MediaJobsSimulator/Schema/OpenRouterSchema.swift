@@ -34,6 +34,38 @@ public struct OpenRouterSchema: @unchecked Sendable {
         return json["schema"]
     }
 
+    /// The operation's schema for a `multipart/form-data` request body, nil when the path takes none.
+    func multipartSchema(path: String, method: String) -> [String: Any]? {
+        guard let operation = operation(path: path, method: method),
+            let body = resolved(operation["requestBody"]),
+            let content = body["content"] as? [String: Any],
+            let form = content["multipart/form-data"] as? [String: Any]
+        else { return nil }
+        return resolved(form["schema"])
+    }
+
+    /// Problems with `form` as a multipart request to `path`, its fields read the way the schema describes them:
+    /// repeated `name[]` parts as one list, a file part as a string, numbers where the schema has numbers.
+    /// Empty when it conforms or the path takes no multipart body.
+    func validateMultipart(path: String, method: String, form: MultipartForm) -> [String] {
+        guard let schema = multipartSchema(path: path, method: method) else { return [] }
+        let properties = schema["properties"] as? [String: Any] ?? [:]
+        var fields: [String: Any] = [:]
+        for part in form.parts {
+            let declared = (properties[part.name] as? [String: Any])?["type"] as? String
+            if declared == "array" {
+                fields[part.name] = (fields[part.name] as? [Any] ?? []) + [part.text]
+            } else if part.filename != nil {
+                fields[part.name] = "(\(part.data.count) bytes)"
+            } else if declared == "number" || declared == "integer", let number = Double(part.text) {
+                fields[part.name] = number
+            } else {
+                fields[part.name] = part.text
+            }
+        }
+        return validator.validate(fields, against: schema)
+    }
+
     /// The operation's schema for a JSON response with `status`.
     func responseSchema(path: String, method: String, status: Int) -> Any? {
         guard let operation = operation(path: path, method: method),
@@ -81,18 +113,20 @@ public struct OpenRouterSchema: @unchecked Sendable {
 }
 
 extension RecordedRequest {
-    /// For a JSON request to the simulated OpenRouter: what breaks `openrouter-openapi.yaml` (empty when it
-    /// conforms); nil for other providers, non-JSON bodies and bodiless requests. Lets a client's tests
+    /// For a JSON or multipart request to the simulated OpenRouter: what breaks `openrouter-openapi.yaml` (empty
+    /// when it conforms); nil for other providers, other bodies and bodiless requests. Lets a client's tests
     /// prove every OpenRouter request they sent was valid, including ones a fault answered.
     public var openRouterSchemaProblems: [String]? {
-        guard provider == .openrouter, !body.isEmpty,
-            (header("Content-Type") ?? "").lowercased().hasPrefix("application/json"),
-            let schema = try? OpenRouterSchema.bundled()
-        else { return nil }
+        guard provider == .openrouter, !body.isEmpty, let schema = try? OpenRouterSchema.bundled() else { return nil }
+        let path = String(self.path.dropFirst(SimulatedProvider.openrouter.pathPrefix.count))
+        let contentType = header("Content-Type") ?? ""
+        if let form = MultipartForm(body: body, contentType: contentType) {
+            return schema.validateMultipart(path: path, method: method, form: form)
+        }
+        guard contentType.lowercased().hasPrefix("application/json") else { return nil }
         guard let document = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
             return ["body: not JSON"]
         }
-        let path = String(self.path.dropFirst(SimulatedProvider.openrouter.pathPrefix.count))
         return schema.validateRequest(path: path, method: method, body: document)
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One request the simulator received, as it arrived, for tests to check what a client sent.
@@ -27,5 +28,44 @@ public struct RecordedRequest: Sendable {
     /// The body parsed as a JSON object, or nil when it is not one.
     public var json: [String: Any]? {
         (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+    }
+}
+
+extension RecordedRequest {
+    /// A file a client uploaded, as the simulator received it.
+    public struct Upload: Sendable, Equatable {
+        /// The form field (`file`), or `input_audio` for base64 audio in a JSON body.
+        public var field: String
+        public var filename: String?
+        /// The part's `Content-Type` (for `input_audio`: `audio/` + its `format`).
+        public var contentType: String?
+        public var bytes: Int
+        /// Lowercase hex SHA-256 of the bytes.
+        public var sha256: String
+        /// The bytes themselves.
+        public var data: Data
+    }
+
+    /// The files this request carried: each multipart part with a filename, and OpenRouter's base64
+    /// `input_audio`, so a test can check what was really sent (size, type, digest).
+    public var uploads: [Upload] {
+        let contentType = header("Content-Type") ?? ""
+        if let form = MultipartForm(body: body, contentType: contentType) {
+            return form.parts.filter { $0.filename != nil }.map { part in
+                Upload(field: part.name, filename: part.filename, contentType: part.contentType, bytes: part.data.count,
+                       sha256: Self.hex(part.data), data: part.data)
+            }
+        }
+        if let audio = json?["input_audio"] as? [String: Any], let text = audio["data"] as? String,
+           let data = Data(base64Encoded: text)
+        {
+            return [Upload(field: "input_audio", filename: nil, contentType: (audio["format"] as? String).map { "audio/" + $0 },
+                           bytes: data.count, sha256: Self.hex(data), data: data)]
+        }
+        return []
+    }
+
+    private static func hex(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -13,6 +13,8 @@ public struct Pipeline: Sendable {
     public let artifacts: ArtifactStore
     public let engine: MediaEngine
     public let providers: ProviderRegistry
+    /// How srt and vtt transcripts are laid out (`transcripts` in `config.json`).
+    public var transcripts = TranscriptSettings.defaults
 
     public init(store: any JobStore, artifacts: ArtifactStore, engine: MediaEngine, providers: ProviderRegistry) {
         self.store = store
@@ -192,7 +194,7 @@ public struct Pipeline: Sendable {
             throw MediaJobsError.invalidInput("output.format", "'\(format)' is not a transcript format")
         }
         try await stage(job.id, worker: worker, stage: "store", detail: "\(format) transcript", now: Date())
-        let text = transcript.rendered(as: transcriptFormat)
+        let text = transcript.rendered(as: transcriptFormat, settings: transcripts)
         let stored = try artifacts.put(data: Data(text.utf8))
         let duration = transcript.segments.last?.end
         let check = MediaCheck(

@@ -28,6 +28,7 @@ struct Context {
     let artifacts: ArtifactStore
     let engine: MediaEngine
     let providers: ProviderRegistry
+    let transcripts: TranscriptSettings
     let logger: Logger
 
     init(_ options: GlobalOptions, defaultLogLevel: Logger.Level = .warning) throws {
@@ -37,15 +38,19 @@ struct Context {
         store = try SQLiteJobStore(path: home.databaseURL.path)
         artifacts = try ArtifactStore(root: home.artifactsURL)
         engine = MediaEngine.shared
+        let configuration = try Configuration.load(from: home.configURL)
+        transcripts = try configuration.section(TranscriptSettings.self)
         providers = try ProviderRegistry.configured(
-            engine: engine, configuration: try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self),
+            engine: engine, configuration: try configuration.section(ProvidersConfiguration.self),
             catalog: try ModelCatalog.load(overlay: home.url.appendingPathComponent(ModelCatalog.refreshedFileName)),
             limiter: store)
         logger = Logger(label: "mediajobs")
     }
 
     var pipeline: Pipeline {
-        Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
+        var pipeline = Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
+        pipeline.transcripts = transcripts
+        return pipeline
     }
 
     var submitter: Submitter {

@@ -36,11 +36,18 @@ struct OpenRouterAPI: ProviderAPI {
         }
     }
 
-    /// A JSON body that breaks the operation's schema gets OpenRouter's 400.
+    /// A JSON or multipart body that breaks the operation's schema gets OpenRouter's 400.
     private func checkSchema(_ exchange: Exchange) throws(ProviderError) {
-        guard let schema, exchange.method == "POST",
-            (exchange.header("Content-Type") ?? "application/json").lowercased().hasPrefix("application/json")
-        else { return }
+        guard let schema, exchange.method == "POST" else { return }
+        if let form = MultipartForm(body: exchange.body, contentType: exchange.header("Content-Type") ?? "") {
+            let problems = schema.validateMultipart(path: exchange.path, method: "post", form: form)
+            if !problems.isEmpty {
+                throw ProviderError(
+                    400, "Invalid request parameters: " + problems.prefix(5).joined(separator: "; "), code: "invalid_request")
+            }
+            return
+        }
+        guard (exchange.header("Content-Type") ?? "application/json").lowercased().hasPrefix("application/json") else { return }
         let document: Any
         do {
             document = try JSONSerialization.jsonObject(with: exchange.body, options: [.fragmentsAllowed])
