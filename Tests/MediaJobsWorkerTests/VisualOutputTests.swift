@@ -124,7 +124,7 @@ struct VisualOutputTests {
                                 logger: home.logs.logger)
             let running = Task { try await worker.run() }
             var transcoding = false
-            for _ in 0..<3000 where !transcoding {
+            for _ in 0..<12000 where !transcoding {  // up to 2 minutes: the fal video is polled first
                 transcoding = try await store.job(id)?.stage == "transcode"
                 if !transcoding { try await Task.sleep(for: .milliseconds(10)) }
             }
