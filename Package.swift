@@ -160,7 +160,7 @@ let package = Package(
             name: "MediaJobsWorkerTests",
             dependencies: [
                 "MediaJobsCore", "MediaJobsStore", "MediaJobsProviders", "MediaJobsFFmpeg", "MediaJobsWorker",
-                "MediaJobsSimulator",
+                "MediaJobsSimulator", "MediaJobsHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),

@@ -9,7 +9,7 @@ import Testing
 struct OpenRouterRoutingTests {
     /// The configuration's preferences: price first, zero data retention, and one OpenAI option.
     static let configured = OpenRouterSettings(
-        common: RemoteProviderSettings(pollIntervalSeconds: 0.1),
+        common: RemoteHome.settings,
         routing: ["sort": .string("price"), "zdr": .bool(true), "data_collection": .string("allow"),
                   "options": .object(["openai": .object(["style": .string("plain"), "quality": .string("low")])])])
 

@@ -165,7 +165,7 @@ struct OrchestrationTests {
         try await withSimulator { simulator, home in
             simulator.setSchedule(.seconds(queued: 60, running: 60), for: .fal)
             // Long enough for the submission to reach fal even on a loaded machine, so there is a generation to cancel.
-            let id = try await home.submitter.submit(video("fal", deadline: 10)).job.id
+            let id = try await home.submitter.submit(video("fal", deadline: 30)).job.id
             try await home.runUntilFinal([id])
             let job = try #require(try await home.store.job(id))
             #expect(job.state == .failed)

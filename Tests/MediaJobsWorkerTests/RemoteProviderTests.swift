@@ -99,7 +99,7 @@ struct RemoteProviderTests {
 
     @Test("every OpenRouter request, JSON and multipart, validates against OpenRouter's OpenAPI document")
     func openRouterRequestsMatchTheSchema() async throws {
-        var settings = OpenRouterSettings(common: RemoteProviderSettings(pollIntervalSeconds: 0.1),
+        var settings = OpenRouterSettings(common: RemoteHome.settings,
                                           routing: ["sort": .string("price"), "zdr": .bool(true), "order": .array([.string("openai")]),
                                                     "options": .object(["openai": .object(["instructions": .string("calm")])])])
         settings.appURL = "https://example.org"

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MediaJobsCore
 import MediaJobsFFmpeg
+import MediaJobsHTTP
 import MediaJobsProviders
 import MediaJobsSimulator
 import MediaJobsStore
@@ -114,12 +115,18 @@ struct RemoteHome {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         store = try SQLiteJobStore(path: root.appendingPathComponent("mediajobs.sqlite").path)
         artifacts = try ArtifactStore(root: root.appendingPathComponent("artifacts"))
-        let fast = RemoteProviderSettings(pollIntervalSeconds: 0.1)
+        let fast = RemoteHome.settings
         let configuration = ProvidersConfiguration(openrouter: openrouter ?? OpenRouterSettings(common: fast), openai: fast, fal: fast,
                                                    replicate: fast)
         providers = try ProviderRegistry.configured(engine: .shared, configuration: configuration,
                                                     environment: environment, catalog: catalog)
     }
+
+    /// Quick polls, and patient requests: the in-process simulator's recognition shares one small FFmpeg pool with
+    /// every other test of the suite, so an answer may take minutes under the whole suite's load.
+    static let settings = RemoteProviderSettings(
+        timeouts: ProviderTimeouts(submit: HTTPTimeouts(connect: 10, total: 900, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 600)),
+        pollIntervalSeconds: 0.1)
 
     var pipeline: Pipeline {
         var pipeline = Pipeline(store: store, artifacts: artifacts, engine: .shared, providers: providers)
