@@ -98,6 +98,22 @@ struct MoneyAndCacheTests {
         }
     }
 
+    @Test("a remote transcription under a budget is priced by its audio seconds, so it runs and fits")
+    func transcriptionPricedByItsLength() async throws {
+        try await withSimulatorHome(config: #"{"budgets": {"daily_usd": 1}}"#) { simulator, home in
+            let spec = JobSpec(kind: .transcribe, provider: "openai", model: "whisper-1",
+                               input: JobInput(audio: repository.appendingPathComponent("Samples/speech.wav").path),
+                               maxCostUSD: Money(usd: "0.01"))
+            let id = try await home.submitter.submit(spec).job.id
+            let job = try await home.runUntilFinal(id)
+            #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
+            let notes = try await home.store.events(id, after: nil).map(\.detail)
+            // whisper-1 is $0.0001 per audio second; the sample is 7.0 s long.
+            #expect(notes.contains { $0.contains("estimate for openai/whisper-1: $0.0007005, within max_cost_usd, budgets.daily_usd") }, "\(notes)")
+            #expect(simulator.requests(.openai, path: "/audio/transcriptions").count == 1)
+        }
+    }
+
     @Test("an unknown price is refused against a budget, never taken as 0")
     func unknownPriceAgainstBudget() async throws {
         try await withSimulatorHome(config: #"{"budgets": {"monthly_usd": 100}}"#) { simulator, home in

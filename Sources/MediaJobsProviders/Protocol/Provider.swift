@@ -42,14 +42,20 @@ public struct ProviderRequest: Sendable {
     public var audioFile: URL?
     /// A private folder for this attempt's files; the worker removes it afterwards.
     public var workDirectory: URL
+    /// Seconds of the input audio (transcribe), as measured when it was stored: what a price per audio second needs.
+    public var audioSeconds: Double?
 
-    public init(jobID: JobID, attempt: Int, spec: JobSpec, model: String, audioFile: URL?, workDirectory: URL) {
+    public init(
+        jobID: JobID, attempt: Int, spec: JobSpec, model: String, audioFile: URL?, workDirectory: URL,
+        audioSeconds: Double? = nil
+    ) {
         self.jobID = jobID
         self.attempt = attempt
         self.spec = spec
         self.model = model
         self.audioFile = audioFile
         self.workDirectory = workDirectory
+        self.audioSeconds = audioSeconds
     }
 }
 

@@ -28,6 +28,6 @@ extension CatalogBackedProvider {
     }
 
     public func estimate(_ request: ProviderRequest) -> CostEstimate {
-        client.catalog.estimate(request.spec, provider: name, model: request.model)
+        client.catalog.estimate(request.spec, provider: name, model: request.model, audioSeconds: request.audioSeconds)
     }
 }

@@ -98,9 +98,12 @@ public struct Pipeline: Sendable {
         _ job: Job, route: Route, worker: String, workDirectory: URL, costs: inout [CostRecord]
     ) async throws -> Outcome {
         let (provider, model) = try providers.resolve(route, for: job.spec)
-        let request = ProviderRequest(
+        var request = ProviderRequest(
             jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
             audioFile: try inputAudio(job), workDirectory: workDirectory)
+        if job.kind == .transcribe, let sha = job.spec.input.audio, ArtifactRef.isValidSHA256(sha) {
+            request.audioSeconds = try await store.artifact(sha256: sha)?.durationSeconds
+        }
 
         try await checkBudget(job, provider: provider, model: model, request: request, costs: costs, worker: worker)
         try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())

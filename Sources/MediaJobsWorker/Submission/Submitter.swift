@@ -61,19 +61,22 @@ public struct Submitter: Sendable {
         if spec.model == nil {
             spec.model = try providers.resolve(Route(provider: spec.provider), for: spec).model
         }
-        try checkMaxCost(spec)
+        var audioSeconds: Double?
         if spec.kind == .transcribe, let audio = spec.input.audio, !ArtifactRef.isValidSHA256(audio) {
             let ref = try await ingestMedia(path: audio, field: "input.audio")
             spec.input.sourceName = audio
             spec.input.audio = ref.sha256
             inputs.append(ref)
+            audioSeconds = ref.durationSeconds
             try checkUploadLimits(spec, input: ref)
         } else if spec.kind == .transcribe, let sha = spec.input.audio {
             guard let ref = try await store.artifact(sha256: sha), FileManager.default.fileExists(atPath: try artifacts.url(for: sha).path) else {
                 throw MediaJobsError(.artifactNotFound, "input.audio: no artifact \(sha) in this home")
             }
+            audioSeconds = ref.durationSeconds
             try checkUploadLimits(spec, input: ref)
         }
+        try checkMaxCost(spec, audioSeconds: audioSeconds)
         return (spec, inputs)
     }
 
