@@ -57,6 +57,10 @@ public struct BatchConverter: Sendable {
         public var state: State
         public var action: ConversionAction?
         public var reason: String?
+        /// The content hash of the input converted.
+        public var inputSHA256: String
+        /// The content hash of the output file (written or unchanged).
+        public var outputSHA256: String?
     }
 
     /// What a run did.
@@ -115,7 +119,8 @@ public struct BatchConverter: Sendable {
             let destination = out.appendingPathComponent(output)
             if let entry = previous[output], entry.inputSHA256 == item.sha256, let written = entry.resultSHA256,
                (try? ArtifactStore.sha256(ofFile: destination).sha256) == written {
-                results.append(Result(input: input, output: output, state: .unchanged))
+                results.append(Result(input: input, output: output, state: .unchanged, inputSHA256: item.sha256,
+                                      outputSHA256: written))
             } else {
                 pending.append((input, output))
             }
@@ -129,6 +134,7 @@ public struct BatchConverter: Sendable {
             try FileManager.default.createDirectory(at: temporary.deletingLastPathComponent(), withIntermediateDirectories: true)
             let action = try await engine.convert(item.file, to: temporary, plan.conversion)
             _ = try await engine.validate(temporary, expecting: expectation(for: item, conversion: plan.conversion))
+            let written = try ArtifactStore.sha256(ofFile: temporary).sha256
             for (index, target) in pending.enumerated() {
                 let destination = out.appendingPathComponent(target.output)
                 if index == pending.count - 1 {
@@ -136,13 +142,16 @@ public struct BatchConverter: Sendable {
                 } else {
                     try BatchConverter.copyAtomically(temporary, to: destination)
                 }
-                results.append(Result(input: target.input, output: target.output, state: .written, action: action))
+                results.append(Result(input: target.input, output: target.output, state: .written, action: action,
+                                      inputSHA256: item.sha256, outputSHA256: written))
             }
         } catch {
             let reason = MediaJobsError.wrapping(error).message
                 .replacingOccurrences(of: temporary.path, with: first.output)
                 .replacingOccurrences(of: item.file.path, with: item.inputs[0])
-            results += pending.map { Result(input: $0.input, output: $0.output, state: .failed, reason: reason) }
+            results += pending.map {
+                Result(input: $0.input, output: $0.output, state: .failed, reason: reason, inputSHA256: item.sha256)
+            }
         }
         return results
     }
@@ -184,21 +193,14 @@ public struct BatchConverter: Sendable {
     /// Saves the batch with one entry per input: how its conversion ended (kept from an earlier run for
     /// items this run did not reach), or why it was refused.
     private func record(_ plan: ConversionPlan, results: [Result], previous: [String: BatchEntry], now: Date) async throws {
-        let out = URL(fileURLWithPath: plan.request.out)
-        let sha = Dictionary(plan.items.flatMap { item in item.outputs.map { ($0, item.sha256) } }, uniquingKeysWith: { a, _ in a })
         var entries: [BatchEntry] = []
         var seen = Set<String>()
         for result in results {
             seen.insert(result.output)
-            switch result.state {
-            case .failed:
-                entries.append(BatchEntry(input: result.input, output: result.output, jobID: nil, rejection: result.reason,
-                                          outcome: .failed, inputSHA256: sha[result.output]))
-            case .written, .unchanged:
-                let written = try? ArtifactStore.sha256(ofFile: out.appendingPathComponent(result.output)).sha256
-                entries.append(BatchEntry(input: result.input, output: result.output, jobID: nil, rejection: nil,
-                                          outcome: .done, inputSHA256: sha[result.output], resultSHA256: written))
-            }
+            let failed = result.state == .failed
+            entries.append(BatchEntry(
+                input: result.input, output: result.output, jobID: nil, rejection: failed ? result.reason : nil,
+                outcome: failed ? .failed : .done, inputSHA256: result.inputSHA256, resultSHA256: result.outputSHA256))
         }
         for item in plan.items {
             for (input, output) in zip(item.inputs, item.outputs) where !seen.contains(output) {
