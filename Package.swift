@@ -139,7 +139,7 @@ let package = Package(
             path: "Benchmarks/FleetBenchmark"),
         .executableTarget(
             name: "ChaosBenchmark",
-            dependencies: ["MediaJobsCore", "MediaJobsStore"],
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsSimulator"],
             path: "Benchmarks/ChaosBenchmark"),
         .executableTarget(
             name: "MediaBenchmark",

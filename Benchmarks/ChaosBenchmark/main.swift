@@ -1,6 +1,7 @@
 // Chaos: two `mediajobs worker` processes on one home, killed with SIGKILL at random and restarted, while a mix
-// of jobs runs against `mediajobs simulator`. Reports lost jobs, jobs completed twice and possible duplicate paid
-// submissions (the goal for each is 0).
+// of jobs runs against the provider simulator (in this process). Reports lost jobs, jobs completed twice, possible
+// duplicate paid submissions (the goal for each is 0), and the remote jobs the simulator was really asked to make
+// twice, each of which must be among those counted.
 //
 //     swift build -c release --product mediajobs --product ChaosBenchmark
 //     .build/release/ChaosBenchmark --jobs 1000 --kills 100 --binary .build/release/mediajobs
@@ -10,6 +11,7 @@
 // process), each allowed 10 attempts and a deadline of 2 hours. Workers run with --lease-seconds 3 so a killed worker's jobs are rescued within seconds.
 import Foundation
 import MediaJobsCore
+import MediaJobsSimulator
 import MediaJobsStore
 
 struct Options {
@@ -59,30 +61,12 @@ try FileManager.default.createDirectory(at: home, withIntermediateDirectories: t
 let logs = home.appendingPathComponent("logs")
 try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
 
-// The simulator, on a free port; its exports tell the workers where each provider is.
-let simulator = Process()
-simulator.executableURL = binary
-simulator.arguments = ["simulator", "--port", "0", "--schedule", "seconds:1:3"]
-let simulatorOutput = Pipe()
-simulator.standardOutput = simulatorOutput
-simulator.standardError = FileHandle.nullDevice
-try simulator.run()
-var environment = ProcessInfo.processInfo.environment
+// The simulator, in this process on a free port, so its request log can be read at the end: its exports tell the
+// workers where each provider is.
+let simulator = try await Simulator.start(schedule: .seconds(queued: 1, running: 3))
+var environment = ProcessInfo.processInfo.environment.merging(simulator.environment) { $1 }
 environment["MEDIAJOBS_HOME"] = home.path
 for name in ["OPENROUTER_API_KEY", "OPENAI_API_KEY", "FAL_KEY", "REPLICATE_API_TOKEN"] { environment[name] = "chaos-key" }
-var buffer = Data()
-var exports = 0
-while exports < 4 {
-    let chunk = simulatorOutput.fileHandleForReading.availableData
-    if chunk.isEmpty { fail("the simulator ended before printing its exports") }
-    buffer.append(chunk)
-    let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
-    exports = 0
-    for line in lines where line.hasPrefix("export ") {
-        let pair = line.dropFirst(7).split(separator: "=", maxSplits: 1)
-        if pair.count == 2 { environment[String(pair[0])] = String(pair[1]); exports += 1 }
-    }
-}
 
 // The jobs.
 let store = try SQLiteJobStore(path: home.appendingPathComponent("mediajobs.sqlite").path)
@@ -91,14 +75,14 @@ for index in 0..<options.jobs {
     var spec: JobSpec
     switch index % 10 {
     case 0, 1, 2:
-        spec = JobSpec(kind: .tts, provider: "openai", input: JobInput(text: "Chaos sentence number \(index) is spoken here."))
-    case 3, 4: spec = JobSpec(kind: .image, provider: "fal", input: JobInput(prompt: "picture \(index)"))
-    case 5: spec = JobSpec(kind: .image, provider: "replicate", input: JobInput(prompt: "picture \(index)"))
+        spec = JobSpec(kind: .tts, provider: "openai", input: JobInput(text: "Chaos sentence job-\(index). is spoken here."))
+    case 3, 4: spec = JobSpec(kind: .image, provider: "fal", input: JobInput(prompt: "picture job-\(index)."))
+    case 5: spec = JobSpec(kind: .image, provider: "replicate", input: JobInput(prompt: "picture job-\(index)."))
     case 6:
-        var input = JobInput(prompt: "video \(index)")
+        var input = JobInput(prompt: "video job-\(index).")
         input.durationSeconds = 8
         spec = JobSpec(kind: .video, provider: "fal", input: input)
-    default: spec = JobSpec(kind: .tts, provider: "local", input: JobInput(text: "Local sentence number \(index) is spoken."))
+    default: spec = JobSpec(kind: .tts, provider: "local", input: JobInput(text: "Local sentence job-\(index). is spoken."))
     }
     spec.maxAttempts = 10
     // Killed every couple of seconds, the workers are slow: the jobs must not time out before they run.
@@ -152,8 +136,16 @@ for worker in workers {
     kill(worker.processIdentifier, SIGTERM)
     worker.waitUntilExit()
 }
-simulator.terminate()
-simulator.waitUntilExit()
+// What the providers were actually asked to make: every create request carries its job's marker (`job-N.`) in its
+// text or prompt; polls, downloads and cancels carry none.
+var creates: [Int: Int] = [:]
+let marker = try Regex(#"job-([0-9]+)\."#)
+for request in simulator.requests where request.method == "POST" {
+    guard let match = String(decoding: request.body, as: UTF8.self).firstMatch(of: marker),
+          let index = Int(match.output[1].substring ?? "") else { continue }
+    creates[index, default: 0] += 1
+}
+await simulator.stop()
 
 // The verdict.
 var lost = 0
@@ -178,5 +170,12 @@ print(String(format: "after %.0f s: %d succeeded, %d failed %@, %d lost (not fin
     + "%d possible duplicate paid submissions", Date().timeIntervalSince(started), succeeded,
     failed.values.reduce(0, +), failed.description, lost, twice, risks.count))
 print("possible duplicate paid submissions by route: \(risksByRoute.sorted { $0.key < $1.key })")
+// Remote jobs the simulator was asked to make more than once, and whether the store counted each of them.
+let riskyJobs = Set(risks.map(\.jobID))
+let paidTwice = creates.filter { $0.value > 1 }.map(\.key).sorted()
+let uncounted = paidTwice.filter { !riskyJobs.contains(ids[$0]) }
+print("remote jobs created at the simulator more than once: \(paidTwice.count) (\(paidTwice.map { creates[$0]! - 1 }.reduce(0, +)) "
+    + "extra create requests); not counted as possible duplicates: \(uncounted.count)")
+for index in uncounted.prefix(3) { print("  uncounted: \(ids[index]) created \(creates[index]!) times") }
 for risk in risks.prefix(3) { print("  \(risk.jobID) attempt \(risk.attempt): \(risk.detail)") }
 print("home kept for inspection: \(home.path)")

@@ -189,6 +189,12 @@ public protocol JobStore: Sendable {
     /// each may have been paid for twice. Newest first.
     func submissionRisks() async throws -> [SubmissionRisk]
 
+    /// Writes a synchronous provider's answer (`handle`: where its files are kept and what it billed) on a running
+    /// job, with an event saying `detail`, before the answer is validated or converted. If the worker dies after this,
+    /// the rescue sends the job to `waiting` (it has a handle) and a poll slot finishes it from the kept answer: the
+    /// provider is not asked, and paid, again. Throws `job.lease_lost` if `worker` no longer holds the lease.
+    func keepAnswer(_ id: JobID, worker: String, handle: String, detail: String, now: Date) async throws
+
     /// Moves a running job to `waiting` with the provider's handle and the time of its next poll,
     /// in one transaction, releasing the lease.
     @discardableResult

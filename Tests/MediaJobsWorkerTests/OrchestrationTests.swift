@@ -155,7 +155,7 @@ struct OrchestrationTests {
             let canceled = try await home.store.cancel(id, now: Date())
             #expect(canceled.state == .canceled)
             let handle = try #require(canceled.providerHandle)
-            #expect(try await home.pipeline.cancelGeneration(handle: handle))
+            #expect(try await home.pipeline.cancelGeneration(handle: handle) == .canceled)
             #expect(simulator.requests(.replicate).contains { $0.method == "POST" && $0.path.hasSuffix("/cancel") && $0.status == 200 })
         }
     }

@@ -28,9 +28,13 @@ public struct ArtifactStore: Sendable {
 
     private var objectsDirectory: URL { root.appendingPathComponent("sha256", isDirectory: true) }
 
+    /// Where workers keep synchronous providers' answers until their job has ended (`answers/<job id>/`): on the
+    /// store's filesystem, so keeping one is a rename, and outside `tmp/`, which holds only throwaway files.
+    public var answersDirectory: URL { root.appendingPathComponent("answers", isDirectory: true) }
+
     /// Creates the store's folders (again, if something removed them).
     public func prepare() throws {
-        for directory in [root, objectsDirectory, temporaryDirectory] {
+        for directory in [root, objectsDirectory, temporaryDirectory, answersDirectory] {
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
@@ -116,6 +120,29 @@ public struct ArtifactStore: Sendable {
         closeDescriptor(output)
         closed = true
         return try place(staged, sha256: ArtifactStore.hex(hasher.finalize()), bytes: bytes)
+    }
+
+    /// Moves `file` to `destination` (a folder the caller owns, on the store's filesystem), fsyncs it there and
+    /// returns its SHA-256 and size: for files that must outlive this process but are not artifacts (yet).
+    @discardableResult
+    public func keep(_ file: URL, at destination: URL) throws -> (sha256: String, bytes: Int64) {
+        if rename(file.path, destination.path) != 0 {
+            let code = errno
+            guard code == EXDEV else { throw ArtifactStore.posixError("keep \(file.path) as \(destination.path)", code) }
+            do {
+                try FileManager.default.copyItem(at: file, to: destination)
+                try FileManager.default.removeItem(at: file)
+            } catch {
+                throw MediaJobsError(.storeFailure, "\(destination.path): cannot keep \(file.path) there: "
+                                     + ArtifactStore.reason(error), underlying: error)
+            }
+        }
+        let kept = try ReadableFile(destination)
+        defer { kept.close() }
+        let hashed = try kept.hash()
+        try kept.sync()
+        try syncDirectory(destination.deletingLastPathComponent())
+        return hashed
     }
 
     /// Copies artifact `sha256` to `destination` atomically: a temporary file beside it, then

@@ -13,9 +13,11 @@ struct PendingGeneration: Codable, Sendable {
     var pollErrors: Int
     /// Polls so far that found the generation still running (the cadence grows with it).
     var polls: Int?
+    /// A synchronous provider's answer, kept: the job is finished from it, and nothing is polled.
+    var answer: KeptAnswer? = nil
 
     enum CodingKeys: String, CodingKey {
-        case provider, model, handle, polls
+        case provider, model, handle, polls, answer
         case pollErrors = "poll_errors"
     }
 
@@ -50,7 +52,13 @@ extension Pipeline {
     func resume(_ job: Job, handle text: String, worker: String, workDirectory: URL) async throws -> Resumption {
         var pending = try PendingGeneration.decode(text)
         let route = Route(provider: pending.provider, model: pending.model)
+        // What the provider billed for the answer it gave, whatever becomes of the answer.
+        var costs: [CostRecord] = []
         do {
+            if let answer = pending.answer {
+                return .finished(try await finishKept(answer, pending: pending, job: job, worker: worker,
+                                                      workDirectory: workDirectory, costs: &costs))
+            }
             let provider = try providers.provider(named: pending.provider)
             let request = ProviderRequest(jobID: job.id, attempt: job.attempts, spec: job.spec, model: pending.model,
                                           audioFile: try inputAudio(job), workDirectory: workDirectory)
@@ -78,7 +86,6 @@ extension Pipeline {
             case .done(let result):
                 try await store.addEvent(job.id, kind: .note, worker: worker,
                                          detail: "\(route): generation finished; outputs downloaded", now: Date())
-                var costs: [CostRecord] = []
                 return .finished(try await finish(job, provider: provider, model: pending.model, request: request,
                                                   result: result, worker: worker, workDirectory: workDirectory, costs: &costs))
             }
@@ -91,14 +98,14 @@ extension Pipeline {
             let index = routes.firstIndex { $0.provider == route.provider && ($0.model == nil || $0.model == route.model) }
             return .fallback(routes[((index ?? routes.count - 1) + 1)...], "\(route): \(error.error.message)")
         } catch let error as ProviderError {
-            throw Pipeline.failure(error, job: job, costs: [])
+            throw Pipeline.failure(error, job: job, costs: costs)
         } catch let error as Failure {
             throw error
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             let wrapped = MediaJobsError.wrapping(error)
-            throw Failure(error: wrapped, retryable: Pipeline.isRetryable(wrapped), costs: [])
+            throw Failure(error: wrapped, retryable: Pipeline.isRetryable(wrapped), costs: costs)
         }
     }
 

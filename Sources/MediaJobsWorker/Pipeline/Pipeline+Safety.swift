@@ -21,10 +21,10 @@ extension Pipeline {
                        retryAfter: error.retryAfter)
     }
 
-    /// Asks the provider holding a stored handle (a job's `provider_handle`) to stop its generation. Returns false
-    /// when that provider cannot cancel.
-    public func cancelGeneration(handle: String) async throws -> Bool {
+    /// Asks the provider holding a stored handle (a job's `provider_handle`) to stop its generation.
+    public func cancelGeneration(handle: String) async throws -> GenerationCancel {
         let pending = try PendingGeneration.decode(handle)
-        return try await providers.provider(named: pending.provider).cancel(pending.handle)
+        guard pending.answer == nil else { return .alreadyAnswered }
+        return try await providers.provider(named: pending.provider).cancel(pending.handle) ? .canceled : .notSupported
     }
 }

@@ -118,7 +118,9 @@ public struct Pipeline: Sendable {
             let delay = PollCadence.delay(hint: pollAfter, polls: 0, kind: job.kind)
             return .waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(delay))
         case .done(let done):
-            result = done
+            // Paid for now: kept before anything else is done with it (see `KeptAnswer`).
+            result = provider.name == "local"
+                ? done : try await keep(done, job: job, provider: provider.name, model: model, worker: worker)
         }
         return try await finish(job, provider: provider, model: model, request: request, result: result, worker: worker,
                                 workDirectory: workDirectory, costs: &costs)

@@ -31,9 +31,7 @@ extension Worker {
     func cancelAtProvider(_ job: Job, handle: String, why: String) async {
         do {
             let asked = try await pipeline.cancelGeneration(handle: handle)
-            try? await store.addEvent(job.id, kind: .note, worker: configuration.id,
-                                      detail: asked ? "\(why): canceled at the provider"
-                                                    : "\(why): the provider has no cancel endpoint; its generation runs on",
+            try? await store.addEvent(job.id, kind: .note, worker: configuration.id, detail: "\(why): \(asked.detail)",
                                       now: Date())
         } catch {
             logger.warning("provider cancel failed", metadata: ["job": "\(job.id)", "error": "\(error)"])

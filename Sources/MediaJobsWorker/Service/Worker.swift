@@ -68,6 +68,8 @@ public struct Worker: Service {
             pid: ProcessInfo.processInfo.processIdentifier, concurrency: configuration.concurrency,
             startedAt: now, heartbeatAt: now))
         logger.info("worker started", metadata: ["worker": "\(configuration.id)", "concurrency": "\(configuration.concurrency)"])
+        let swept = await pipeline.sweepKeptAnswers()
+        if swept > 0 { logger.info("removed answers kept for jobs that have ended", metadata: ["count": "\(swept)"]) }
         defer { logger.info("worker stopped", metadata: ["worker": "\(configuration.id)"]) }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -167,6 +169,10 @@ public struct Worker: Service {
     private func record(_ outcome: Result<Pipeline.Outcome, any Error>, for job: Job) async {
         let worker = configuration.id
         let now = Date()
+        // The attempt's end is recorded (below) unless the job was released or taken away: then a kept answer (see
+        // `KeptAnswer`) has done its work. A released job keeps it for the worker that finishes it.
+        var ended = true
+        defer { if ended { pipeline.discardKeptAnswer(job.id) } }
         do {
             switch outcome {
             case .success(.completed(let completion)):
@@ -195,8 +201,10 @@ public struct Worker: Service {
                     "job": "\(job.id)", "error": "\(failure.error)", "state": "\(after.state)",
                 ])
             case .failure(let error as MediaJobsError) where error.code == .leaseLost:
+                ended = false
                 logger.info("job abandoned: lease lost (canceled or taken over)", metadata: ["job": "\(job.id)"])
             case .failure(is CancellationError):
+                ended = false
                 try await store.release(job.id, worker: worker, now: now)
                 logger.info("job released on shutdown", metadata: ["job": "\(job.id)"])
             case .failure(let error):
@@ -205,8 +213,10 @@ public struct Worker: Service {
                                      costs: [], now: now)
             }
         } catch let error as MediaJobsError where error.code == .leaseLost {
+            ended = false
             logger.info("job result dropped: lease lost (canceled or taken over)", metadata: ["job": "\(job.id)"])
         } catch {
+            ended = false
             logger.error("could not record job outcome", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }

@@ -7,8 +7,7 @@ enum CancelAtProvider {
     static func run(_ context: Context, job: Job, handle: String) async {
         let detail: String
         do {
-            detail = try await context.pipeline.cancelGeneration(handle: handle)
-                ? "canceled at the provider" : "the provider has no cancel endpoint; its generation runs on"
+            detail = try await context.pipeline.cancelGeneration(handle: handle).detail
         } catch {
             detail = "canceling at the provider failed: \(MediaJobsError.wrapping(error).message)"
             FileHandle.standardError.write(Data("warning: \(detail)\n".utf8))
