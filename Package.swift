@@ -176,7 +176,7 @@ let package = Package(
             exclude: ["Python"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg"]),
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )
