@@ -41,6 +41,23 @@ struct SubmissionLookupTests {
         }
     }
 
+    @Test("Replicate: when an identical request was sent shortly before, the newest match is taken, and the event says so")
+    func severalMatchesTakeTheNewest() async throws {
+        try await withSimulator { simulator, home in
+            let spec = RemoteCase.first("replicate", .image).spec()
+            let earlier = try await home.submitter.submit(spec).job.id
+            #expect(try await home.runUntilFinal(earlier).state == .succeeded)
+            simulator.inject(.connectionReset, count: 1, provider: .replicate, path: "/models", method: "POST")
+            let id = try await home.submitter.submit(spec).job.id
+            let job = try await home.runUntilFinal(id)
+            #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
+            #expect(creates(simulator, .replicate).count == 2, "one per job")
+            let story = try await notes(home, id)
+            let found = try #require(story.first { $0.hasPrefix("found the submission at replicate: ") }, "\(story)")
+            #expect(found.contains("(2 generations of this very request matched; took the newest)"), "\(found)")
+        }
+    }
+
     @Test("fal cannot list its requests: a create answer cut by a reset still fails the job naming the risk")
     func resetAnswerAtFalFails() async throws {
         try await withSimulator { simulator, home in
