@@ -1,7 +1,8 @@
 // Chaos: two `mediajobs worker` processes on one home, killed with SIGKILL at random and restarted, while a mix
-// of jobs runs against the provider simulator (in this process). Reports lost jobs, jobs completed twice, possible
-// duplicate paid submissions (the goal for each is 0), and the remote jobs the simulator was really asked to make
-// twice, each of which must be among those counted.
+// of jobs runs against the provider simulator (in this process). Reports lost jobs, jobs completed twice and possible
+// duplicate paid submissions (the goal for each is 0): submissions a killed worker lost, less those a later attempt
+// found at the provider (Replicate lists its predictions) or found absent there. From the simulator's own log it also
+// reports the remote jobs really created more than once, each of which must be among the unresolved risks.
 //
 //     swift build -c release --product mediajobs --product ChaosBenchmark
 //     .build/release/ChaosBenchmark --jobs 1000 --kills 100 --binary .build/release/mediajobs
@@ -162,20 +163,27 @@ for id in ids {
     if completions == 1 { succeeded += 1 }
 }
 let risks = try await store.submissionRisks()
+// A risk a later attempt settled at the provider is no duplicate: found there (polled, paid once) or absent there
+// (never created). Only the unresolved ones may have been paid for twice.
+let unresolved = risks.filter { $0.resolution == nil }
+let foundAtProvider = risks.filter { $0.resolution == .foundAtProvider }.count
+let absentAtProvider = risks.filter { $0.resolution == .absentAtProvider }.count
 var risksByRoute: [String: Int] = [:]
-for risk in risks {
+for risk in unresolved {
     if let job = try await store.job(risk.jobID) { risksByRoute["\(job.spec.provider) \(job.kind)", default: 0] += 1 }
 }
 print(String(format: "after %.0f s: %d succeeded, %d failed %@, %d lost (not final), %d completed twice, "
-    + "%d possible duplicate paid submissions", Date().timeIntervalSince(started), succeeded,
-    failed.values.reduce(0, +), failed.description, lost, twice, risks.count))
-print("possible duplicate paid submissions by route: \(risksByRoute.sorted { $0.key < $1.key })")
+    + "%d possible duplicate paid submissions (unresolved)", Date().timeIntervalSince(started), succeeded,
+    failed.values.reduce(0, +), failed.description, lost, twice, unresolved.count))
+print("submissions lost by a killed worker: \(risks.count); found at the provider and polled instead of sent again: "
+    + "\(foundAtProvider); absent at the provider (never created): \(absentAtProvider); unresolved: \(unresolved.count)")
+print("possible duplicate paid submissions (unresolved) by route: \(risksByRoute.sorted { $0.key < $1.key })")
+for risk in unresolved.prefix(3) { print("  \(risk.jobID) attempt \(risk.attempt): \(risk.detail)") }
 // Remote jobs the simulator was asked to make more than once, and whether the store counted each of them.
-let riskyJobs = Set(risks.map(\.jobID))
+let riskyJobs = Set(unresolved.map(\.jobID))
 let paidTwice = creates.filter { $0.value > 1 }.map(\.key).sorted()
 let uncounted = paidTwice.filter { !riskyJobs.contains(ids[$0]) }
 print("remote jobs created at the simulator more than once: \(paidTwice.count) (\(paidTwice.map { creates[$0]! - 1 }.reduce(0, +)) "
-    + "extra create requests); not counted as possible duplicates: \(uncounted.count)")
+    + "extra create requests); not counted as unresolved possible duplicates: \(uncounted.count)")
 for index in uncounted.prefix(3) { print("  uncounted: \(ids[index]) created \(creates[index]!) times") }
-for risk in risks.prefix(3) { print("  \(risk.jobID) attempt \(risk.attempt): \(risk.detail)") }
 print("home kept for inspection: \(home.path)")

@@ -207,7 +207,8 @@ func runWorker(_ options: Options) async throws {
     }
     running.cancel()
     _ = await running.result
-    let risks = try await store.submissionRisks().count
+    // Risks a later attempt settled at the provider (found and polled, or absent) were not paid for twice.
+    let risks = try await store.submissionRisks().filter { $0.resolution == nil }.count
     print("possible duplicate paid submissions: \(risks)")
 
     try input.fileHandleForWriting.close()

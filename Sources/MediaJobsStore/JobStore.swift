@@ -86,16 +86,40 @@ public enum ClaimScope: Sendable, Equatable {
 
 /// An attempt whose create request may have started a generation that was never recorded.
 public struct SubmissionRisk: Sendable, Equatable, Codable {
+    /// What a look-up at the provider settled about the risk.
+    public enum Resolution: String, Sendable, Equatable, Codable {
+        /// The provider still held the generation: the job polled it instead of sending it again (paid once).
+        case foundAtProvider = "found_at_provider"
+        /// The provider listed no such generation: the create request never landed, so nothing was charged.
+        case absentAtProvider = "absent_at_provider"
+    }
+
     public var jobID: JobID
     public var attempt: Int
+    /// When the rescue recorded it.
     public var at: Date
     public var detail: String
+    /// When the attempt marked its create request as started (nil when not known).
+    public var submittedAt: Date?
+    /// The route it was sent to, "provider/model" (nil when not known).
+    public var route: String?
+    /// Nil while no look-up settled it: it may still have been paid for twice.
+    public var resolution: Resolution?
+    /// What the look-up found ("replicate prediction abc123").
+    public var resolutionDetail: String?
+    public var resolvedAt: Date?
 
-    public init(jobID: JobID, attempt: Int, at: Date, detail: String) {
+    public init(jobID: JobID, attempt: Int, at: Date, detail: String, submittedAt: Date? = nil, route: String? = nil,
+                resolution: Resolution? = nil, resolutionDetail: String? = nil, resolvedAt: Date? = nil) {
         self.jobID = jobID
         self.attempt = attempt
         self.at = at
         self.detail = detail
+        self.submittedAt = submittedAt
+        self.route = route
+        self.resolution = resolution
+        self.resolutionDetail = resolutionDetail
+        self.resolvedAt = resolvedAt
     }
 }
 
@@ -186,7 +210,7 @@ public protocol JobStore: Sendable {
     func markSubmissionStarted(_ id: JobID, worker: String, detail: String, now: Date) async throws
 
     /// Attempts that sent a create request and were lost (their worker died) before its answer was stored:
-    /// each may have been paid for twice. Newest first.
+    /// each may have been paid for twice, unless a look-up at the provider settled it (`resolution`). Newest first.
     func submissionRisks() async throws -> [SubmissionRisk]
 
     /// Writes a synchronous provider's answer (`handle`: where its files are kept and what it billed) on a running
@@ -194,6 +218,15 @@ public protocol JobStore: Sendable {
     /// the rescue sends the job to `waiting` (it has a handle) and a poll slot finishes it from the kept answer: the
     /// provider is not asked, and paid, again. Throws `job.lease_lost` if `worker` no longer holds the lease.
     func keepAnswer(_ id: JobID, worker: String, handle: String, detail: String, now: Date) async throws
+
+    /// The newest submission risk of job `id` that no look-up has settled yet (nil when there is none): what a new
+    /// attempt looks for at the provider before sending its own create request.
+    func unsettledSubmissionRisk(_ id: JobID) async throws -> SubmissionRisk?
+
+    /// Records what a look-up at the provider found for the risk of `attempt`, while `worker` holds the job's lease:
+    /// the risk's resolution and an event. Throws `job.lease_lost` when the lease is gone.
+    func resolveSubmissionRisk(_ id: JobID, attempt: Int, resolution: SubmissionRisk.Resolution, detail: String,
+                               worker: String, now: Date) async throws
 
     /// Moves a running job to `waiting` with the provider's handle and the time of its next poll,
     /// in one transaction, releasing the lease.

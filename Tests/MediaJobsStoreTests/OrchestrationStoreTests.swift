@@ -162,4 +162,35 @@ struct OrchestrationStoreTests {
             #expect(try await store.submissionRisks().count == 1)
         }
     }
+
+    @Test("a look-up's finding settles a submission risk, recorded only by the worker holding the lease")
+    func submissionRiskSettled() async throws {
+        try await withStore { store, _ in
+            let id = try await store.enqueue(tts("risky"), now: t0).job.id
+            _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 1)
+            try await store.markSubmissionStarted(id, worker: "a", detail: "replicate/owner/model", now: t0 + 1)
+            #expect(try await store.rescueExpiredLeases(now: t0 + 10) == 1)
+            let risk = try #require(try await store.unsettledSubmissionRisk(id))
+            #expect(risk.attempt == 1)
+            #expect(risk.route == "replicate/owner/model")
+            #expect(risk.submittedAt == t0 + 1)
+            #expect(risk.resolution == nil)
+
+            _ = try #require(try await store.claim(worker: "b", now: t0 + 10, leaseExpiry: t0 + 20))
+            await #expect(throws: MediaJobsError.self) {
+                try await store.resolveSubmissionRisk(id, attempt: 1, resolution: .foundAtProvider, detail: "p1",
+                                                      worker: "a", now: t0 + 11)
+            }
+            #expect(try await store.unsettledSubmissionRisk(id) != nil)
+            try await store.resolveSubmissionRisk(id, attempt: 1, resolution: .foundAtProvider,
+                                                  detail: "replicate generation p1", worker: "b", now: t0 + 11)
+            #expect(try await store.unsettledSubmissionRisk(id) == nil)
+            let settled = try #require(try await store.submissionRisks().first)
+            #expect(settled.resolution == .foundAtProvider)
+            #expect(settled.resolutionDetail == "replicate generation p1")
+            #expect(settled.resolvedAt == t0 + 11)
+            let notes = try await store.events(id, after: nil).map(\.detail)
+            #expect(notes.contains { $0.hasPrefix("submission risk of attempt 1 settled: found at the provider") }, "\(notes)")
+        }
+    }
 }

@@ -22,6 +22,12 @@ public protocol Provider: Sendable {
     /// Asks the provider to stop the generation `handle` names (a canceled or timed-out job), so it stops running
     /// and billing. Returns false when the provider has no way to cancel (the default).
     func cancel(_ handle: String) async throws -> Bool
+    /// Looks at the provider for a generation that `request` already started (a create request whose answer was
+    /// lost, or sent by a worker that died before storing it), among those created at or after `since` (less a
+    /// small allowance for clock skew). A match is the same model and exactly the input this adapter would send for
+    /// `request`; its handle is one `poll` takes. `.unsupported` when the provider cannot list what was submitted
+    /// (the default).
+    func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup
 }
 
 extension Provider {
@@ -30,6 +36,37 @@ extension Provider {
 
     /// The largest input file `model` accepts in one request (nil: no limit we know of).
     public func uploadLimit(model: String) -> Int64? { nil }
+
+    /// No way to list submissions: a lost create request cannot be found again.
+    public func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup { .unsupported }
+}
+
+/// What a look-up of a possibly lost submission found (`Provider.findSubmission`).
+public enum SubmissionLookup: Sendable, Equatable {
+    /// The provider offers no way to list what was submitted.
+    case unsupported
+    /// No generation of this request since then; `examined` generations created in that time were compared.
+    case notFound(examined: Int)
+    case found(SubmissionMatch)
+}
+
+/// A generation the provider already holds for a request.
+public struct SubmissionMatch: Sendable, Equatable {
+    /// What `Provider.poll` takes.
+    public var handle: String
+    /// The provider's own id of the generation (a Replicate prediction id).
+    public var id: String
+    /// When the provider says it was created.
+    public var createdAt: Date
+    /// How many generations matched; when more than one, this is the newest.
+    public var matches: Int
+
+    public init(handle: String, id: String, createdAt: Date, matches: Int) {
+        self.handle = handle
+        self.id = id
+        self.createdAt = createdAt
+        self.matches = matches
+    }
 }
 
 /// Everything a provider needs for one attempt, with input files already resolved to local paths.

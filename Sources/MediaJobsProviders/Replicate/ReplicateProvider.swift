@@ -21,7 +21,18 @@ public struct ReplicateProvider: CatalogBackedProvider {
         [("Authorization", "Bearer \(try client.key())")]
     }
 
-    func input(for request: ProviderRequest) async throws -> [String: Any] {
+    /// The body of the create request for `request`: `{"input": …}`. The only place that builds it, so a look-up
+    /// for a lost submission compares predictions with exactly what was sent.
+    func createBody(for request: ProviderRequest) async throws -> [String: Any] {
+        ["input": try await input(for: request)]
+    }
+
+    /// The create request's URL: an official model's predictions, so a prediction's `model` is `request.model`.
+    func createURL(for request: ProviderRequest) -> URL {
+        client.endpoint.url("/models/\(request.model)/predictions")
+    }
+
+    private func input(for request: ProviderRequest) async throws -> [String: Any] {
         let input = request.spec.input
         var body: [String: Any] = [:]
         switch request.spec.kind {
@@ -53,9 +64,9 @@ public struct ReplicateProvider: CatalogBackedProvider {
     }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {
-        let body: [String: Any] = ["input": try await input(for: request)]
+        let body = try await createBody(for: request)
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/models/\(request.model)/predictions"), object: body,
+            try HTTPRequest.json(url: createURL(for: request), object: body,
                                  headers: try headers() + [("Prefer", "wait=\(preferWait)")],
                                  timeouts: client.settings.timeouts.submit),
             action: "create prediction", creates: true)
@@ -63,11 +74,7 @@ public struct ReplicateProvider: CatalogBackedProvider {
             throw ProviderError(.fatal, MediaJobsError(.providerOutcomeUnknown,
                 "replicate create prediction: HTTP \(response.status) without a prediction id; not sent again blindly"))
         }
-        let urls = prediction["urls"] as? [String: Any] ?? [:]
-        let handle = RemoteHandle(id: id,
-                                  statusURL: (urls["get"] as? String) ?? client.endpoint.url("/predictions/\(id)").absoluteString,
-                                  resultURL: nil,
-                                  cancelURL: (urls["cancel"] as? String) ?? client.endpoint.url("/predictions/\(id)/cancel").absoluteString)
+        let handle = self.handle(id: id, prediction)
         switch try await outcome(prediction, request: request) {
         case .pending:
             return .pending(handle: handle.encoded(), pollAfter: client.settings.pollIntervalSeconds)
@@ -76,6 +83,16 @@ public struct ReplicateProvider: CatalogBackedProvider {
         case .failed(let error):
             throw error
         }
+    }
+
+    /// The handle `poll` and `cancel` take for prediction `id`: its `urls.get` and `urls.cancel`, or the documented
+    /// paths when the prediction names none.
+    func handle(id: String, _ prediction: [String: Any]) -> RemoteHandle {
+        let urls = prediction["urls"] as? [String: Any] ?? [:]
+        return RemoteHandle(id: id,
+                            statusURL: (urls["get"] as? String) ?? client.endpoint.url("/predictions/\(id)").absoluteString,
+                            resultURL: nil,
+                            cancelURL: (urls["cancel"] as? String) ?? client.endpoint.url("/predictions/\(id)/cancel").absoluteString)
     }
 
     public func poll(_ text: String, request: ProviderRequest) async throws -> ProviderPoll {

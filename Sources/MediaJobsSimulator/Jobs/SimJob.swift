@@ -44,6 +44,8 @@ struct SimJob: Sendable {
     var canceledAt: Date?
     var corruptMedia = false
     var generationID: String
+    /// The credential that created the job, where the provider lists a caller's own jobs (Replicate).
+    var owner: String?
     /// File ids in the simulator's file store, once generated.
     var outputs: [String] = []
 

@@ -78,6 +78,19 @@ final class SimulatorState: Sendable {
         }
     }
 
+    /// Every job of `provider` as it now stands, without counting a status read (a listing is not a poll).
+    func jobs(provider: SimulatedProvider) -> [SimJob] {
+        box.withLockedValue { contents in
+            var listed: [SimJob] = []
+            for (id, var job) in contents.jobs where job.provider == provider {
+                job.observe(at: Date())
+                contents.jobs[id] = job
+                listed.append(job)
+            }
+            return listed
+        }
+    }
+
     /// Counts one status read of the job and returns it as it now stands.
     func poll(_ id: String, provider: SimulatedProvider) -> SimJob? {
         box.withLockedValue { contents in

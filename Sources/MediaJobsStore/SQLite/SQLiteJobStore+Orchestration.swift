@@ -76,11 +76,12 @@ extension SQLiteJobStore {
         let time = StoredTime.encode(now)
         try await write("record a submission") { db in
             let statement = try db.cachedStatement(sql: """
-                UPDATE jobs SET submission_attempt = attempts, updated_at = ?1
+                UPDATE jobs SET submission_attempt = attempts, submission_started_at = ?1, submission_route = ?4,
+                    updated_at = ?1
                 WHERE id = ?2 AND state = 'running' AND lease_owner = ?3
                 RETURNING attempts
                 """)
-            guard let attempt = try Int.fetchOne(statement, arguments: [time, id.rawValue, worker]) else {
+            guard let attempt = try Int.fetchOne(statement, arguments: [time, id.rawValue, worker, detail]) else {
                 throw try self.leaseFailure(db, id)
             }
             try self.insertEvent(db, job: id.rawValue, kind: .note, attempt: attempt, worker: worker,
@@ -91,24 +92,69 @@ extension SQLiteJobStore {
     /// Called by the rescue of a job whose worker died holding it without a handle: if that attempt had sent a
     /// create request, the provider may have made (and billed) a generation that nobody will collect.
     func noteSubmissionRisk(_ db: Database, _ id: JobID, attempt: Int, owner: String, time: Int64) throws {
-        let marked = try Int.fetchOne(db, sql: "SELECT submission_attempt FROM jobs WHERE id = ?", arguments: [id.rawValue])
-        guard marked == attempt else { return }
+        let row = try Row.fetchOne(
+            db, sql: "SELECT submission_attempt, submission_started_at, submission_route FROM jobs WHERE id = ?",
+            arguments: [id.rawValue])
+        guard let row, row[0] as Int? == attempt else { return }
         let detail = "possible duplicate paid submission: worker \(owner) died after sending attempt \(attempt)'s "
             + "create request and before its answer was stored; the provider may have made and billed it, and the "
-            + "next attempt submits again"
+            + "next attempt looks for it at the provider where it can, else submits again"
         try db.execute(sql: """
-            INSERT OR IGNORE INTO submission_risks (job_id, attempt, at, detail) VALUES (?, ?, ?, ?)
-            """, arguments: [id.rawValue, attempt, time, detail])
+            INSERT OR IGNORE INTO submission_risks (job_id, attempt, at, detail, submitted_at, route)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [id.rawValue, attempt, time, detail, row[1] as Int64?, row[2] as String?])
         try insertEvent(db, job: id.rawValue, kind: .note, attempt: attempt, worker: owner, detail: detail, at: time)
+    }
+
+    static let submissionRiskColumns =
+        "job_id, attempt, at, detail, submitted_at, route, resolution, resolution_detail, resolved_at"
+
+    static func submissionRisk(_ row: Row) -> SubmissionRisk {
+        SubmissionRisk(
+            jobID: JobID(rawValue: row[0]), attempt: row[1], at: StoredTime.decode(row[2]), detail: row[3],
+            submittedAt: (row[4] as Int64?).map(StoredTime.decode), route: row[5],
+            resolution: (row[6] as String?).flatMap(SubmissionRisk.Resolution.init(rawValue:)),
+            resolutionDetail: row[7], resolvedAt: (row[8] as Int64?).map(StoredTime.decode))
     }
 
     public func submissionRisks() async throws -> [SubmissionRisk] {
         try await read("read submission risks") { db in
-            try Row.fetchAll(db, sql: "SELECT job_id, attempt, at, detail FROM submission_risks ORDER BY at DESC")
-                .map { row in
-                    SubmissionRisk(jobID: JobID(rawValue: row[0]), attempt: row[1], at: StoredTime.decode(row[2]),
-                                   detail: row[3])
-                }
+            try Row.fetchAll(db, sql: """
+                SELECT \(SQLiteJobStore.submissionRiskColumns) FROM submission_risks ORDER BY at DESC
+                """).map(SQLiteJobStore.submissionRisk)
+        }
+    }
+
+    public func unsettledSubmissionRisk(_ id: JobID) async throws -> SubmissionRisk? {
+        try await read("read a job's submission risk") { db in
+            try Row.fetchOne(db, sql: """
+                SELECT \(SQLiteJobStore.submissionRiskColumns) FROM submission_risks
+                WHERE job_id = ? AND resolution IS NULL ORDER BY attempt DESC LIMIT 1
+                """, arguments: [id.rawValue]).map(SQLiteJobStore.submissionRisk)
+        }
+    }
+
+    public func resolveSubmissionRisk(_ id: JobID, attempt: Int, resolution: SubmissionRisk.Resolution, detail: String,
+                                      worker: String, now: Date) async throws {
+        let time = StoredTime.encode(now)
+        try await write("resolve a submission risk") { db in
+            guard let current = try Int.fetchOne(db, sql: """
+                SELECT attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [id.rawValue, worker])
+            else { throw try self.leaseFailure(db, id) }
+            try db.execute(sql: """
+                UPDATE submission_risks SET resolution = ?, resolution_detail = ?, resolved_at = ?
+                WHERE job_id = ? AND attempt = ?
+                """, arguments: [resolution.rawValue, detail, time, id.rawValue, attempt])
+            guard db.changesCount > 0 else {
+                throw MediaJobsError(.jobNotFound, "job \(id): no submission risk recorded for attempt \(attempt)")
+            }
+            let said = switch resolution {
+            case .foundAtProvider: "found at the provider"
+            case .absentAtProvider: "not at the provider (never created)"
+            }
+            try self.insertEvent(db, job: id.rawValue, kind: .note, attempt: current, worker: worker,
+                                 detail: "submission risk of attempt \(attempt) settled: \(said): \(detail)", at: time)
         }
     }
 }

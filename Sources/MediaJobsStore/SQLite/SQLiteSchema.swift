@@ -28,6 +28,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v6-media-artifact-checks") { db in
             try db.execute(sql: v6MediaArtifactChecks)
         }
+        migrator.registerMigration("v9-submission-lookups") { db in
+            try db.execute(sql: v9SubmissionLookups)
+        }
         return migrator
     }
 

@@ -3,9 +3,9 @@ import MediaJobsCore
 import MediaJobsProviders
 
 extension Pipeline {
-    /// A provider's classified error as the end of an attempt. A create request with an unknown outcome is only
-    /// retried when the job's policy accepts a possible second charge (`allow_duplicate_charge`); otherwise the job
-    /// fails, and the message names the risk.
+    /// A provider's classified error as the end of an attempt. A create request with an unknown outcome (one that
+    /// `submit` did not find at the provider) is only retried when the job's policy accepts a possible second charge
+    /// (`allow_duplicate_charge`); otherwise the job fails, and the message names the risk.
     static func failure(_ error: ProviderError, job: Job, costs: [CostRecord]) -> Failure {
         if error.error.code == .providerOutcomeUnknown {
             if job.spec.allowDuplicateCharge == true {

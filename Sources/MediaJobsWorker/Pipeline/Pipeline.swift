@@ -107,12 +107,9 @@ public struct Pipeline: Sendable {
 
         try await checkBudget(job, provider: provider, model: model, request: request, costs: costs, worker: worker)
         try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())
-        if provider.name != "local" {
-            // Before the create request: if this worker dies before the answer is stored, the rescue says so.
-            try await store.markSubmissionStarted(job.id, worker: worker, detail: "\(provider.name)/\(model)", now: Date())
-        }
         let result: ProviderResult
-        switch try await provider.start(request) {
+        // A remote create request is marked first, and a lost one is looked for at the provider (Pipeline+Lookup).
+        switch try await submit(request, to: provider, model: model, job: job, worker: worker) {
         case .pending(let handle, let pollAfter):
             let pending = PendingGeneration(provider: provider.name, model: model, handle: handle, pollErrors: 0, polls: 0)
             let delay = PollCadence.delay(hint: pollAfter, polls: 0, kind: job.kind)

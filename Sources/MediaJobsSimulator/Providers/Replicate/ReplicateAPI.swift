@@ -1,8 +1,9 @@
 import Foundation
 
 /// Replicate's predictions: `POST /predictions` (with `version`) or `/models/{owner}/{name}/predictions`,
-/// `Prefer: wait[=N]`, `GET /predictions/{id}` (= `urls.get`), `POST /predictions/{id}/cancel`. Output files
-/// are served at `/replicate/files/…` without a key, like replicate.delivery.
+/// `Prefer: wait[=N]`, `GET /predictions/{id}` (= `urls.get`), `POST /predictions/{id}/cancel`, and
+/// `GET /predictions`: the caller's predictions, newest first, 100 a page. Output files are served at
+/// `/replicate/files/…` without a key, like replicate.delivery.
 struct ReplicateAPI: ProviderAPI {
     let media: MediaFactory
     let state: SimulatorState
@@ -26,6 +27,8 @@ struct ReplicateAPI: ProviderAPI {
         case ("POST", "models"?) where parts.count == 4 && parts[3] == "predictions":
             let body = try exchange.jsonObject()
             return try await create(exchange, model: "\(parts[1])/\(parts[2])", version: nil, body: body)
+        case ("GET", "predictions"?) where parts.count == 1:
+            return try list(exchange)
         case ("GET", "predictions"?) where parts.count == 2:
             guard let job = state.poll(parts[1], provider: .replicate) else { throw notFound() }
             return try await prediction(exchange, job, status: 200)
@@ -63,7 +66,9 @@ struct ReplicateAPI: ProviderAPI {
                 audio: input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url"),
                 inputJSON: inputData),
             schedule: state.schedule(for: .replicate), submittedAt: Date(), failure: exchange.jobFailure,
-            corruptMedia: exchange.corruptMedia, generationID: version ?? model)
+            corruptMedia: exchange.corruptMedia, generationID: version ?? model,
+            owner: exchange.credential(scheme: "Bearer"))
+        // Stored before any answer is written, so a prediction whose answer a fault cuts off still exists (and lists).
         state.insert(job)
 
         var current = job
@@ -98,6 +103,15 @@ struct ReplicateAPI: ProviderAPI {
 
     private func prediction(_ exchange: Exchange, _ job: SimJob, status: Int) async throws(ProviderError) -> Answer {
         let phase = job.phase(at: Date())
+        var object = Self.object(exchange, job, phase: phase)
+        if phase == .succeeded {
+            object["output"] = try await output(exchange, job)
+        }
+        return .json(status: status, object)
+    }
+
+    /// The prediction object in `phase`, without its output (which `prediction` adds, generating it on first read).
+    private static func object(_ exchange: Exchange, _ job: SimJob, phase: SimJob.Phase) -> [String: Any] {
         let base = "\(exchange.baseURL)/predictions/\(job.id)"
         var object: [String: Any] = [
             "id": job.id, "model": job.request.model, "version": job.generationID,
@@ -114,7 +128,6 @@ struct ReplicateAPI: ProviderAPI {
             object["logs"] = "Simulated \(job.request.kind.rawValue) generation\n"
         case .succeeded:
             object["status"] = "succeeded"
-            object["output"] = try await output(exchange, job)
         case .failed(let message):
             object["status"] = "failed"
             object["error"] = message
@@ -128,11 +141,54 @@ struct ReplicateAPI: ProviderAPI {
                 "total_time": max(job.predictTime, (job.completedAt ?? Date()).timeIntervalSince(job.submittedAt)),
             ]
         }
-        return .json(status: status, object)
+        return object
+    }
+
+    // MARK: Listing
+
+    /// Predictions per page of `GET /predictions`, as Replicate serves them.
+    static let pageSize = 100
+
+    /// `GET /predictions`: the predictions the caller's token created, newest first, `pageSize` a page, as
+    /// `{next, previous, results}`; `next` and `previous` are URLs carrying an opaque `cursor`. A listing is not a
+    /// status read: it neither advances a job nor generates its output (listed only once a `GET` made it).
+    private func list(_ exchange: Exchange) throws(ProviderError) -> Answer {
+        let owner = exchange.credential(scheme: "Bearer")
+        let all = state.jobs(provider: .replicate).filter { $0.owner == owner }
+            .sorted { ListCursor.key($0) > ListCursor.key($1) }
+        var page: ArraySlice<SimJob> = all.prefix(Self.pageSize)
+        if let token = exchange.query["cursor"] {
+            guard let cursor = ListCursor(token: token) else { throw ProviderError(400, "Invalid cursor") }
+            page = cursor.page(of: all, size: Self.pageSize)
+        }
+        let results = page.map { job -> [String: Any] in
+            let phase = job.phase(at: Date())
+            var object = Self.object(exchange, job, phase: phase)
+            if phase == .succeeded, let output = storedOutput(exchange, job) { object["output"] = output }
+            return object
+        }
+        func link(_ cursor: ListCursor?) -> Any {
+            cursor.map { "\(exchange.baseURL)/predictions?cursor=\($0.token)" } ?? NSNull()
+        }
+        let next = page.last.flatMap { last in all.last.map(ListCursor.key) == ListCursor.key(last) ? nil : ListCursor(older: last) }
+        let previous = page.first.flatMap { first in all.first.map(ListCursor.key) == ListCursor.key(first) ? nil : ListCursor(newer: first) }
+        return .json(["next": link(next), "previous": link(previous), "results": results])
+    }
+
+    /// The output of a finished prediction whose files were already made, without making them.
+    private func storedOutput(_ exchange: Exchange, _ job: SimJob) -> Any? {
+        let files = job.outputs.compactMap { id in state.file(id).map { (id, $0) } }
+        guard let (id, file) = files.first else { return nil }
+        return shapedOutput(exchange, job, id: id, file: file)
     }
 
     private func output(_ exchange: Exchange, _ job: SimJob) async throws(ProviderError) -> Any {
         let (id, file) = try await outputs.files(of: job)[0]
+        return shapedOutput(exchange, job, id: id, file: file)
+    }
+
+    /// A stored output file as the prediction's `output`: a URL, a list of them, or a transcription object.
+    private func shapedOutput(_ exchange: Exchange, _ job: SimJob, id: String, file: StoredFile) -> Any {
         let url = JobOutputs.url(exchange, id: id, file: file)
         switch job.request.kind {
         case .image: return [url]
@@ -195,4 +251,56 @@ struct ReplicateAPI: ProviderAPI {
         }
         return .json(status: error.status, object, headers: headers)
     }
+}
+
+/// Where a page of `GET /predictions` starts: just older or just newer than one prediction, in the listing's order
+/// (creation time, then id, newest first). Its token is opaque to clients (base64url), as Replicate's is.
+struct ListCursor: Equatable {
+    enum Direction: String { case older = "o", newer = "n" }
+
+    var direction: Direction
+    var micros: Int64
+    var id: String
+
+    /// The listing's order key; larger is newer.
+    static func key(_ job: SimJob) -> Key { Key(micros: micros(job.submittedAt), id: job.id) }
+
+    struct Key: Comparable {
+        var micros: Int64
+        var id: String
+        static func < (a: Key, b: Key) -> Bool { (a.micros, a.id) < (b.micros, b.id) }
+    }
+
+    init(older job: SimJob) { (direction, micros, id) = (.older, Self.micros(job.submittedAt), job.id) }
+    init(newer job: SimJob) { (direction, micros, id) = (.newer, Self.micros(job.submittedAt), job.id) }
+
+    init?(token: String) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ":", maxSplits: 2).map(String.init)
+        guard parts.count == 3, let direction = Direction(rawValue: parts[0]), let micros = Int64(parts[1]) else { return nil }
+        (self.direction, self.micros, id) = (direction, micros, parts[2])
+    }
+
+    var token: String {
+        Data("\(direction.rawValue):\(micros):\(id)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The page this cursor points at in `all` (newest first).
+    func page(of all: [SimJob], size: Int) -> ArraySlice<SimJob> {
+        let mark = Key(micros: micros, id: id)
+        switch direction {
+        case .older:
+            let start = all.firstIndex { ListCursor.key($0) < mark } ?? all.endIndex
+            return all[start...].prefix(size)
+        case .newer:
+            let end = all.firstIndex { ListCursor.key($0) <= mark } ?? all.endIndex
+            return all[..<end].suffix(size)
+        }
+    }
+
+    private static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
 }
