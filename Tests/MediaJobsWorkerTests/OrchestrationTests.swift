@@ -177,6 +177,28 @@ struct OrchestrationTests {
         }
     }
 
+    @Test("a generation finished at the provider while its job passed the deadline is collected, not thrown away")
+    func lastLookCollectsAFinishedGeneration() async throws {
+        try await withSimulator { simulator, home in
+            simulator.setSchedule(.seconds(queued: 0, running: 0.5), for: .fal)
+            // Submitted 575 s "ago" with a 600 s deadline: 25 s to reach fal and wait there.
+            let created = Date().addingTimeInterval(-575)
+            let id = try await home.store.enqueue(video("fal", deadline: 600), now: created).job.id
+            try await home.run(id: "first") { store in (try? await store.job(id))?.state == .waiting }
+            #expect(try await home.store.job(id)?.state == .waiting)
+            // No worker comes back before the deadline; the generation is long finished by then.
+            try await Task.sleep(for: .seconds(max(0, created.addingTimeInterval(601).timeIntervalSinceNow)))
+            try await home.runUntilFinal([id])
+            let job = try #require(try await home.store.job(id))
+            #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
+            #expect(simulator.requests(.fal).filter { $0.method == "POST" }.count == 1)
+            #expect(!simulator.requests(.fal).contains { $0.method == "PUT" })
+            let notes = try await home.store.events(id, after: nil).map(\.detail)
+            #expect(notes.contains { $0.hasPrefix("past its deadline") }, "\(notes)")
+            #expect(try await home.store.costs(id).count == 1)
+        }
+    }
+
     @Test("a job already past its deadline times out without running; a retry by request gets a fresh deadline")
     func deadlineCountsFromRetry() async throws {
         try await withSimulator { _, home in

@@ -40,7 +40,10 @@ public struct Pipeline: Sendable {
     }
 
     /// Runs one attempt of `job` for `worker`. Throws `Failure` when the attempt failed.
-    public func run(_ job: Job, worker: String) async throws -> Outcome {
+    ///
+    /// With `submitting` false (a job past its deadline), only a generation the provider already holds is polled or
+    /// finished; nothing new is sent, and the attempt fails with `job.timeout` where it would have to be.
+    public func run(_ job: Job, worker: String, submitting: Bool = true) async throws -> Outcome {
         let workDirectory = try makeWorkDirectory(for: job)
         defer { try? FileManager.default.removeItem(at: workDirectory) }
 
@@ -53,6 +56,12 @@ public struct Pipeline: Sendable {
             case .finished(let outcome): return outcome
             case .fallback(let later, let error): (routes, routeErrors) = (later, [error])
             }
+        }
+        guard submitting else {
+            throw Failure(error: MediaJobsError(
+                .jobTimeout, "deadline_seconds: the job is past its deadline, so no new request is sent for it"
+                    + (routeErrors.isEmpty ? "" : " (" + routeErrors.joined(separator: "; ") + ")")),
+                          retryable: false, costs: costs)
         }
         if job.providerHandle == nil, let cached = try await answerFromCache(job, worker: worker) {
             return cached

@@ -122,23 +122,46 @@ public struct Worker: Service {
         }
     }
 
+    /// How long a job past its deadline may take over its last look: one poll, and when the generation is done,
+    /// its download, validation and storing.
+    ///
+    /// A job that waits at a provider can pass its deadline while its generation is already made (and paid for),
+    /// because the workers were slow to come back to it. Failing it then would throw that away, so its last claim polls
+    /// once more: a finished generation is collected as usual, and one still running ends the job with `job.timeout`
+    /// and is canceled at the provider. No new submission is made (`Pipeline.run(submitting: false)`).
+    static let lastLookGrace: TimeInterval = 600
+
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
     func process(_ job: Job) async {
         let id = job.id
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
         let deadline = await self.deadline(of: job)
-        if deadline <= Date() {
+        // Past its deadline while a provider holds its generation, a job gets one last look (see `lastLook`).
+        let lastLook = deadline <= Date() && job.providerHandle != nil
+        if deadline <= Date() && !lastLook {
             await Task { await self.record(.failure(DeadlinePassed(deadline: deadline)), for: job) }.value
             return
         }
+        let limit = lastLook ? Date().addingTimeInterval(Worker.lastLookGrace) : deadline
+        if lastLook {
+            try? await store.addEvent(id, kind: .note, worker: worker, detail: String(
+                format: "past its deadline (deadline_seconds %.0f): one last look at the provider; a finished generation "
+                    + "is collected, one still running is stopped", job.spec.effectiveDeadlineSeconds), now: Date())
+        }
         let outcome: Result<Pipeline.Outcome, any Error> = await withTaskGroup(of: Result<Pipeline.Outcome, any Error>?.self) { group in
             group.addTask {
-                do { return .success(try await self.pipeline.run(job, worker: worker)) } catch { return .failure(error) }
+                do {
+                    let outcome = try await self.pipeline.run(job, worker: worker, submitting: !lastLook)
+                    if lastLook, case .waiting = outcome { return .failure(DeadlinePassed(deadline: deadline)) }
+                    return .success(outcome)
+                } catch {
+                    return .failure(error)
+                }
             }
             group.addTask {
                 // The deadline: the attempt is abandoned when it passes.
-                try? await Task.sleep(for: .seconds(deadline.timeIntervalSinceNow))
+                try? await Task.sleep(for: .seconds(limit.timeIntervalSinceNow))
                 return Task.isCancelled ? nil : .failure(DeadlinePassed(deadline: deadline))
             }
             group.addTask {
