@@ -48,10 +48,16 @@ public struct Worker: Service {
     public let pipeline: Pipeline
     public let configuration: WorkerConfiguration
     public let logger: Logger
+    /// What the poll slots finish jobs with: the pipeline on a media lane of one thread per poll slot, so a poll
+    /// slot that finds a generation done never queues its download's validation (or conversion) behind the
+    /// transcodes of the work slots, which can hold every thread of the shared engine.
+    let pollPipeline: Pipeline
 
     public init(store: any JobStore, pipeline: Pipeline, configuration: WorkerConfiguration, logger: Logger) {
         self.store = store
         self.pipeline = pipeline
+        pollPipeline = configuration.pollConcurrency > 0
+            ? pipeline.using(engine: .lane(threads: configuration.pollConcurrency)) : pipeline
         self.configuration = configuration
         self.logger = logger
     }
@@ -116,12 +122,12 @@ public struct Worker: Service {
                 continue
             }
             idleSleep = 0.01
-            await process(job)
+            await process(job, with: scope == .duePolls ? pollPipeline : pipeline)
         }
     }
 
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
-    func process(_ job: Job) async {
+    func process(_ job: Job, with pipeline: Pipeline) async {
         let id = job.id
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
@@ -132,7 +138,7 @@ public struct Worker: Service {
         }
         let outcome: Result<Pipeline.Outcome, any Error> = await withTaskGroup(of: Result<Pipeline.Outcome, any Error>?.self) { group in
             group.addTask {
-                do { return .success(try await self.pipeline.run(job, worker: worker)) } catch { return .failure(error) }
+                do { return .success(try await pipeline.run(job, worker: worker)) } catch { return .failure(error) }
             }
             group.addTask {
                 // The deadline: the attempt is abandoned when it passes.
