@@ -212,6 +212,14 @@ public protocol JobStore: Sendable {
     @discardableResult
     func rescueExpiredLeases(now: Date) async throws -> Int
 
+    /// Fails every queued or waiting job whose deadline (`deadline_seconds`, else its kind's default, counted from
+    /// submission or from the last retry by request) has passed at `now`, with the error `error` makes for it
+    /// (`job.timeout`) and a `failed` event by `worker`, in one write transaction. Running jobs are left to their
+    /// worker. Returns the jobs it failed; those that were waiting still carry their `providerHandle`, so the
+    /// caller can cancel the generation at the provider.
+    func failPastDeadline(now: Date, worker: String, error: @escaping @Sendable (Job) -> MediaJobsError)
+        async throws -> [Job]
+
     func job(_ id: JobID) async throws -> Job?
     func jobs(_ filter: JobFilter) async throws -> [Job]
     /// A job's events, oldest first; only those with `id > after` when given.

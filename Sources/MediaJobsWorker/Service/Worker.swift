@@ -217,7 +217,8 @@ public struct Worker: Service {
         }
     }
 
-    /// Refreshes this worker's row and rescues jobs whose worker died.
+    /// Refreshes this worker's row, rescues jobs whose worker died, and times out queued and waiting jobs past
+    /// their deadline.
     private func housekeeping() async throws {
         while !Task.isCancelled {
             do {
@@ -225,6 +226,7 @@ public struct Worker: Service {
                 try await store.workerHeartbeat(configuration.id, now: now)
                 let rescued = try await store.rescueExpiredLeases(now: now)
                 if rescued > 0 { logger.warning("rescued jobs with expired leases", metadata: ["count": "\(rescued)"]) }
+                await sweepDeadlines(now: now)
             } catch {
                 logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
             }
