@@ -91,6 +91,14 @@ public struct SubmissionRisk: Sendable, Equatable, Codable {
     public var at: Date
     public var detail: String
 
+    /// How the note event of such an attempt begins, in the job's story (`mediajobs status`).
+    public static let notePrefix = "possible duplicate paid submission"
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case attempt, at, detail
+    }
+
     public init(jobID: JobID, attempt: Int, at: Date, detail: String) {
         self.jobID = jobID
         self.attempt = attempt
@@ -100,6 +108,14 @@ public struct SubmissionRisk: Sendable, Equatable, Codable {
 }
 
 extension JobStore {
+    /// The submission risks noted in `[since, until)` (either end open when nil), newest first: what a cost
+    /// report over that window warns about.
+    public func submissionRisks(since: Date?, until: Date?) async throws -> [SubmissionRisk] {
+        try await submissionRisks().filter { risk in
+            since.map { risk.at >= $0 } ?? true && until.map { risk.at < $0 } ?? true
+        }
+    }
+
     /// `fail` with no earliest time but the retry policy's.
     @discardableResult
     public func fail(_ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord],

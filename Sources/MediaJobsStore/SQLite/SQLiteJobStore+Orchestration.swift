@@ -93,7 +93,7 @@ extension SQLiteJobStore {
     func noteSubmissionRisk(_ db: Database, _ id: JobID, attempt: Int, owner: String, time: Int64) throws {
         let marked = try Int.fetchOne(db, sql: "SELECT submission_attempt FROM jobs WHERE id = ?", arguments: [id.rawValue])
         guard marked == attempt else { return }
-        let detail = "possible duplicate paid submission: worker \(owner) died after sending attempt \(attempt)'s "
+        let detail = "\(SubmissionRisk.notePrefix): worker \(owner) died after sending attempt \(attempt)'s "
             + "create request and before its answer was stored; the provider may have made and billed it, and the "
             + "next attempt submits again"
         try db.execute(sql: """
