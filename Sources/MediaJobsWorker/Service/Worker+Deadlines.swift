@@ -40,12 +40,15 @@ extension Worker {
             logger.warning("deadline sweep failed", metadata: ["error": "\(error)"])
             return
         }
-        for job in timedOut {
-            logger.info("job timed out while \(job.providerHandle == nil ? "queued" : "waiting")", metadata: ["job": "\(job.id)"])
-            if let handle = job.providerHandle {
-                await cancelAtProvider(job, handle: handle, why: "the job passed its deadline")
+        // In a task of its own, as `record` is: a worker shutting down still stops the generations it timed out.
+        await Task {
+            for job in timedOut {
+                logger.info("job timed out while \(job.providerHandle == nil ? "queued" : "waiting")", metadata: ["job": "\(job.id)"])
+                if let handle = job.providerHandle {
+                    await cancelAtProvider(job, handle: handle, why: "the job passed its deadline")
+                }
             }
-        }
+        }.value
     }
 
     /// Asks the provider holding `handle` to stop; failures are logged and noted, never thrown (the job has ended).
