@@ -38,11 +38,12 @@ public final class HTTPClient: Sendable {
     /// An HTTP error status is a response, not an error; the caller classifies it. Throws
     /// `HTTPClientError` when no response arrived (connection, timeout, too large, cancelled).
     public func send(_ request: HTTPRequest, maxBodyBytes: Int64 = 64 << 20) async throws -> HTTPResponse {
-        let transfer = Transfer(sink: .memory(maxBytes: maxBodyBytes))
+        let transfer = Transfer(sink: .memory(maxBytes: maxBodyBytes), onHead: request.sendGate?.onResponseHead)
         let (version, reused) = try await run(request, transfer: transfer, compressed: true)
         return HTTPResponse(status: transfer.status, headers: transfer.headers,
                             body: (200..<300).contains(transfer.status) ? transfer.body : transfer.errorBody,
-                            httpVersion: version, reusedConnection: reused)
+                            httpVersion: version, reusedConnection: reused,
+                            receivedAt: transfer.statusReceivedAt ?? Date())
     }
 
     /// Streams the body of `request` into `file` (created or truncated), hashing it on the way, and
@@ -54,7 +55,7 @@ public final class HTTPClient: Sendable {
             throw HTTPClientError(kind: .file,
                                   message: "\(file.path): cannot create the download file: \(String(cString: strerror(errno)))")
         }
-        let transfer = Transfer(sink: .file(descriptor: descriptor, maxBytes: maxBytes))
+        let transfer = Transfer(sink: .file(descriptor: descriptor, maxBytes: maxBytes), onHead: request.sendGate?.onResponseHead)
         do {
             _ = try await run(request, transfer: transfer, compressed: false)
         } catch {
@@ -82,6 +83,11 @@ public final class HTTPClient: Sendable {
                 return try await pool.runIfActive { [self] in
                     if transfer.isCanceled {
                         throw HTTPClientError(kind: .canceled, message: "\(request.method) \(request.redactedURL): canceled")
+                    }
+                    // The last moment before the request goes out: the wait for a pool thread may have been long.
+                    if let until = request.sendGate?.holdUntil(), until > Date() {
+                        throw HTTPClientError(kind: .held, message: "\(request.method) \(request.redactedURL): held until "
+                                                  + ISO8601DateFormatter().string(from: until), heldUntil: until)
                     }
                     let easy = try takeHandle()
                     defer { giveBack(easy) }

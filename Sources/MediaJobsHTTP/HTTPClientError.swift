@@ -19,6 +19,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case file
         /// Anything else libcurl reported.
         case other
+        /// The request's `sendGate` held it: nothing was sent; it may go at `heldUntil`.
+        case held
     }
 
     public var kind: Kind
@@ -29,8 +31,11 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     /// True when the request body had been sent entirely before the failure: the server may have acted on it
     /// (a paid generation may be running), so the outcome is unknown.
     public var requestSent: Bool
+    /// For `held`: when the gate lets the request go.
+    public var heldUntil: Date?
 
-    public init(kind: Kind, message: String, curlCode: Int = 0, requestSent: Bool = false) {
+    public init(kind: Kind, message: String, curlCode: Int = 0, requestSent: Bool = false, heldUntil: Date? = nil) {
+        self.heldUntil = heldUntil
         self.kind = kind
         self.message = message
         self.curlCode = curlCode

@@ -61,6 +61,22 @@ public struct MultipartPart: Sendable, Equatable {
     }
 }
 
+/// A caller's last word on a request, spoken on the transfer thread: whether it may go out now (checked just
+/// before it is sent, after any wait for a pool thread), and what came back as soon as the response's head is in
+/// (before its body is read and before the calling task resumes).
+public struct HTTPSendGate: Sendable {
+    /// A time before which the request must not be sent; nil or a past time: send now.
+    public var holdUntil: @Sendable () -> Date?
+    /// Called with the status, the headers and the arrival time of each response head.
+    public var onResponseHead: @Sendable (_ status: Int, _ headers: HTTPHeaders, _ receivedAt: Date) -> Void
+
+    public init(holdUntil: @escaping @Sendable () -> Date?,
+                onResponseHead: @escaping @Sendable (_ status: Int, _ headers: HTTPHeaders, _ receivedAt: Date) -> Void) {
+        self.holdUntil = holdUntil
+        self.onResponseHead = onResponseHead
+    }
+}
+
 /// An HTTP request.
 public struct HTTPRequest: Sendable {
     public enum Body: Sendable {
@@ -76,6 +92,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: Body
     public var timeouts: HTTPTimeouts
+    /// When set, the request is not sent while `holdUntil` says so (the send throws `HTTPClientError.Kind.held`
+    /// without a byte on the wire), and `onResponseHead` hears of each answer's head first.
+    public var sendGate: HTTPSendGate?
 
     public init(method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: Body = .none,
                 timeouts: HTTPTimeouts = HTTPTimeouts()) {

@@ -31,9 +31,14 @@ public struct HTTPResponse: Sendable {
     public var httpVersion: String
     /// True when the transfer used a connection that an earlier request had opened.
     public var reusedConnection: Bool
+    /// When the response's status line arrived: the moment the answer was received, before its body was read
+    /// and before the caller got to it (a 429's `Retry-After` counts from here).
+    public var receivedAt: Date
 
-    public init(status: Int, headers: HTTPHeaders, body: Data, httpVersion: String = "1.1", reusedConnection: Bool = false) {
+    public init(status: Int, headers: HTTPHeaders, body: Data, httpVersion: String = "1.1", reusedConnection: Bool = false,
+                receivedAt: Date = Date()) {
         self.status = status
+        self.receivedAt = receivedAt
         self.headers = headers
         self.body = body
         self.httpVersion = httpVersion

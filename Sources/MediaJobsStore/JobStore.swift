@@ -109,6 +109,17 @@ public struct SubmissionRisk: Sendable, Equatable, Codable {
     public var resolutionDetail: String?
     public var resolvedAt: Date?
 
+    /// How the note event of such an attempt begins, in the job's story (`mediajobs status`).
+    public static let notePrefix = "possible duplicate paid submission"
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id"
+        case attempt, at, detail, route, resolution
+        case submittedAt = "submitted_at"
+        case resolutionDetail = "resolution_detail"
+        case resolvedAt = "resolved_at"
+    }
+
     public init(jobID: JobID, attempt: Int, at: Date, detail: String, submittedAt: Date? = nil, route: String? = nil,
                 resolution: Resolution? = nil, resolutionDetail: String? = nil, resolvedAt: Date? = nil) {
         self.jobID = jobID
@@ -124,6 +135,14 @@ public struct SubmissionRisk: Sendable, Equatable, Codable {
 }
 
 extension JobStore {
+    /// The submission risks noted in `[since, until)` (either end open when nil) that no look-up at the provider
+    /// settled, newest first: what a cost report over that window warns about.
+    public func submissionRisks(since: Date?, until: Date?) async throws -> [SubmissionRisk] {
+        try await submissionRisks().filter { risk in
+            risk.resolution == nil && since.map { risk.at >= $0 } ?? true && until.map { risk.at < $0 } ?? true
+        }
+    }
+
     /// `fail` with no earliest time but the retry policy's.
     @discardableResult
     public func fail(_ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord],
@@ -250,6 +269,15 @@ public protocol JobStore: Sendable {
     /// Returns how many jobs it rescued.
     @discardableResult
     func rescueExpiredLeases(now: Date) async throws -> Int
+
+    /// Ends what the deadline sweep can end, in one write transaction: every queued job whose deadline
+    /// (`deadline_seconds`, else its kind's default, counted from submission or from the last retry by request) has
+    /// passed at `now` fails with the error `error` makes for it (`job.timeout`) and a `failed` event by `worker`. A
+    /// waiting job past its deadline is not failed (its generation may be finished, and paid for, at the provider):
+    /// it is made due at once, so a poll slot gives it its last look. Running jobs are left to their worker. Returns
+    /// the jobs it failed.
+    func sweepPastDeadline(now: Date, worker: String, error: @escaping @Sendable (Job) -> MediaJobsError)
+        async throws -> [Job]
 
     func job(_ id: JobID) async throws -> Job?
     func jobs(_ filter: JobFilter) async throws -> [Job]

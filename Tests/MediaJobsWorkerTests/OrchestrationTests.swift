@@ -1,6 +1,7 @@
 import Foundation
 import MediaJobsCore
 import MediaJobsFFmpeg
+import MediaJobsHTTP
 import MediaJobsProviders
 import MediaJobsSimulator
 import MediaJobsStore
@@ -16,19 +17,23 @@ struct OrchestrationHome {
     let providers: ProviderRegistry
     let logs = LogCollector()
 
-    init(simulator: Simulator, root: URL? = nil, pollInterval: Double = 0.1) throws {
+    /// `key` is sent as every provider's credential: two homes with different keys tell their requests apart
+    /// at the simulator.
+    /// `http`: the client its providers send with (a test timing its requests can keep them off the shared
+    /// client's transfer threads, which the rest of a parallel test run keeps busy).
+    init(simulator: Simulator, root: URL? = nil, pollInterval: Double = 0.1, key: String = "sk-sim-key-000",
+         http: HTTPClient = .shared) throws {
         self.root = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("orch-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
         store = try SQLiteJobStore(path: self.root.appendingPathComponent("mediajobs.sqlite").path)
         artifacts = try ArtifactStore(root: self.root.appendingPathComponent("artifacts"))
-        let key = "sk-sim-key-000"
         let keys = ["OPENROUTER_API_KEY": key, "OPENAI_API_KEY": key, "FAL_KEY": key, "REPLICATE_API_TOKEN": key]
         let fast = RemoteProviderSettings(pollIntervalSeconds: pollInterval)
         providers = try ProviderRegistry.configured(
             engine: .shared,
             configuration: ProvidersConfiguration(openrouter: OpenRouterSettings(common: fast), openai: fast, fal: fast,
                                                   replicate: fast),
-            environment: simulator.environment.merging(keys) { $1 }, limiter: store)
+            environment: simulator.environment.merging(keys) { $1 }, http: http, limiter: store)
     }
 
     var pipeline: Pipeline { Pipeline(store: store, artifacts: artifacts, engine: .shared, providers: providers) }
@@ -82,7 +87,7 @@ struct OrchestrationTests {
     func rateLimitStorm() async throws {
         try await withSimulator { simulator, home in
             // A second "process": its own store connection and providers on the same home.
-            let other = try OrchestrationHome(simulator: simulator, root: home.root)
+            let other = try OrchestrationHome(simulator: simulator, root: home.root, key: "sk-sim-key-two")
             simulator.inject(.status(429, retryAfter: 4), count: 2, provider: .openai, path: "/audio/speech")
             var ids: [JobID] = []
             for index in 0..<6 {
@@ -94,21 +99,41 @@ struct OrchestrationTests {
                 for id in submitted where (try? await store.job(id))?.state.isFinal == false { return false }
                 return true
             }
+            // A control task that wakes every 50 ms: when the process stalls (a busy test run), writes to the store
+            // land late, and the other process hears of a pause as late as that.
+            let ticks = TickLog()
+            let control = Task {
+                while !Task.isCancelled {
+                    ticks.add(Date())
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
             async let first: Void = home.run(id: "one", concurrency: 2, until: done)
             async let second: Void = other.run(id: "two", concurrency: 2, until: done)
             _ = try await (first, second)
+            control.cancel()
 
             for id in ids { #expect(try await home.store.job(id)?.state == .succeeded) }
             let calls = simulator.requests(.openai, path: "/audio/speech")
             let limited = calls.filter { $0.status == 429 }
             #expect(limited.count == 2)
             for storm in limited {
-                // Requests already admitted when the 429 was answered may still arrive a moment after it (on a loaded
-                // 2-core machine, over a second later); none admitted after it may arrive before Retry-After has passed.
+                let answered = try #require(storm.answeredAt)
+                // Each process holds its requests from the moment a 429's head reaches it (on the transfer thread, and
+                // checked again there just before each send); the other process from the moment the pause is in the
+                // store. So the only requests that may arrive inside the pause are those whose send had started before
+                // the 429 reached its client: already on the wire, they land milliseconds after the answer (at most
+                // 29 ms measured with both cores busy). 0.25 s bounds that on a loaded machine, plus however long the
+                // whole process stalled meanwhile (the control task's lateness); anything later and before Retry-After had
+                // passed was sent into the pause.
                 let early = calls.filter {
-                    $0.receivedAt > storm.receivedAt.addingTimeInterval(1.5) && $0.receivedAt < storm.receivedAt.addingTimeInterval(4)
+                    $0.receivedAt > answered.addingTimeInterval(0.25 + ticks.longestStall(from: answered, to: $0.receivedAt))
+                        && $0.receivedAt < answered.addingTimeInterval(4)
                 }
-                #expect(early.isEmpty, "requests \(early.map { $0.receivedAt.timeIntervalSince(storm.receivedAt) }) s after a 429")
+                let process = { (call: RecordedRequest) in
+                    call.header("Authorization") == storm.header("Authorization") ? "same process" : "other process"
+                }
+                #expect(early.isEmpty, "requests \(early.map { "\(process($0)) \($0.receivedAt.timeIntervalSince(answered))" }) s after a 429 was answered")
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import MediaJobsCore
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Probes, validates, transcodes, speaks and listens with the FFmpeg libraries, in process.
 ///
@@ -18,6 +19,20 @@ public struct MediaEngine: Sendable {
     /// How many FFmpeg jobs run at once.
     public let threads: Int
     let pool: NIOThreadPool
+
+    /// An engine of `threads` threads of its own, one per size for the whole process (created on first use):
+    /// a lane that work on `shared` can never fill, such as the one a worker's poll slots finish jobs on.
+    public static func lane(threads: Int) -> MediaEngine {
+        let threads = max(1, threads)
+        return lanes.withLock { lanes in
+            if let engine = lanes[threads] { return engine }
+            let engine = MediaEngine(threads: threads)
+            lanes[threads] = engine
+            return engine
+        }
+    }
+
+    private static let lanes = Mutex<[Int: MediaEngine]>([:])
 
     /// Starts a pool of `threads` threads that lives as long as the process.
     public init(threads: Int = System.coreCount) {

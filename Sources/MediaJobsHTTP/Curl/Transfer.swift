@@ -25,6 +25,8 @@ final class Transfer: @unchecked Sendable {
     private let canceled = Atomic<Bool>(false)
 
     var status = 0
+    /// When the status line of the final response arrived (the moment the answer was received).
+    var statusReceivedAt: Date?
     var headers = HTTPHeaders()
     var body = Data()
     var errorBody = Data()
@@ -39,8 +41,12 @@ final class Transfer: @unchecked Sendable {
     /// libcurl writes its error text here; alive as long as the transfer.
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(sink: Sink) {
+    /// Told of each response head as soon as its header block ends (`HTTPSendGate.onResponseHead`).
+    let onHead: (@Sendable (Int, HTTPHeaders, Date) -> Void)?
+
+    init(sink: Sink, onHead: (@Sendable (Int, HTTPHeaders, Date) -> Void)? = nil) {
         self.sink = sink
+        self.onHead = onHead
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
@@ -97,9 +103,15 @@ final class Transfer: @unchecked Sendable {
     /// Takes one header line (status lines start a new header block, as after a redirect).
     func receiveHeader(_ line: String) {
         let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty {
+            // The blank line that ends a header block.
+            if status != 0, let onHead { onHead(status, headers, statusReceivedAt ?? Date()) }
+            return
+        }
         if trimmed.hasPrefix("HTTP/") {
             let parts = trimmed.split(separator: " ", maxSplits: 2)
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            statusReceivedAt = Date()
             headers = HTTPHeaders()
             return
         }

@@ -56,6 +56,10 @@ public enum ProviderErrorClassifier {
             return ProviderError(.fatal, MediaJobsError(.providerFailed, "\(provider) \(action): \(message)"))
         case .connect:
             return ProviderError(.retryable, MediaJobsError(.providerFailed, "\(provider) \(action): \(message)"))
+        case .held:
+            // Held by a pause (nothing was sent); the gate waits these out, so one reaching here is a rate limit.
+            return ProviderError(.retryable, MediaJobsError(.rateLimited, "\(provider) \(action): \(message)"),
+                                 retryAfter: error.heldUntil.map { max(0, $0.timeIntervalSinceNow) })
         case .timeout, .transfer, .other:
             if creates && error.requestSent {
                 return ProviderError(.fatal, MediaJobsError(.providerOutcomeUnknown,

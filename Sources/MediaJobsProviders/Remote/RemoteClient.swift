@@ -64,14 +64,20 @@ struct RemoteClient: Sendable {
         let response: HTTPResponse
         do {
             let http = self.http
-            response = try await gate.run { try await http.send(request, maxBodyBytes: maxBodyBytes) }
+            var gated = request
+            gated.sendGate = gate.sendGate(action: action)
+            let sent = gated
+            response = try await gate.run { try await http.send(sent, maxBodyBytes: maxBodyBytes) }
         } catch let error as HTTPClientError {
             throw ProviderErrorClassifier.classify(error, provider: name, action: action, creates: creates, key: endpoint.key)
         }
         guard response.isSuccess else {
-            let error = ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
-            if response.status == 429 { await gate.pause(retryAfter: error.retryAfter, reason: "\(action): HTTP 429") }
-            throw error
+            if response.status == 429 {
+                // Before classifying: the pause counts from the 429's arrival and holds this process's requests at once.
+                let retryAfter = ProviderErrorClassifier.retryAfterSeconds(response.headers, now: response.receivedAt)
+                await gate.pause(retryAfter: retryAfter, receivedAt: response.receivedAt, reason: "\(action): HTTP 429")
+            }
+            throw ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
         }
         return response
     }

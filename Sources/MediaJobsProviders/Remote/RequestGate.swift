@@ -8,19 +8,6 @@ actor RequestGate {
     private(set) var inFlight = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var recent: [Date] = []
-    private var pausedUntil = Date.distantPast
-
-    /// Holds every request of this process until `until` (never shortens an earlier pause).
-    func pause(until: Date) {
-        pausedUntil = max(pausedUntil, until)
-    }
-
-    /// Returns once no pause is in force.
-    func waitWhilePaused() async throws {
-        while pausedUntil > Date() {
-            try await Task.sleep(for: .seconds(pausedUntil.timeIntervalSinceNow))
-        }
-    }
 
     init(concurrency: Int?, requestsPerMinute: Int?) {
         self.concurrency = concurrency.map { max(1, $0) }

@@ -96,9 +96,11 @@ extension MediaJobsServer {
             if groupBy.contains("label"), (label ?? "").isEmpty {
                 throw APIError.badRequest("label", "grouping by label needs label=<name>, like label=project")
             }
-            let lines = try await store.costLines(since: try day(query.get("since"), "since"),
-                                                  until: try day(query.get("until"), "until"), label: label)
-            return try JSONResponse.make(MediaJobsStore.CostReport(lines: lines, groupBy: groupBy))
+            let since = try day(query.get("since"), "since")
+            let until = try day(query.get("until"), "until")
+            let lines = try await store.costLines(since: since, until: until, label: label)
+            let risks = try await store.submissionRisks(since: since, until: until)
+            return try JSONResponse.make(MediaJobsStore.CostReport(lines: lines, groupBy: groupBy, submissionRisks: risks))
         }
 
         v1.get("stats") { _, _ in

@@ -19,6 +19,10 @@ public struct RecordedRequest: Sendable {
     public var status: Int
     /// When the request arrived (its head, before the body was read).
     public var receivedAt: Date = Date()
+    /// When the simulator's answer was ready to go out (its head and body built, any injected delay over); nil for
+    /// a request still being answered. A request that arrived before another's `answeredAt` was sent before the
+    /// client could have read that answer.
+    public var answeredAt: Date?
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {

@@ -82,6 +82,7 @@ struct SimulatorResponder: HTTPResponder {
         }
         record.status = answer.status
         record.fault = fault?.description
+        record.answeredAt = Date()
         state.record(record)
         return Self.deliver(answer, fault: fault, channel: context.channel)
     }

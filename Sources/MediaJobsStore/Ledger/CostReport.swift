@@ -39,9 +39,14 @@ public struct CostReport: Sendable, Encodable {
     public var cacheHits: Int
     public var records: Int
     public var groups: [Group]
+    /// Attempts in the report's window that may have been paid for twice (a worker died between sending a create
+    /// request and storing its answer), newest first. Their second charge is not in the totals: the provider
+    /// never told us about the first.
+    public var submissionRisks: [SubmissionRisk]
 
     enum CodingKeys: String, CodingKey {
         case groupBy = "group_by"
+        case submissionRisks = "submission_risks"
         case usd, records, groups
         case reportedUSD = "reported_usd"
         case estimatedUSD = "estimated_usd"
@@ -60,8 +65,10 @@ public struct CostReport: Sendable, Encodable {
         }
     }
 
-    /// Groups `lines` by `groupBy` (dimensions from `dimensions`), groups sorted by their key in that order.
-    public init(lines: [CostLine], groupBy: [String]) {
+    /// Groups `lines` by `groupBy` (dimensions from `dimensions`), groups sorted by their key in that order, and
+    /// carries `submissionRisks` (those of the same window) beside the totals.
+    public init(lines: [CostLine], groupBy: [String], submissionRisks: [SubmissionRisk] = []) {
+        self.submissionRisks = submissionRisks
         let dayFormatter = ISO8601DateFormatter()
         dayFormatter.formatOptions = [.withFullDate]
         var groups: [[String: String]: Group] = [:]

@@ -96,7 +96,7 @@ extension SQLiteJobStore {
             db, sql: "SELECT submission_attempt, submission_started_at, submission_route FROM jobs WHERE id = ?",
             arguments: [id.rawValue])
         guard let row, row[0] as Int? == attempt else { return }
-        let detail = "possible duplicate paid submission: worker \(owner) died after sending attempt \(attempt)'s "
+        let detail = "\(SubmissionRisk.notePrefix): worker \(owner) died after sending attempt \(attempt)'s "
             + "create request and before its answer was stored; the provider may have made and billed it, and the "
             + "next attempt looks for it at the provider where it can, else submits again"
         try db.execute(sql: """

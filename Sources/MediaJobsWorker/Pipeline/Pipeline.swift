@@ -23,6 +23,13 @@ public struct Pipeline: Sendable {
         self.providers = providers
     }
 
+    /// The same pipeline doing its media work (probe, validate, transcode, convert) on `engine`.
+    public func using(engine: MediaEngine) -> Pipeline {
+        var copy = Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
+        copy.transcripts = transcripts
+        return copy
+    }
+
     /// How an attempt ended.
     public enum Outcome: Sendable {
         case completed(JobCompletion)

@@ -48,10 +48,16 @@ public struct Worker: Service {
     public let pipeline: Pipeline
     public let configuration: WorkerConfiguration
     public let logger: Logger
+    /// What the poll slots finish jobs with: the pipeline on a media lane of one thread per poll slot, so a poll
+    /// slot that finds a generation done never queues its download's validation (or conversion) behind the
+    /// transcodes of the work slots, which can hold every thread of the shared engine.
+    let pollPipeline: Pipeline
 
     public init(store: any JobStore, pipeline: Pipeline, configuration: WorkerConfiguration, logger: Logger) {
         self.store = store
         self.pipeline = pipeline
+        pollPipeline = configuration.pollConcurrency > 0
+            ? pipeline.using(engine: .lane(threads: configuration.pollConcurrency)) : pipeline
         self.configuration = configuration
         self.logger = logger
     }
@@ -118,7 +124,7 @@ public struct Worker: Service {
                 continue
             }
             idleSleep = 0.01
-            await process(job)
+            await process(job, with: scope == .duePolls ? pollPipeline : pipeline)
         }
     }
 
@@ -132,7 +138,7 @@ public struct Worker: Service {
     static let lastLookGrace: TimeInterval = 600
 
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
-    func process(_ job: Job) async {
+    func process(_ job: Job, with pipeline: Pipeline) async {
         let id = job.id
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
@@ -152,7 +158,7 @@ public struct Worker: Service {
         let outcome: Result<Pipeline.Outcome, any Error> = await withTaskGroup(of: Result<Pipeline.Outcome, any Error>?.self) { group in
             group.addTask {
                 do {
-                    let outcome = try await self.pipeline.run(job, worker: worker, submitting: !lastLook)
+                    let outcome = try await pipeline.run(job, worker: worker, submitting: !lastLook)
                     if lastLook, case .waiting = outcome { return .failure(DeadlinePassed(deadline: deadline)) }
                     return .success(outcome)
                 } catch {
@@ -244,7 +250,8 @@ public struct Worker: Service {
         }
     }
 
-    /// Refreshes this worker's row and rescues jobs whose worker died.
+    /// Refreshes this worker's row, rescues jobs whose worker died, and times out queued and waiting jobs past
+    /// their deadline.
     private func housekeeping() async throws {
         while !Task.isCancelled {
             do {
@@ -252,6 +259,7 @@ public struct Worker: Service {
                 try await store.workerHeartbeat(configuration.id, now: now)
                 let rescued = try await store.rescueExpiredLeases(now: now)
                 if rescued > 0 { logger.warning("rescued jobs with expired leases", metadata: ["count": "\(rescued)"]) }
+                await sweepDeadlines(now: now)
             } catch {
                 logger.warning("housekeeping failed", metadata: ["error": "\(error)"])
             }

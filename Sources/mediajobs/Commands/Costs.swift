@@ -15,6 +15,8 @@ struct Costs: AsyncParsableCommand {
             Each row shows the total beside its reported (the provider said) and estimated (from the
             model catalog) parts, attempts whose price is unknown, and jobs answered from the result
             cache at no cost. The same grouping as GET /v1/costs?group_by=….
+            Attempts that may have been paid for twice (a worker died between sending a
+            paid request and storing its answer) are listed after the table.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -28,14 +30,27 @@ struct Costs: AsyncParsableCommand {
         let groupBy = by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         try CostReport.checkGrouping(groupBy, label: label, field: "--by")
         let context = try Context(global)
-        let lines = try await context.store.costLines(
-            since: try day(since, "--since"), until: try day(until, "--until"), label: label)
-        let report = CostReport(lines: lines, groupBy: groupBy)
+        let start = try day(since, "--since")
+        let end = try day(until, "--until")
+        let lines = try await context.store.costLines(since: start, until: end, label: label)
+        let risks = try await context.store.submissionRisks(since: start, until: end)
+        let report = CostReport(lines: lines, groupBy: groupBy, submissionRisks: risks)
         if global.json {
             try Terminal.writeJSON(report)
             return
         }
-        Terminal.write(Costs.table(report))
+        Terminal.write(Costs.table(report) + (Costs.riskLine(report.submissionRisks).map { "\n" + $0 } ?? ""))
+    }
+
+    /// `possible duplicate paid submissions: 2 (jobs 01J…, 01J…)`, or nil when there are none. Each is an attempt
+    /// whose worker died after sending a paid create request: the provider may have billed a generation twice,
+    /// and only its own invoice can tell.
+    static func riskLine(_ risks: [SubmissionRisk]) -> String? {
+        guard !risks.isEmpty else { return nil }
+        var jobs: [String] = []
+        for risk in risks where !jobs.contains(risk.jobID.rawValue) { jobs.append(risk.jobID.rawValue) }
+        return "possible duplicate paid submissions: \(risks.count) (jobs \(jobs.joined(separator: ", "))); "
+            + "see mediajobs status JOB, and compare with the provider's invoice"
     }
 
     /// The report as aligned columns: the grouping's values, then the amounts.

@@ -1,5 +1,6 @@
 import Foundation
 import MediaJobsCore
+import MediaJobsStore
 import MediaJobsWorker
 
 /// Human-readable renderings of jobs.
@@ -35,6 +36,13 @@ enum JobText {
             text += "\n  checked before storing \(artifact.sha256.prefix(12)) (\(artifact.format)):"
             for check in artifact.checks {
                 text += "\n    \(check.passed ? "✓" : "!") \(check.subject): \(check.name): \(check.detail)"
+            }
+        }
+        if let events = view.events {
+            let risks = events.filter { $0.detail.hasPrefix(SubmissionRisk.notePrefix) }.map(\.attempt)
+            if !risks.isEmpty {
+                text += "\n  warning: possible duplicate paid submission (attempt \(risks.map(String.init).joined(separator: ", "))): "
+                    + "see the events below"
             }
         }
         if let events = view.events, !events.isEmpty {

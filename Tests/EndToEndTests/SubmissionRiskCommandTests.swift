@@ -1,0 +1,56 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+import Testing
+
+@Suite("the binary: possible duplicate paid submissions are shown where money is read")
+struct SubmissionRiskCommandTests {
+    @Test("a worker that died after sending a paid request: costs names the job, --json lists it, status warns")
+    func riskShownInCostsAndStatus() async throws {
+        var cli = try CLI()
+        cli.environment["FAL_KEY"] = "sk-sim-key-000"
+        defer { cli.remove() }
+        let calm = try await cli.run(["submit", "tts", "--text", "Nothing risky here.", "--json"])
+        #expect(calm.status == 0, "stderr: \(calm.stderr)")
+        let before = try await cli.run(["costs"])
+        #expect(before.status == 0, "stderr: \(before.stderr)")
+        #expect(!before.stdout.contains("possible duplicate"), "no risk yet: \(before.stdout)")
+        let none = try await cli.run(["costs", "--json"])
+        #expect((none.json["submission_risks"] as? [Any])?.isEmpty == true, "\(none.stdout)")
+
+        // What a worker process that died mid-submission leaves in the store: the submission was marked as started,
+        // then its lease lapsed and the janitor rescued the job.
+        let submitted = try await cli.run(["submit", "video", "--provider", "fal", "--prompt", "a boat at dawn", "--json"])
+        #expect(submitted.status == 0, "stderr: \(submitted.stderr)")
+        let id = JobID(rawValue: try #require(submitted.json["id"] as? String))
+        let store = try SQLiteJobStore(path: cli.database.path)
+        let now = Date()
+        let claimed = try await store.claim(worker: "crashed-worker", now: now, leaseExpiry: now.addingTimeInterval(1),
+                                            limit: 5, scope: .queued)
+        #expect(claimed.contains { $0.id == id })
+        for job in claimed where job.id != id { try await store.release(job.id, worker: "crashed-worker", now: now) }
+        try await store.markSubmissionStarted(id, worker: "crashed-worker", detail: "fal/fal-ai/veo3", now: now)
+        #expect(try await store.rescueExpiredLeases(now: now.addingTimeInterval(5)) == 1)
+
+        let table = try await cli.run(["costs"])
+        #expect(table.status == 0, "stderr: \(table.stderr)")
+        #expect(table.stdout.contains("possible duplicate paid submissions: 1 (jobs \(id.rawValue))"), "\(table.stdout)")
+
+        let json = try await cli.run(["costs", "--json"])
+        let risks = try #require(json.json["submission_risks"] as? [[String: Any]], "\(json.stdout)")
+        #expect(risks.count == 1)
+        #expect(risks.first?["job_id"] as? String == id.rawValue)
+        #expect(risks.first?["attempt"] as? Int == 1)
+        #expect((risks.first?["detail"] as? String)?.contains("crashed-worker") == true)
+
+        // A window that ends before the risk leaves it out, as it leaves out that window's costs.
+        let earlier = try await cli.run(["costs", "--until", "2000-01-01"])
+        #expect(earlier.status == 0 && !earlier.stdout.contains("possible duplicate"), "\(earlier.stdout)\(earlier.stderr)")
+
+        let status = try await cli.run(["status", id.rawValue])
+        #expect(status.status == 0, "stderr: \(status.stderr)")
+        #expect(status.stdout.contains("warning: possible duplicate paid submission (attempt 1)"), "\(status.stdout)")
+        #expect(status.stdout.contains("note [crashed-worker]  possible duplicate paid submission: worker crashed-worker"),
+                "\(status.stdout)")
+    }
+}
