@@ -128,13 +128,14 @@ public struct Worker: Service {
         }
     }
 
-    /// How long a job past its deadline may take over its last look: one poll, and when the generation is done,
-    /// its download, validation and storing.
+    /// How long a poll of a job that a provider holds may take past the job's deadline: the poll, and when the
+    /// generation is done, its download, validation and storing.
     ///
     /// A job that waits at a provider can pass its deadline while its generation is already made (and paid for),
-    /// because the workers were slow to come back to it. Failing it then would throw that away, so its last claim polls
-    /// once more: a finished generation is collected as usual, and one still running ends the job with `job.timeout`
-    /// and is canceled at the provider. No new submission is made (`Pipeline.run(submitting: false)`).
+    /// because the workers were slow to come back to it, or while it is being collected. Failing it then would throw
+    /// that away, so a job past its deadline gets a last look: a finished generation is collected as usual, and one
+    /// still running ends the job with `job.timeout` and is canceled at the provider. No new submission is made
+    /// (`Pipeline.run(submitting: false)`).
     static let lastLookGrace: TimeInterval = 600
 
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
@@ -143,13 +144,15 @@ public struct Worker: Service {
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
         let deadline = await self.deadline(of: job)
-        // Past its deadline while a provider holds its generation, a job gets one last look (see `lastLook`).
-        let lastLook = deadline <= Date() && job.providerHandle != nil
+        // A job whose generation a provider holds is polled even past its deadline, and one found finished is
+        // collected whenever the deadline passes meanwhile (see `lastLookGrace`).
+        let polling = job.providerHandle != nil
+        let lastLook = deadline <= Date() && polling
         if deadline <= Date() && !lastLook {
             await Task { await self.record(.failure(DeadlinePassed(deadline: deadline)), for: job) }.value
             return
         }
-        let limit = lastLook ? Date().addingTimeInterval(Worker.lastLookGrace) : deadline
+        let limit = polling ? max(deadline, Date().addingTimeInterval(Worker.lastLookGrace)) : deadline
         if lastLook {
             try? await store.addEvent(id, kind: .note, worker: worker, detail: String(
                 format: "past its deadline (deadline_seconds %.0f): one last look at the provider; a finished generation "
@@ -159,7 +162,8 @@ public struct Worker: Service {
             group.addTask {
                 do {
                     let outcome = try await pipeline.run(job, worker: worker, submitting: !lastLook)
-                    if lastLook, case .waiting = outcome { return .failure(DeadlinePassed(deadline: deadline)) }
+                    // Still generating past the deadline: stopped, and canceled at the provider.
+                    if case .waiting = outcome, deadline <= Date() { return .failure(DeadlinePassed(deadline: deadline)) }
                     return .success(outcome)
                 } catch {
                     return .failure(error)
