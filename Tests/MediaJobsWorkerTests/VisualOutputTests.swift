@@ -124,7 +124,9 @@ struct VisualOutputTests {
                                 logger: home.logs.logger)
             let running = Task { try await worker.run() }
             var transcoding = false
-            for _ in 0..<12000 where !transcoding {  // up to 2 minutes: the fal video is polled first
+            // Up to 5 minutes: the fal video is generated, polled, downloaded and validated first, on a loaded machine.
+            let patience = Date().addingTimeInterval(300)
+            while !transcoding && Date() < patience {
                 transcoding = try await store.job(id)?.stage == "transcode"
                 if !transcoding { try await Task.sleep(for: .milliseconds(10)) }
             }
