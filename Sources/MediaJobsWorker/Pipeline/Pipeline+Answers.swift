@@ -133,8 +133,7 @@ extension Pipeline {
         costs: inout [CostRecord]
     ) async throws -> Outcome {
         let provider = try providers.provider(named: pending.provider)
-        let request = ProviderRequest(jobID: job.id, attempt: job.attempts, spec: job.spec, model: pending.model,
-                                      audioFile: try inputAudio(job), workDirectory: workDirectory)
+        let request = try await providerRequest(job, model: pending.model, workDirectory: workDirectory)
         try await store.addEvent(
             job.id, kind: .note, worker: worker,
             detail: "finishing from the answer \(pending.provider)/\(pending.model) gave attempt \(answer.attempt) "

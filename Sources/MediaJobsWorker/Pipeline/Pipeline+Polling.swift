@@ -60,8 +60,7 @@ extension Pipeline {
                                                       workDirectory: workDirectory, costs: &costs))
             }
             let provider = try providers.provider(named: pending.provider)
-            let request = ProviderRequest(jobID: job.id, attempt: job.attempts, spec: job.spec, model: pending.model,
-                                          audioFile: try inputAudio(job), workDirectory: workDirectory)
+            let request = try await providerRequest(job, model: pending.model, workDirectory: workDirectory)
             try await stage(job.id, worker: worker, stage: "poll", detail: "\(provider.name)/\(pending.model)", now: Date())
             let poll: ProviderPoll
             do {

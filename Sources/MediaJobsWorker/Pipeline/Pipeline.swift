@@ -114,12 +114,7 @@ public struct Pipeline: Sendable {
         _ job: Job, route: Route, worker: String, workDirectory: URL, costs: inout [CostRecord]
     ) async throws -> Outcome {
         let (provider, model) = try providers.resolve(route, for: job.spec)
-        var request = ProviderRequest(
-            jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
-            audioFile: try inputAudio(job), workDirectory: workDirectory)
-        if job.kind == .transcribe, let sha = job.spec.input.audio, ArtifactRef.isValidSHA256(sha) {
-            request.audioSeconds = try await store.artifact(sha256: sha)?.durationSeconds
-        }
+        let request = try await providerRequest(job, model: model, workDirectory: workDirectory)
 
         try await checkBudget(job, provider: provider, model: model, request: request, costs: costs, worker: worker)
         try await stage(job.id, worker: worker, stage: "provider", detail: "\(provider.name)/\(model)", now: Date())
@@ -159,6 +154,18 @@ public struct Pipeline: Sendable {
         let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }.joined(separator: ", ")
         await rememberCacheKey(job, provider: provider.name, model: model)
         return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)"))
+    }
+
+    /// What this attempt of `job` asks of `model`: the same for a submission, a poll and a kept answer, so each
+    /// prices the job alike (a transcription by its input's measured audio seconds).
+    func providerRequest(_ job: Job, model: String, workDirectory: URL) async throws -> ProviderRequest {
+        var request = ProviderRequest(
+            jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
+            audioFile: try inputAudio(job), workDirectory: workDirectory)
+        if job.kind == .transcribe, let sha = job.spec.input.audio, ArtifactRef.isValidSHA256(sha) {
+            request.audioSeconds = try await store.artifact(sha256: sha)?.durationSeconds
+        }
+        return request
     }
 
     func inputAudio(_ job: Job) throws -> URL? {
