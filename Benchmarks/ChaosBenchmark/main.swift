@@ -139,13 +139,7 @@ for worker in workers {
 }
 // What the providers were actually asked to make: every create request carries its job's marker (`job-N.`) in its
 // text or prompt; polls, downloads and cancels carry none.
-var creates: [Int: Int] = [:]
-let marker = try Regex(#"job-([0-9]+)\."#)
-for request in simulator.requests where request.method == "POST" {
-    guard let match = String(decoding: request.body, as: UTF8.self).firstMatch(of: marker),
-          let index = Int(match.output[1].substring ?? "") else { continue }
-    creates[index, default: 0] += 1
-}
+let creates = try simulator.requestCounts(markedWith: "job-")
 await simulator.stop()
 
 // The verdict.

@@ -154,6 +154,20 @@ public final class Simulator: Sendable {
 
     public func clearRequests() { state.clearRequests() }
 
+    /// How many `method` requests named each job, by its number: a caller that puts `<prefix><N>.` in every job's
+    /// text or prompt can count what the providers were really asked to make per job (a create request carries the
+    /// marker in its body; polls, downloads and cancels carry none).
+    public func requestCounts(markedWith prefix: String, method: String = "POST") throws -> [Int: Int] {
+        let marker = try Regex(NSRegularExpression.escapedPattern(for: prefix) + #"([0-9]+)\."#)
+        var counts: [Int: Int] = [:]
+        for request in state.requests where request.method == method {
+            guard let match = String(decoding: request.body, as: UTF8.self).firstMatch(of: marker),
+                  let number = Int(match.output[1].substring ?? "") else { continue }
+            counts[number, default: 0] += 1
+        }
+        return counts
+    }
+
     // MARK: Lifetime
 
     /// Stops accepting connections and waits for the server to end.

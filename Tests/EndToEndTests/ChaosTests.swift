@@ -66,13 +66,7 @@ struct ChaosTests {
         }
         for worker in workers { worker.terminate() }
         for worker in workers { await worker.waitForExit() }
-        var creates: [Int: Int] = [:]
-        let marker = try Regex(#"job-([0-9]+)\."#)
-        for request in simulator.requests where request.method == "POST" {
-            guard let match = String(decoding: request.body, as: UTF8.self).firstMatch(of: marker),
-                  let index = Int(match.output[1].substring ?? "") else { continue }
-            creates[index, default: 0] += 1
-        }
+        let creates = try simulator.requestCounts(markedWith: "job-")
         await simulator.stop()
 
         // The jobs outlast the first kills (local speech, a second or more of generation at the simulator).
@@ -80,12 +74,13 @@ struct ChaosTests {
         let counts = try await store.countsByState()
         #expect(counts[.succeeded] == ids.count, "\(counts) after \(kills) kills")
         // Risks a later attempt settled at the provider (found or absent there) cost nothing twice.
+        let artifacts = try ArtifactStore(root: cli.home.appendingPathComponent("artifacts"))
         let risky = Set(try await store.submissionRisks().filter { $0.resolution == nil }.map(\.jobID))
         for (index, id) in ids.enumerated() {
             let events = try await store.events(id, after: nil)
             #expect(events.filter { $0.kind == .succeeded }.count == 1, "job \(id) did not succeed exactly once")
             let outputs = try await store.artifacts(id).filter { $0.role == .output }
-            #expect(outputs.count == 1 && outputs.allSatisfy { FileManager.default.fileExists(atPath: cliArtifact($0.sha256, cli).path) },
+            #expect(outputs.count == 1 && outputs.allSatisfy { artifacts.contains($0.sha256) },
                     "job \(id): \(outputs)")
             if specs[index].provider != "local" {
                 // Asked for at least once; asked twice only where the store says a paid submission may be duplicated
@@ -97,11 +92,7 @@ struct ChaosTests {
             }
         }
         // Kept answers are gone once their jobs have ended.
-        let answers = cli.home.appendingPathComponent("artifacts/answers")
+        let answers = artifacts.answersDirectory
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: answers.path)) ?? []).isEmpty)
-    }
-
-    private func cliArtifact(_ sha256: String, _ cli: CLI) -> URL {
-        cli.home.appendingPathComponent("artifacts/sha256/\(sha256.prefix(2))/\(sha256)")
     }
 }

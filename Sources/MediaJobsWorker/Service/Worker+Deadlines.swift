@@ -27,28 +27,18 @@ extension Worker {
         return max(fromSubmission, retried.at.addingTimeInterval(seconds))
     }
 
-    /// Fails the queued and waiting jobs whose deadline has passed (no slot claims them for that: a job waiting on
-    /// a slow provider, or queued behind a long Retry-After, would otherwise outlive its deadline until its next
-    /// claim), and cancels the generations of those that were waiting.
+    /// Fails the queued jobs whose deadline has passed (no slot claims them for that: a job queued behind a long
+    /// Retry-After would otherwise outlive its deadline until its next claim), and makes the waiting ones due, so a
+    /// poll slot gives them their last look (`lastLookGrace`) and cancels at the provider what still runs there.
     func sweepDeadlines(now: Date) async {
-        let timedOut: [Job]
         do {
-            timedOut = try await store.sweepPastDeadline(now: now, worker: configuration.id) { job in
+            let timedOut = try await store.sweepPastDeadline(now: now, worker: configuration.id) { job in
                 DeadlinePassed(deadline: now).error(for: job)
             }
+            for job in timedOut { logger.info("job timed out while queued", metadata: ["job": "\(job.id)"]) }
         } catch {
             logger.warning("deadline sweep failed", metadata: ["error": "\(error)"])
-            return
         }
-        // In a task of its own, as `record` is: a worker shutting down still stops the generations it timed out.
-        await Task {
-            for job in timedOut {
-                logger.info("job timed out while \(job.providerHandle == nil ? "queued" : "waiting")", metadata: ["job": "\(job.id)"])
-                if let handle = job.providerHandle {
-                    await cancelAtProvider(job, handle: handle, why: "the job passed its deadline")
-                }
-            }
-        }.value
     }
 
     /// Asks the provider holding `handle` to stop; failures are logged and noted, never thrown (the job has ended).
