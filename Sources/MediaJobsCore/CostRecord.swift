@@ -1,8 +1,54 @@
 import Foundation
 
+/// One line of a price: a quantity of one billed unit times that unit's price. Lines add up to an amount.
+///
+/// `usdPerUnit` is nil when no price for the unit is known: the line still says what was used, and the amount it
+/// belongs to is unknown, never a silent zero.
+public struct PriceLine: Sendable, Codable, Equatable {
+    /// The billed unit: `characters`, `audio_seconds`, `output_audio_seconds`, `images`, `video_seconds`,
+    /// `predict_seconds`, `tokens`, …
+    public var unit: String
+    public var quantity: Decimal
+    /// US dollars per one `unit`; nil when unknown.
+    public var usdPerUnit: Decimal?
+    /// The variant the price applies to (`1080p`, `audio`, `high`), when it is not the model's plain price.
+    public var variant: String?
+    /// Where the price was read (a key of reference/providers.md, a listing, `config.json`).
+    public var source: String?
+
+    public init(unit: String, quantity: Decimal, usdPerUnit: Decimal?, variant: String? = nil, source: String? = nil) {
+        self.unit = unit
+        self.quantity = quantity
+        self.usdPerUnit = usdPerUnit
+        self.variant = variant
+        self.source = source
+    }
+
+    /// `quantity × usdPerUnit`, nil when the price is unknown.
+    public var usd: Money? { usdPerUnit.flatMap { Money(quantity * $0) } }
+
+    enum CodingKeys: String, CodingKey {
+        case unit, quantity, variant, source
+        case usdPerUnit = "usd_per_unit"
+    }
+
+    /// The sum of `lines`, or nil when there are none or any line's price is unknown.
+    public static func total(_ lines: [PriceLine]) -> Money? {
+        guard !lines.isEmpty else { return nil }
+        var total = Money.zero
+        for line in lines {
+            guard let usd = line.usd else { return nil }
+            total += usd
+        }
+        return total
+    }
+}
+
 /// What one attempt cost, in the provider's own units and in dollars.
 public struct CostRecord: Sendable, Codable, Equatable {
     /// Where the amount came from. A price we do not know is `unknown`, never a silent zero.
+    /// `reported`: the provider stated the amount (OpenRouter `usage.cost`). `estimated`: we computed it, from units
+    /// the provider reported where it did (Replicate `predict_time`, token counts), else from the request.
     /// `cached`: the job was answered from an identical earlier success, at no cost (`rawUsage` names that job).
     public enum Source: String, Sendable, Codable {
         case reported, estimated, unknown, cached
@@ -14,8 +60,11 @@ public struct CostRecord: Sendable, Codable, Equatable {
     public var model: String
     /// Billed quantities by unit: `characters`, `audio_seconds`, `images`, `video_seconds`, `tokens`.
     public var units: [String: Decimal]
-    public var usd: Money
+    /// The amount; nil when `source` is `unknown`.
+    public var usd: Money?
     public var source: Source
+    /// The price lines that explain the amount (for a reported amount, what our prices would give; they may differ).
+    public var lines: [PriceLine]
     /// Whether the provider bills this attempt.
     public var charged: Bool
     /// The provider's own usage report, kept verbatim (JSON), when it gave one.
@@ -23,16 +72,17 @@ public struct CostRecord: Sendable, Codable, Equatable {
     public var at: Date
 
     public init(
-        jobID: JobID, attempt: Int, provider: String, model: String, units: [String: Decimal], usd: Money,
-        source: Source, charged: Bool, rawUsage: String? = nil, at: Date
+        jobID: JobID, attempt: Int, provider: String, model: String, units: [String: Decimal], usd: Money?,
+        source: Source, lines: [PriceLine] = [], charged: Bool, rawUsage: String? = nil, at: Date
     ) {
         self.jobID = jobID
         self.attempt = attempt
         self.provider = provider
         self.model = model
         self.units = units
-        self.usd = usd
-        self.source = source
+        self.usd = source == .unknown ? nil : usd
+        self.source = usd == nil && source != .cached ? .unknown : source
+        self.lines = lines
         self.charged = charged
         self.rawUsage = rawUsage
         self.at = at

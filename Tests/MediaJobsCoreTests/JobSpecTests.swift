@@ -99,12 +99,35 @@ struct JobSpecTests {
 struct MoneyTests {
     @Test("decimal text round-trips exactly")
     func parsing() {
-        #expect(Money(usd: "0.015")?.nanos == 15_000_000)
+        #expect(Money(usd: "0.015")?.picos == 15_000_000_000)
         #expect(Money(usd: "12")?.description == "12")
-        #expect(Money(usd: "0.000000001")?.nanos == 1)
-        #expect(Money(usd: "0.0000000001") == nil)
+        #expect(Money(usd: "0.000000000001")?.picos == 1)
+        #expect(Money(usd: "0.0000000000001") == nil)
         #expect(Money(usd: "abc") == nil)
         #expect(Money(usd: "-1.5")?.description == "-1.5")
+    }
+
+    @Test("a per-second price times a six-decimal duration keeps every digit")
+    func products() throws {
+        // Replicate: predict_time 37.123456 s on hardware at $0.0014/s.
+        let seconds = try #require(Decimal(string: "37.123456"))
+        let price = try #require(Decimal(string: "0.0014"))
+        let amount = try #require(Money(seconds * price))
+        #expect(amount.description == "0.0519728384")
+        #expect(Money(exactly: seconds * price) == amount)
+        // Finer than a pico-dollar: rounded half-to-even, never dropped.
+        #expect(Money(try #require(Decimal(string: "0.0000000000015")))?.picos == 2)
+        #expect(Money(exactly: try #require(Decimal(string: "0.0000000000015"))) == nil)
+    }
+
+    @Test("amounts read as dollars for people; unknown is unknown")
+    func display() {
+        #expect(Money(usd: "0.0519728384")!.display() == "$0.0520")
+        #expect(Money(usd: "1.2")!.display() == "$1.2000")
+        #expect(Money(usd: "0.0000126")!.display() == "$0.0000126")
+        #expect(Money.zero.display() == "$0.0000")
+        let unknown: Money? = nil
+        #expect(unknown.display() == "unknown")
     }
 
     @Test("ten thousand small prices sum exactly")
@@ -118,7 +141,7 @@ struct MoneyTests {
     func json() throws {
         struct Box: Codable { var usd: Money }
         let box = try JSONDecoder().decode(Box.self, from: Data(#"{"usd": 0.1}"#.utf8))
-        #expect(box.usd.nanos == 100_000_000)
+        #expect(box.usd.picos == 100_000_000_000)
         let text = String(decoding: try JSONEncoder().encode(box), as: UTF8.self)
         #expect(text == #"{"usd":0.1}"#)
     }

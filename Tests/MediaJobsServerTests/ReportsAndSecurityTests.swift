@@ -44,7 +44,7 @@ struct ReportsAndSecurityTests {
                 #expect(claimed.id == job.id)
                 try await store.complete(job.id, worker: "w", result: JobCompletion(costs: [CostRecord(
                     jobID: job.id, attempt: 1, provider: "local", model: "flite", units: ["characters": 1],
-                    usd: Money(nanos: Int64(cents) * 10_000_000), source: .estimated, charged: true, at: now)]), now: now)
+                    usd: Money(picos: Int64(cents) * 10_000_000_000), source: .estimated, charged: true, at: now)]), now: now)
             }
             let byLabel = try await server.client.get("/v1/costs?group_by=label,provider&label=project")
             #expect(byLabel.status == 200)

@@ -115,7 +115,7 @@ struct ConcurrencyTests {
             #expect(expected == Money(usd: "0.0015"))
             let records = try await store.costRecords(since: t0, until: t0 + 100)
             #expect(records.count == 100)
-            #expect(records.reduce(Money.zero) { $0 + $1.usd } == expected)
+            #expect(records.reduce(Money.zero) { $0 + ($1.usd ?? .zero) } == expected)
             #expect(records.first?.units == ["characters": Decimal(string: "123.25")!])
             #expect(try await store.totalCost(since: nil, until: nil) == expected)
             #expect(try await store.costRecords(since: t0 + 10, until: t0 + 20).count == 10)

@@ -81,11 +81,12 @@ struct MoneyAndCacheTests {
             #expect(try await home.runUntilFinal(first).state == .succeeded)
             let notes = try await home.store.events(first, after: nil).map(\.detail)
             #expect(notes.contains { $0.contains("within budgets.daily_usd, budgets.providers.openai.daily_usd") }, "\(notes)")
-            let spent = try #require(try await home.store.costs(first).first).usd
+            let firstCost = try #require(try await home.store.costs(first).first)
+            let spent = try #require(firstCost.usd)
             // Tighten the budget to what was spent plus a little: the same-length second job no longer fits.
             let second = Self.speech("The other job goes over budget.")
             let estimate = try #require(try home.estimate(second))
-            let limit = Money(nanos: spent.nanos + estimate.nanos / 2)
+            let limit = Money(picos: spent.picos + estimate.picos / 2)
             try home.writeConfig(#"{"budgets": {"providers": {"openai": {"daily_usd": \#(limit)}}}}"#)
             let id = try await home.submitter.submit(second).job.id
             let job = try await home.runUntilFinal(id)

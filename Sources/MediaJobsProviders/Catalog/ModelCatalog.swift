@@ -27,7 +27,13 @@ public struct ModelPrice: Sendable, Equatable, Codable {
         case usdPerUnit = "usd_per_unit"
     }
 
-    public var perUnit: Decimal { Decimal(string: usdPerUnit) ?? 0 }
+    /// The price as an exact decimal; nil when the text is not a decimal number.
+    public var perUnit: Decimal? { Decimal(string: usdPerUnit, locale: Locale(identifier: "en_US_POSIX")) }
+
+    /// `quantity` of this price's unit, as a price line.
+    public func line(_ quantity: Decimal) -> PriceLine {
+        PriceLine(unit: unit, quantity: quantity, usdPerUnit: perUnit, variant: variant, source: "\(source), \(date)")
+    }
 }
 
 /// What a model accepts. Nil means "not limited by us" (the provider may still refuse).
@@ -168,15 +174,17 @@ public struct ModelCatalog: Sendable {
         }
     }
 
-    /// The units a job will be billed in, and their price when the catalog knows it (nil, never zero, when not).
+    /// The units a job will be billed in, as price lines, priced where the catalog knows the price (a line without
+    /// a price makes the estimate unknown, never zero).
     public func estimate(_ spec: JobSpec, provider: String, model id: String, audioSeconds: Double? = nil) -> CostEstimate {
         let model = model(provider: provider, id: id)
-        var units: [String: Decimal] = [:]
-        var usd: Decimal? = nil
+        var lines: [PriceLine] = []
         func add(_ unit: String, _ quantity: Decimal, variant: String? = nil) {
-            units[unit] = quantity
-            guard let price = model?.price(unit: unit, variant: variant) else { return }
-            usd = (usd ?? 0) + price.perUnit * quantity
+            if let price = model?.price(unit: unit, variant: variant) {
+                lines.append(price.line(quantity))
+            } else {
+                lines.append(PriceLine(unit: unit, quantity: quantity, usdPerUnit: nil, variant: variant))
+            }
         }
         switch spec.kind {
         case .tts:
@@ -191,28 +199,25 @@ public struct ModelCatalog: Sendable {
             add("video_seconds", Decimal(string: ModelCatalog.format(seconds)) ?? 0, variant: variant)
         }
         // A model priced per predict second (Replicate hardware) cannot be known before it runs.
-        if model?.prices.contains(where: { $0.unit == "predict_seconds" }) == true && usd == nil { return CostEstimate(units: units, usd: nil) }
-        return CostEstimate(units: units, usd: usd.flatMap { Money($0) })
+        if model?.prices.contains(where: { $0.unit == "predict_seconds" }) == true {
+            lines.append(PriceLine(unit: "predict_seconds", quantity: 0, usdPerUnit: nil))
+        }
+        return CostEstimate(lines: lines)
     }
 
-    /// What billed `units` cost at the model's prices; nil unless every unit has a price.
-    public func price(_ units: [String: Decimal], spec: JobSpec, provider: String, model id: String) -> Money? {
+    /// What billed `units` cost at the model's prices, as price lines; nil unless some unit has a price. Units the
+    /// model is not priced in (tokens beside seconds) are kept as usage, not priced.
+    public func price(_ units: [String: Decimal], spec: JobSpec, provider: String, model id: String) -> CostEstimate? {
         guard let model = model(provider: provider, id: id), !units.isEmpty else { return nil }
         let variant: String? = switch spec.kind {
         case .image: spec.input.quality
         case .video: spec.input.generateAudio == true ? "audio" : spec.input.resolution
         default: nil
         }
-        var total: Decimal = 0
-        for (unit, quantity) in units {
-            guard let price = model.price(unit: unit, variant: variant) else {
-                // Units the model is not priced in (tokens beside seconds) are kept as usage, not priced.
-                continue
-            }
-            total += price.perUnit * quantity
+        let lines = units.sorted { $0.key < $1.key }.compactMap { unit, quantity in
+            model.price(unit: unit, variant: variant)?.line(quantity)
         }
-        let priced = units.keys.contains { model.price(unit: $0, variant: variant) != nil }
-        return priced ? Money(total) : nil
+        return lines.isEmpty ? nil : CostEstimate(lines: lines)
     }
 
     static func format(_ value: Double) -> String {

@@ -54,10 +54,21 @@ public struct LocalProvider: Provider {
     public func estimate(_ request: ProviderRequest) -> CostEstimate {
         switch request.spec.kind {
         case .tts:
-            CostEstimate(units: ["characters": Decimal((request.spec.input.text ?? "").count)], usd: .zero)
+            LocalProvider.free(["characters": Decimal((request.spec.input.text ?? "").count)])
+        case .transcribe:
+            LocalProvider.free(["audio_seconds": Decimal(string: String(format: "%.3f", request.audioSeconds ?? 0)) ?? 0])
         default:
-            CostEstimate(units: [:], usd: .zero)
+            LocalProvider.free([:])
         }
+    }
+
+    /// Work done on this machine costs nothing: one line per unit at $0, so the amount is known, not unknown.
+    static func free(_ units: [String: Decimal]) -> CostEstimate {
+        let lines = units.sorted { $0.key < $1.key }.map {
+            PriceLine(unit: $0.key, quantity: $0.value, usdPerUnit: 0, source: "local (runs on this machine)")
+        }
+        return CostEstimate(lines: lines.isEmpty
+            ? [PriceLine(unit: "requests", quantity: 1, usdPerUnit: 0, source: "local (runs on this machine)")] : lines)
     }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {
@@ -70,7 +81,7 @@ public struct LocalProvider: Provider {
             return .done(ProviderResult(
                 files: [.init(url: file, format: "wav")],
                 units: ["characters": Decimal(text.count)],
-                reportedUSD: .zero))
+                estimate: LocalProvider.free(["characters": Decimal(text.count)])))
         case .transcribe:
             guard let audio = request.audioFile else {
                 throw ProviderError(.fatal, .invalidInput("input.audio", "no audio file to transcribe"))
@@ -81,7 +92,7 @@ public struct LocalProvider: Provider {
             return .done(ProviderResult(
                 transcript: transcript,
                 units: ["audio_seconds": seconds],
-                reportedUSD: .zero))
+                estimate: LocalProvider.free(["audio_seconds": seconds])))
         case .image, .video:
             throw ProviderError(.fallback, MediaJobsError(.providerUnsupported,
                                                           "provider: 'local' does not make \(request.spec.kind) jobs"))

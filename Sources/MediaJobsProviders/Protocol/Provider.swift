@@ -114,18 +114,18 @@ public struct ProviderResult: Sendable {
     public var transcript: Transcript?
     /// Billed quantities by unit (`characters`, `audio_seconds`, …).
     public var units: [String: Decimal]
-    /// The amount the provider reported, when it did.
+    /// The amount the provider reported, when it did (OpenRouter `usage.cost`): only the provider's own statement.
     public var reportedUSD: Money?
-    /// Otherwise, the amount the catalog gives for the units actually billed (nil when a price is unknown).
-    public var estimatedUSD: Money?
+    /// The catalog's price lines for the units actually billed (also kept beside a reported amount, to explain it).
+    public var estimate: CostEstimate?
     /// The provider's own usage report, verbatim.
     public var rawUsage: String?
 
     public init(
         files: [File] = [], transcript: Transcript? = nil, units: [String: Decimal] = [:],
-        reportedUSD: Money? = nil, estimatedUSD: Money? = nil, rawUsage: String? = nil
+        reportedUSD: Money? = nil, estimate: CostEstimate? = nil, rawUsage: String? = nil
     ) {
-        self.estimatedUSD = estimatedUSD
+        self.estimate = estimate
         self.files = files
         self.transcript = transcript
         self.units = units
@@ -146,16 +146,25 @@ public enum ProviderPoll: Sendable {
     case failed(ProviderError)
 }
 
-/// An estimate of what a request will cost.
-public struct CostEstimate: Sendable, Equatable {
-    public var units: [String: Decimal]
-    /// Nil when the price is not known (never a silent zero).
-    public var usd: Money?
+/// What a request costs, or will cost: price lines that add up.
+public struct CostEstimate: Sendable, Equatable, Codable {
+    /// One line per billed unit (input characters, audio out, video seconds with audio, …).
+    public var lines: [PriceLine]
 
-    public init(units: [String: Decimal], usd: Money?) {
-        self.units = units
-        self.usd = usd
+    public init(lines: [PriceLine]) {
+        self.lines = lines
     }
+
+    /// Billed quantities by unit.
+    public var units: [String: Decimal] {
+        lines.reduce(into: [:]) { $0[$1.unit, default: 0] += $1.quantity }
+    }
+
+    /// The sum of the lines; nil when there are none or any line's price is unknown (never a silent zero).
+    public var usd: Money? { PriceLine.total(lines) }
+
+    /// The units whose price is unknown.
+    public var unpricedUnits: [String] { lines.filter { $0.usdPerUnit == nil }.map(\.unit) }
 }
 
 /// A provider failure, classified once, where it is understood.

@@ -178,7 +178,7 @@ struct RemoteClient: Sendable {
         let billed = units ?? estimate.units
         return ProviderResult(files: files, transcript: transcript, units: billed,
                               reportedUSD: reportedUSD.flatMap { Money($0) },
-                              estimatedUSD: catalog.price(billed, spec: request.spec, provider: name, model: request.model),
+                              estimate: catalog.price(billed, spec: request.spec, provider: name, model: request.model),
                               rawUsage: raw)
     }
 

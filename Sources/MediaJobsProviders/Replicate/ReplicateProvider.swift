@@ -124,11 +124,10 @@ public struct ReplicateProvider: CatalogBackedProvider {
     private func result(_ prediction: [String: Any], request: ProviderRequest) async throws -> ProviderResult {
         let metrics = prediction["metrics"] as? [String: Any]
         var units: [String: Decimal] = [:]
-        var reported: Decimal?
-        let model = client.catalog.model(provider: name, id: request.model)
+        // Replicate states no amount, only `predict_time`: the cost is our estimate from it (or per output).
+        let reported: Decimal? = nil
         if let predict = RemoteClient.decimal(metrics?["predict_time"]) {
             units["predict_seconds"] = predict
-            if let price = model?.price(unit: "predict_seconds") { reported = predict * price.perUnit }
         }
         let output = prediction["output"]
         if request.spec.kind == .transcribe {
@@ -157,7 +156,7 @@ public struct ReplicateProvider: CatalogBackedProvider {
                                                    headers: sameHost ? try headers() : []))
         }
         if request.spec.kind == .image { units["images"] = Decimal(files.count) }
-        if reported == nil && units.isEmpty { units = client.catalog.estimate(request.spec, provider: name, model: request.model).units }
+        if units.isEmpty { units = client.catalog.estimate(request.spec, provider: name, model: request.model).units }
         return client.result(files: files, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
     }
 }

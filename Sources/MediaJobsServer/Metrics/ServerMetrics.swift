@@ -86,8 +86,13 @@ public final class ServerMetrics: Sendable {
         }
         for cost in costs {
             let dimensions = [("provider", cost.provider), ("model", cost.model), ("source", cost.source.rawValue)]
-            FloatingPointCounter(label: "mediajobs_cost_usd_total", dimensions: dimensions, factory: factory)
-                .increment(by: NSDecimalNumber(decimal: cost.usd.decimal).doubleValue)
+            if let usd = cost.usd {
+                FloatingPointCounter(label: "mediajobs_cost_usd_total", dimensions: dimensions, factory: factory)
+                    .increment(by: NSDecimalNumber(decimal: usd.decimal).doubleValue)
+            } else {
+                // An unknown amount is counted as such, never added to the dollars as 0.
+                Counter(label: "mediajobs_cost_unknown_total", dimensions: dimensions, factory: factory).increment()
+            }
             Counter(label: "mediajobs_cost_records_total", dimensions: dimensions, factory: factory).increment()
         }
     }

@@ -11,8 +11,8 @@ public struct CostReport: Sendable, Encodable {
     public struct Group: Sendable, Encodable, Equatable {
         /// The value of each grouping dimension (`{"day": "2026-11-26", "provider": "openai"}`).
         public var key: [String: String]
-        /// Reported plus estimated.
-        public var usd: Money
+        /// Reported plus estimated; nil when every attempt of the group has an unknown price (never a silent $0).
+        public var usd: Money?
         public var reportedUSD: Money
         public var estimatedUSD: Money
         /// Attempts whose price is unknown (counted, never summed as zero).
@@ -33,10 +33,14 @@ public struct CostReport: Sendable, Encodable {
     }
 
     public var groupBy: [String]
-    public var usd: Money
+    /// Reported plus estimated; nil when every attempt has an unknown price. `unknownPrices` more attempts are not
+    /// in it.
+    public var usd: Money?
     public var reportedUSD: Money
     public var estimatedUSD: Money
     public var cacheHits: Int
+    /// Attempts whose price is unknown: the total is at least `usd`, plus these.
+    public var unknownPrices: Int
     public var records: Int
     public var groups: [Group]
     /// Attempts in the report's window that may have been paid for twice (a worker died between sending a create
@@ -51,6 +55,7 @@ public struct CostReport: Sendable, Encodable {
         case reportedUSD = "reported_usd"
         case estimatedUSD = "estimated_usd"
         case cacheHits = "cache_hits"
+        case unknownPrices = "unknown_prices"
     }
 
     /// Checks a grouping (`day,provider`), naming `field` in errors: known dimensions, at least one, and a label
@@ -72,7 +77,7 @@ public struct CostReport: Sendable, Encodable {
         let dayFormatter = ISO8601DateFormatter()
         dayFormatter.formatOptions = [.withFullDate]
         var groups: [[String: String]: Group] = [:]
-        var total = Group(key: [:], usd: .zero, reportedUSD: .zero, estimatedUSD: .zero, unknownPrices: 0, cacheHits: 0,
+        var total = Group(key: [:], usd: nil, reportedUSD: .zero, estimatedUSD: .zero, unknownPrices: 0, cacheHits: 0,
                           attempts: 0, units: [:])
         for line in lines {
             var key: [String: String] = [:]
@@ -85,7 +90,7 @@ public struct CostReport: Sendable, Encodable {
                 default: line.label ?? ""
                 }
             }
-            var group = groups[key] ?? Group(key: key, usd: .zero, reportedUSD: .zero, estimatedUSD: .zero,
+            var group = groups[key] ?? Group(key: key, usd: nil, reportedUSD: .zero, estimatedUSD: .zero,
                                              unknownPrices: 0, cacheHits: 0, attempts: 0, units: [:])
             group.add(line.record)
             total.add(line.record)
@@ -96,6 +101,7 @@ public struct CostReport: Sendable, Encodable {
         reportedUSD = total.reportedUSD
         estimatedUSD = total.estimatedUSD
         cacheHits = total.cacheHits
+        unknownPrices = total.unknownPrices
         records = lines.count
         self.groups = groups.values.sorted { a, b in
             groupBy.map { a.key[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { b.key[$0] ?? "" })
@@ -106,15 +112,34 @@ public struct CostReport: Sendable, Encodable {
 extension CostReport.Group {
     mutating func add(_ record: CostRecord) {
         attempts += 1
-        usd += record.usd
-        switch record.source {
-        case .reported: reportedUSD += record.usd
-        case .estimated: estimatedUSD += record.usd
-        case .unknown: unknownPrices += 1
-        case .cached: cacheHits += 1
+        switch (record.source, record.usd) {
+        case (.reported, let amount?):
+            reportedUSD += amount
+            usd = (usd ?? .zero) + amount
+        case (.estimated, let amount?):
+            estimatedUSD += amount
+            usd = (usd ?? .zero) + amount
+        case (.cached, _):
+            cacheHits += 1
+            usd = usd ?? .zero
+        case (.unknown, _), (.reported, nil), (.estimated, nil):
+            unknownPrices += 1
         }
         if record.source != .cached {
             for (unit, amount) in record.units { units[unit, default: 0] += amount }
+        }
+    }
+}
+
+extension CostReport {
+    /// The total for a person: "$1.2000", "$1.2000 + 2 attempts of unknown cost", or "unknown (2 attempts)".
+    public static func describe(_ usd: Money?, unknown: Int, places: Int = 4) -> String {
+        let attempts = unknown == 1 ? "1 attempt" : "\(unknown) attempts"
+        switch (usd, unknown) {
+        case (let usd?, 0): return usd.display(places: places)
+        case (let usd?, _): return "\(usd.display(places: places)) + \(attempts) of unknown cost"
+        case (nil, 0): return Money.zero.display(places: places)
+        case (nil, _): return "unknown (\(attempts))"
         }
     }
 }

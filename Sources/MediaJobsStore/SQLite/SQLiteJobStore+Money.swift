@@ -28,24 +28,24 @@ extension SQLiteJobStore {
             for limit in limits {
                 let provider = limit.provider
                 let spent = try Int64.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(usd_nanos), 0) FROM costs WHERE at >= ?1 AND (?2 IS NULL OR provider = ?2)
+                    SELECT COALESCE(SUM(usd_picos), 0) FROM costs WHERE at >= ?1 AND (?2 IS NULL OR provider = ?2)
                     """, arguments: [StoredTime.encode(limit.since), provider]) ?? 0
                 let held = try Int64.fetchOne(db, sql: """
-                    SELECT COALESCE(SUM(h.usd_nanos), 0)
+                    SELECT COALESCE(SUM(h.usd_picos), 0)
                     FROM budget_holds h JOIN jobs j ON j.id = h.job_id
                     WHERE h.job_id != ?1 AND (?2 IS NULL OR h.provider = ?2)
                       AND j.state IN ('running', 'waiting') AND j.attempts = h.attempt
                       AND NOT EXISTS (SELECT 1 FROM costs c WHERE c.job_id = h.job_id AND c.attempt = h.attempt)
                     """, arguments: [hold.jobID.rawValue, provider]) ?? 0
-                if spent + held + hold.usd.nanos > limit.limit.nanos {
-                    return .refused(limit: limit, spent: Money(nanos: spent), inFlight: Money(nanos: held))
+                if spent + held + hold.usd.picos > limit.limit.picos {
+                    return .refused(limit: limit, spent: Money(picos: spent), inFlight: Money(picos: held))
                 }
             }
             try db.execute(sql: """
-                INSERT INTO budget_holds (job_id, attempt, provider, usd_nanos, at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO budget_holds (job_id, attempt, provider, usd_picos, at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (job_id) DO UPDATE SET attempt = excluded.attempt, provider = excluded.provider,
-                    usd_nanos = excluded.usd_nanos, at = excluded.at
-                """, arguments: [hold.jobID.rawValue, hold.attempt, hold.provider, hold.usd.nanos, time])
+                    usd_picos = excluded.usd_picos, at = excluded.at
+                """, arguments: [hold.jobID.rawValue, hold.attempt, hold.provider, hold.usd.picos, time])
             return .reserved
         }
     }

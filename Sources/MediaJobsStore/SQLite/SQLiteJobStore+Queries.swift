@@ -114,10 +114,10 @@ extension SQLiteJobStore {
         let upper = until.map(StoredTime.encode) ?? Int64.max
         return try await read("sum costs") { db in
             // SUM over INTEGER is exact (it fails on overflow rather than rounding).
-            let nanos = try Int64.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(usd_nanos), 0) FROM costs WHERE at >= ? AND at < ? AND charged
+            let picos = try Int64.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(usd_picos), 0) FROM costs WHERE at >= ? AND at < ? AND charged
                 """, arguments: [lower, upper])
-            return Money(nanos: nanos ?? 0)
+            return Money(picos: picos ?? 0)
         }
     }
 

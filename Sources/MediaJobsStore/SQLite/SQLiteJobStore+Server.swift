@@ -56,12 +56,12 @@ extension SQLiteJobStore {
                 WHERE c.at >= ? AND c.at < ? ORDER BY c.at, c.id
                 """)
             return try Row.fetchAll(statement, arguments: [label ?? "", lower, upper]).map { row in
-                let kindText: String = try row.decode(atIndex: 10)
+                let kindText: String = try row.decode(atIndex: 11)
                 guard let kind = JobKind(rawValue: kindText) else {
                     throw MediaJobsError(.storeFailure, "\(self.path): a job holds an unknown kind '\(kindText)'")
                 }
                 return CostLine(record: try CostRow.decode(row), kind: kind,
-                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 11))
+                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 12))
             }
         }
     }
@@ -79,13 +79,13 @@ extension SQLiteJobStore {
                 FROM batch_entries e LEFT JOIN jobs j ON j.id = e.job_id
                 WHERE e.batch_id = ?
                 """, arguments: [id])
-            let nanos = try Int64.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(usd_nanos), 0) FROM costs
+            let picos = try Int64.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(usd_picos), 0) FROM costs
                 WHERE job_id IN (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = ? AND job_id IS NOT NULL)
                 """, arguments: [id]) ?? 0
             return BatchProgress(
                 inputs: row?[0] ?? 0, jobs: row?[1] ?? 0, succeeded: row?[2] ?? 0, failed: row?[3] ?? 0,
-                pending: row?[4] ?? 0, skipped: row?[5] ?? 0, costUSD: Money(nanos: nanos))
+                pending: row?[4] ?? 0, skipped: row?[5] ?? 0, costUSD: Money(picos: picos))
         }
     }
 }

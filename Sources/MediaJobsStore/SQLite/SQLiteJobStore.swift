@@ -458,13 +458,13 @@ public final class SQLiteJobStore: JobStore {
     func insertCosts(_ db: Database, _ costs: [CostRecord], units: [String]) throws {
         guard !costs.isEmpty else { return }
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO costs (job_id, attempt, provider, model, units, usd_nanos, source, charged, raw_usage, at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO costs (job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (cost, units) in zip(costs, units) {
             try statement.execute(arguments: [
-                cost.jobID.rawValue, cost.attempt, cost.provider, cost.model, units, cost.usd.nanos,
-                cost.source.rawValue, cost.charged, cost.rawUsage, StoredTime.encode(cost.at),
+                cost.jobID.rawValue, cost.attempt, cost.provider, cost.model, units, cost.usd?.picos,
+                cost.source.rawValue, cost.charged, cost.rawUsage, StoredTime.encode(cost.at), try CostRow.encodeLines(cost.lines),
             ])
         }
     }

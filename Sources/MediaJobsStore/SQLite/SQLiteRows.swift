@@ -187,7 +187,7 @@ enum ArtifactRow {
 }
 
 enum CostRow {
-    static let columns = "job_id, attempt, provider, model, units, usd_nanos, source, charged, raw_usage, at"
+    static let columns = "job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines"
 
     /// Units are stored as a JSON object of decimal strings, so they come back exactly.
     static func encodeUnits(_ units: [String: Decimal]) throws -> String {
@@ -207,6 +207,44 @@ enum CostRow {
         }
     }
 
+    /// Price lines as JSON, with quantities and prices as decimal strings, so they come back exactly.
+    static func encodeLines(_ lines: [PriceLine]) throws -> String {
+        let stored = lines.map {
+            StoredLine(unit: $0.unit, quantity: NSDecimalNumber(decimal: $0.quantity).stringValue,
+                       usdPerUnit: $0.usdPerUnit.map { NSDecimalNumber(decimal: $0).stringValue },
+                       variant: $0.variant, source: $0.source)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(stored), as: UTF8.self)
+    }
+
+    static func decodeLines(_ text: String) throws -> [PriceLine] {
+        func decimal(_ value: String) throws -> Decimal {
+            guard let decimal = Decimal(string: value, locale: Locale(identifier: "en_US_POSIX")) else {
+                throw StoredValueError("price line amount '\(value)' is not a decimal")
+            }
+            return decimal
+        }
+        return try JSONDecoder().decode([StoredLine].self, from: Data(text.utf8)).map {
+            PriceLine(unit: $0.unit, quantity: try decimal($0.quantity), usdPerUnit: try $0.usdPerUnit.map(decimal),
+                      variant: $0.variant, source: $0.source)
+        }
+    }
+
+    private struct StoredLine: Codable {
+        var unit: String
+        var quantity: String
+        var usdPerUnit: String?
+        var variant: String?
+        var source: String?
+
+        enum CodingKeys: String, CodingKey {
+            case unit, quantity, variant, source
+            case usdPerUnit = "usd_per_unit"
+        }
+    }
+
     static func decode(_ row: Row) throws -> CostRecord {
         do {
             let sourceText = try row.decode(String.self, atIndex: 6)
@@ -219,8 +257,9 @@ enum CostRow {
                 provider: try row.decode(String.self, atIndex: 2),
                 model: try row.decode(String.self, atIndex: 3),
                 units: try decodeUnits(try row.decode(String.self, atIndex: 4)),
-                usd: Money(nanos: try row.decode(Int64.self, atIndex: 5)),
+                usd: try row.decode(Int64?.self, atIndex: 5).map { Money(picos: $0) },
                 source: source,
+                lines: try decodeLines(try row.decode(String.self, atIndex: 10)),
                 charged: try row.decode(Bool.self, atIndex: 7),
                 rawUsage: try row.decode(String?.self, atIndex: 8),
                 at: StoredTime.decode(try row.decode(Int64.self, atIndex: 9)))

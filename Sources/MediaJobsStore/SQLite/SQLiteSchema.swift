@@ -2,7 +2,7 @@ import GRDB
 
 /// The SQLite schema, as a list of migrations applied in order (`v1`, `v2`, …).
 ///
-/// Times are INTEGER microseconds since 1970 (UTC); money is INTEGER nano-dollars; specs, units
+/// Times are INTEGER microseconds since 1970 (UTC); money is INTEGER pico-dollars (NULL when unknown, since v10); specs, units
 /// and labels are JSON text. Never edit a migration that has shipped: add the next one.
 enum SQLiteSchema {
     static var migrator: DatabaseMigrator {
@@ -30,6 +30,9 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v9-submission-lookups") { db in
             try db.execute(sql: v9SubmissionLookups)
+        }
+        migrator.registerMigration("v10-pico-dollars-and-price-lines") { db in
+            try db.execute(sql: v10PicoDollarsAndPriceLines)
         }
         return migrator
     }

@@ -34,7 +34,7 @@ extension Pipeline {
                          + "checked against \(names.joined(separator: ", ")); a price we lack is never taken as 0")
         }
         if let maxCost {
-            let charged = (try await store.costs(job.id) + costs).filter(\.charged).reduce(Money.zero) { $0 + $1.usd }
+            let charged = (try await store.costs(job.id) + costs).filter(\.charged).reduce(Money.zero) { $0 + ($1.usd ?? .zero) }
             if charged + estimate > maxCost {
                 let already = charged == .zero ? "" : " and this job was already charged $\(charged)"
                 throw refuse("max_cost_usd: the estimate for \(route) is $\(estimate)\(already), over the job's "

@@ -25,7 +25,7 @@ struct KeptAnswer: Codable, Sendable {
     var transcript: Transcript?
     var units: [String: Decimal]
     var reportedUSD: Money?
-    var estimatedUSD: Money?
+    var estimate: CostEstimate?
     var rawUsage: String?
     /// The attempt that was answered.
     var attempt: Int
@@ -33,7 +33,7 @@ struct KeptAnswer: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case files, transcript, units, attempt
         case reportedUSD = "reported_usd"
-        case estimatedUSD = "estimated_usd"
+        case estimate
         case rawUsage = "raw_usage"
     }
 }
@@ -83,7 +83,7 @@ extension Pipeline {
         }
         let answer = KeptAnswer(
             files: kept, transcript: result.transcript, units: result.units, reportedUSD: result.reportedUSD,
-            estimatedUSD: result.estimatedUSD, rawUsage: result.rawUsage, attempt: job.attempts)
+            estimate: result.estimate, rawUsage: result.rawUsage, attempt: job.attempts)
         let handle = PendingGeneration(provider: provider, model: model, handle: "answer", pollErrors: 0, polls: nil,
                                        answer: answer)
         let what = kept.isEmpty ? "a transcript" : "\(kept.count) file(s), \(kept.reduce(0) { $0 + $1.bytes }) bytes"
@@ -124,7 +124,7 @@ extension Pipeline {
         }
         return ProviderResult(
             files: files, transcript: answer.transcript, units: answer.units, reportedUSD: answer.reportedUSD,
-            estimatedUSD: answer.estimatedUSD, rawUsage: answer.rawUsage)
+            estimate: answer.estimate, rawUsage: answer.rawUsage)
     }
 
     /// Finishes a job from the answer an earlier attempt kept: no request is sent.

@@ -233,19 +233,21 @@ public struct Pipeline: Sendable {
     private func costRecord(
         for job: Job, provider: any Provider, model: String, request: ProviderRequest, result: ProviderResult
     ) -> CostRecord {
-        let units = result.units.isEmpty ? provider.estimate(request).units : result.units
+        // The provider's stated amount, else our price lines for what it billed, else for what was asked.
+        let estimate = result.estimate ?? provider.estimate(request)
+        let units = result.units.isEmpty ? estimate.units : result.units
         let source: CostRecord.Source
-        let usd: Money
+        let usd: Money?
         if let reported = result.reportedUSD {
             (usd, source) = (reported, .reported)
-        } else if let estimated = result.estimatedUSD ?? provider.estimate(request).usd {
+        } else if let estimated = estimate.usd {
             (usd, source) = (estimated, .estimated)
         } else {
-            (usd, source) = (.zero, .unknown)
+            (usd, source) = (nil, .unknown)
         }
         return CostRecord(
             jobID: job.id, attempt: job.attempts, provider: provider.name, model: model, units: units, usd: usd,
-            source: source, charged: true, rawUsage: result.rawUsage, at: Date())
+            source: source, lines: estimate.lines, charged: true, rawUsage: result.rawUsage, at: Date())
     }
 
     /// Records the stage a job enters; stops here if the worker is being cancelled.

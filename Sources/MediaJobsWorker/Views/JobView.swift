@@ -25,19 +25,72 @@ public struct JobView: Sendable, Codable, Equatable {
         }
     }
 
+    /// What the job cost. An unknown amount is `null` with `display` "unknown", never 0.
     public struct Cost: Sendable, Codable, Equatable {
         public struct Record: Sendable, Codable, Equatable {
             public var attempt: Int
             public var provider: String
             public var model: String
             public var units: [String: Decimal]
-            public var usd: Money
+            /// Nil when unknown.
+            public var usd: Money?
             public var source: CostRecord.Source
+            /// The price lines that explain the amount.
+            public var lines: [PriceLine]
             public var charged: Bool
+            /// "$0.0520" or "unknown".
+            public var display: String
+
+            enum CodingKeys: String, CodingKey {
+                case attempt, provider, model, units, usd, source, lines, charged, display
+            }
+
+            public func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(attempt, forKey: .attempt)
+                try c.encode(provider, forKey: .provider)
+                try c.encode(model, forKey: .model)
+                try c.encode(units, forKey: .units)
+                try c.encode(usd, forKey: .usd)  // null when unknown
+                try c.encode(source, forKey: .source)
+                try c.encode(lines, forKey: .lines)
+                try c.encode(charged, forKey: .charged)
+                try c.encode(display, forKey: .display)
+            }
         }
 
-        public var usd: Money
+        /// The sum of the known amounts; nil when no attempt's amount is known and some are unknown.
+        public var usd: Money?
+        /// Attempts whose amount is unknown, not in `usd`.
+        public var unknownAttempts: Int
+        /// "$0.0520", "$0.0520 + 1 attempt of unknown cost" or "unknown (1 attempt)".
+        public var display: String
         public var records: [Record]
+
+        enum CodingKeys: String, CodingKey {
+            case usd, display, records
+            case unknownAttempts = "unknown_attempts"
+        }
+
+        public init(records: [Record]) {
+            self.records = records
+            var known: Money?
+            var unknown = 0
+            for record in records {
+                if let usd = record.usd { known = (known ?? .zero) + usd } else { unknown += 1 }
+            }
+            usd = unknown > 0 ? known : (known ?? .zero)
+            unknownAttempts = unknown
+            display = CostReport.describe(usd, unknown: unknown)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(usd, forKey: .usd)  // null when unknown
+            try c.encode(unknownAttempts, forKey: .unknownAttempts)
+            try c.encode(display, forKey: .display)
+            try c.encode(records, forKey: .records)
+        }
     }
 
     public struct Event: Sendable, Codable, Equatable {
@@ -124,7 +177,7 @@ public struct JobView: Sendable, Codable, Equatable {
         }
         let records = costs.map {
             Cost.Record(attempt: $0.attempt, provider: $0.provider, model: $0.model, units: $0.units, usd: $0.usd,
-                        source: $0.source, charged: $0.charged)
+                        source: $0.source, lines: $0.lines, charged: $0.charged, display: $0.usd.display())
         }
         return JobView(
             id: job.id, kind: job.kind, state: job.state, stage: job.stage, provider: job.spec.provider,
@@ -132,7 +185,7 @@ public struct JobView: Sendable, Codable, Equatable {
             labels: job.spec.labels, idempotencyKey: job.spec.idempotencyKey, error: job.error,
             artifacts: attached.filter { $0.role == .output }.map(view),
             inputs: attached.filter { $0.role == .input }.map(view),
-            cost: Cost(usd: costs.reduce(Money.zero) { $0 + $1.usd }, records: records),
+            cost: Cost(records: records),
             createdAt: job.createdAt, updatedAt: job.updatedAt, finishedAt: job.finishedAt, runAt: job.runAt,
             spec: job.spec,
             events: events?.map { Event(at: $0.at, kind: $0.kind, attempt: $0.attempt, worker: $0.worker, detail: $0.detail) })

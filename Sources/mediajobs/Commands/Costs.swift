@@ -39,7 +39,8 @@ struct Costs: AsyncParsableCommand {
             try Terminal.writeJSON(report)
             return
         }
-        Terminal.write(Costs.table(report) + (Costs.riskLine(report.submissionRisks).map { "\n" + $0 } ?? ""))
+        Terminal.write(Costs.table(report) + "\ntotal: " + CostReport.describe(report.usd, unknown: report.unknownPrices, places: 6)
+                       + (Costs.riskLine(report.submissionRisks).map { "\n" + $0 } ?? ""))
     }
 
     /// `possible duplicate paid submissions: 2 (jobs 01J…, 01J…)`, or nil when there are none. Each is an attempt
@@ -59,13 +60,14 @@ struct Costs: AsyncParsableCommand {
         var rows = [header]
         for group in report.groups {
             rows.append(report.groupBy.map { group.key[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "-" } + [
-                "$\(group.usd)", "$\(group.reportedUSD)", "$\(group.estimatedUSD)", "\(group.unknownPrices)",
+                group.usd.display(places: 6), group.reportedUSD.display(places: 6), group.estimatedUSD.display(places: 6),
+                "\(group.unknownPrices)",
                 "\(group.cacheHits)", "\(group.attempts)",
             ])
         }
         rows.append(report.groupBy.enumerated().map { $0.offset == 0 ? "total" : "" } + [
-            "$\(report.usd)", "$\(report.reportedUSD)", "$\(report.estimatedUSD)",
-            "\(report.groups.reduce(0) { $0 + $1.unknownPrices })", "\(report.cacheHits)", "\(report.records)",
+            report.usd.display(places: 6), report.reportedUSD.display(places: 6), report.estimatedUSD.display(places: 6),
+            "\(report.unknownPrices)", "\(report.cacheHits)", "\(report.records)",
         ])
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in

@@ -26,7 +26,9 @@ struct BatchReport: Encodable {
     var failed: Int
     var pending: Int
     var skipped: Int
-    var costUSD: Money
+    /// Nil (JSON null) when every cost of the batch is unknown; `unknownCosts` attempts are not in it.
+    var costUSD: Money?
+    var unknownCosts: Int
     var seconds: Double
     var entries: [Entry]
 
@@ -35,6 +37,7 @@ struct BatchReport: Encodable {
         case newJobs = "new_jobs"
         case done, failed, pending, skipped
         case costUSD = "cost_usd"
+        case unknownCosts = "unknown_costs"
         case seconds, entries
     }
 
@@ -44,14 +47,18 @@ struct BatchReport: Encodable {
         let entries = try await context.store.batchEntries(batch.id)
         var jobs: [JobID: Job] = [:]
         var cost = Money.zero
+        var unknown = 0
         for id in Set(entries.compactMap(\.jobID)) {
             guard let job = try await context.store.job(id) else { continue }
             jobs[id] = job
-            cost += try await context.store.costs(id).reduce(Money.zero) { $0 + $1.usd }
+            for record in try await context.store.costs(id) {
+                if let usd = record.usd { cost += usd } else { unknown += 1 }
+            }
         }
         var report = BatchReport(
             batch: batch.id, kind: batch.kind, source: batch.source, out: batch.out, inputs: entries.count,
-            jobs: jobs.count, newJobs: created, done: 0, failed: 0, pending: 0, skipped: 0, costUSD: cost,
+            jobs: jobs.count, newJobs: created, done: 0, failed: 0, pending: 0, skipped: 0,
+            costUSD: unknown > 0 && cost == .zero ? nil : cost, unknownCosts: unknown,
             seconds: (Date().timeIntervalSince(started) * 100).rounded() / 100, entries: [])
         for entry in entries {
             let file: String? = switch written[entry.output] {
@@ -85,7 +92,7 @@ struct BatchReport: Encodable {
 
     var table: String {
         var lines = ["batch \(batch) (\(kind)): \(inputs) input(s), \(jobs) job(s), \(newJobs) new"]
-        lines.append("  done \(done), failed \(failed), pending \(pending), skipped \(skipped), cost $\(costUSD), "
+        lines.append("  done \(done), failed \(failed), pending \(pending), skipped \(skipped), cost \(CostReport.describe(costUSD, unknown: unknownCosts)), "
                      + String(format: "%.1f s", seconds))
         for entry in entries where entry.state != "succeeded" {
             lines.append("  \(JobText.pad(entry.state, 9)) \(entry.input)\(entry.reason.map { ": \($0)" } ?? "")")

@@ -16,7 +16,7 @@ enum JobText {
         for artifact in view.artifacts {
             lines.append("  output: \(artifact.path) (\(artifact.format), \(artifact.bytes) bytes\(duration(artifact.durationSeconds)))")
         }
-        lines.append("  cost: $\(view.cost.usd)" + view.cost.records.map { " [\($0.provider)/\($0.model) \(units($0.units)) \($0.source)]" }.joined())
+        lines.append("  cost: \(view.cost.display)" + view.cost.records.map { " [\($0.provider)/\($0.model) \(units($0.units)) \($0.source)]" }.joined())
         return lines.joined(separator: "\n")
     }
 
