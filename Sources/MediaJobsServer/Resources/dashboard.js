@@ -44,7 +44,13 @@ function askForToken() {
 
 const stateBadge = (state) => el("span", { class: `state state-${state}`, "data-state": state }, state);
 const when = (iso) => iso ? new Date(iso).toLocaleString() : "";
-const usd = (n) => `$${Number(n || 0).toFixed(n && n < 0.01 ? 6 : 4)}`;
+// An amount nobody knows (null) reads "unknown", never "$0".
+const usd = (n) => n === null || n === undefined ? "unknown" : `$${Number(n).toFixed(n && n < 0.01 ? 6 : 4)}`;
+// A total: known amounts, plus the attempts of unknown cost beside them.
+const total = (n, unknown) => !unknown ? usd(n ?? 0)
+  : n === null || n === undefined ? `unknown (${unknown} attempt${unknown === 1 ? "" : "s"})`
+  : `${usd(n)} + ${unknown} attempt${unknown === 1 ? "" : "s"} of unknown cost`;
+const lineText = (l) => `${l.quantity} ${l.unit}${l.variant ? ` (${l.variant})` : ""} × ${l.usd_per_unit === null || l.usd_per_unit === undefined ? "unknown price" : "$" + l.usd_per_unit}`;
 const STATES = ["queued", "running", "waiting", "succeeded", "failed", "canceled"];
 const KINDS = ["tts", "transcribe", "image", "video"];
 
@@ -78,7 +84,7 @@ async function showJobs(params) {
   }
   const row = (job) => el("tr", { "data-job": job.id },
     el("td", { class: "mono" }, el("a", { href: `#/jobs/${job.id}` }, job.id)), el("td", {}, job.kind), el("td", {}, stateBadge(job.state)),
-    el("td", {}, `${job.provider}/${job.model || "-"}`), el("td", {}, usd(job.cost.usd)), el("td", {}, when(job.created_at)));
+    el("td", {}, `${job.provider}/${job.model || "-"}`), el("td", { class: "cost" }, total(job.cost.usd, job.cost.unknown_attempts)), el("td", {}, when(job.created_at)));
   const upsert = (job) => {
     const existing = body.querySelector(`tr[data-job="${job.id}"]`);
     if (existing) existing.replaceWith(row(job)); else body.prepend(row(job));
@@ -121,10 +127,10 @@ async function showJob(id) {
       el("dt", {}, "Attempts"), el("dd", {}, `${job.attempts} of ${job.max_attempts}`),
       el("dt", {}, "Created"), el("dd", {}, when(job.created_at)),
       el("dt", {}, "Finished"), el("dd", {}, when(job.finished_at) || "-"),
-      el("dt", {}, "Cost"), el("dd", {}, usd(job.cost.usd)),
+      el("dt", {}, "Cost"), el("dd", { class: "cost" }, total(job.cost.usd, job.cost.unknown_attempts)),
       job.error ? [el("dt", {}, "Error"), el("dd", { class: "error" }, `${job.error.code}: ${job.error.message}`)] : []);
     costs.replaceChildren(...job.cost.records.map((r) => el("tr", {}, el("td", {}, r.attempt), el("td", {}, `${r.provider}/${r.model}`),
-      el("td", {}, Object.entries(r.units).map(([k, v]) => `${v} ${k}`).join(", ")), el("td", {}, usd(r.usd)), el("td", {}, r.source))));
+      el("td", {}, Object.entries(r.units).map(([k, v]) => `${v} ${k}`).join(", ")), el("td", { class: "cost", title: (r.lines || []).map(lineText).join(" + ") }, usd(r.usd)), el("td", {}, r.source))));
     artifactBox.replaceChildren(...job.artifacts.map(artifactElement));
     if (job.artifacts.length === 0) artifactBox.append(el("p", { class: "muted" }, "No output yet."));
     actions.replaceChildren(...[
@@ -202,12 +208,12 @@ async function showCosts() {
   Object.entries({ x: 4, y: 34, "font-size": 10 }).forEach(([k, v]) => axis.setAttribute(k, v));
   axis.textContent = usd(max);
   svg.append(axis);
-  view.replaceChildren(el("h1", {}, "Costs"), el("p", {}, `Total ${usd(report.usd)} over ${report.records} billed attempt(s).`),
+  view.replaceChildren(el("h1", {}, "Costs"), el("p", {}, `Total ${total(report.usd, report.unknown_prices)} over ${report.records} billed attempt(s).`),
     el("div", { class: "chart" }, svg,
       el("div", { class: "legend" }, providers.map((p, j) => el("span", {}, el("i", { style: `background:${colours[j % colours.length]}` }), p)))),
     el("h2", {}, "By day and provider"),
     el("table", {}, el("thead", {}, el("tr", {}, ["Day", "Provider", "USD", "Attempts", "Unknown prices"].map((h) => el("th", {}, h)))),
-      el("tbody", {}, report.groups.map((g) => el("tr", {}, el("td", {}, g.key.day), el("td", {}, g.key.provider), el("td", {}, usd(g.usd)),
+      el("tbody", {}, report.groups.map((g) => el("tr", {}, el("td", {}, g.key.day), el("td", {}, g.key.provider), el("td", { class: "cost" }, total(g.usd, g.unknown_prices)),
         el("td", {}, g.attempts), el("td", {}, g.unknown_prices))))));
 }
 
@@ -226,7 +232,7 @@ async function showBatches() {
     el("table", {}, el("thead", {}, el("tr", {}, ["Batch", "Kind", "Source", "Progress", "Done", "Cost"].map((h) => el("th", {}, h)))),
       el("tbody", {}, batches.map((b) => el("tr", {}, el("td", { class: "mono" }, el("a", { href: `#/batches/${encodeURIComponent(b.id)}` }, b.id)),
         el("td", {}, b.kind), el("td", {}, b.source), el("td", {}, progressBar(b.progress)),
-        el("td", {}, `${b.progress.succeeded}/${b.progress.inputs}`), el("td", {}, usd(b.progress.cost_usd)))))));
+        el("td", {}, `${b.progress.succeeded}/${b.progress.inputs}`), el("td", {}, total(b.progress.cost_usd, b.progress.unknown_costs)))))));
   const timer = setInterval(() => { if (location.hash.startsWith("#/batches")) showBatches().catch(() => {}); }, 5000);
   closeLive = () => clearInterval(timer);
 }
@@ -234,7 +240,7 @@ async function showBatches() {
 async function showBatch(id) {
   const b = await api(`/v1/batches/${encodeURIComponent(id)}`);
   view.replaceChildren(el("h1", {}, "Batch ", el("span", { class: "mono" }, b.id)), progressBar(b.progress),
-    el("p", {}, `${b.progress.succeeded} done, ${b.progress.failed} failed, ${b.progress.pending} pending, ${b.progress.skipped} skipped · ${usd(b.progress.cost_usd)}`),
+    el("p", {}, `${b.progress.succeeded} done, ${b.progress.failed} failed, ${b.progress.pending} pending, ${b.progress.skipped} skipped · ${total(b.progress.cost_usd, b.progress.unknown_costs)}`),
     el("table", {}, el("thead", {}, el("tr", {}, ["Input", "Output", "State", "Job", "Reason"].map((h) => el("th", {}, h)))),
       el("tbody", {}, b.entries.map((e) => el("tr", {}, el("td", {}, e.input), el("td", {}, e.output), el("td", {}, stateBadge(e.state)),
         el("td", { class: "mono" }, e.job ? el("a", { href: `#/jobs/${e.job}` }, e.job) : "-"), el("td", {}, e.reason || ""))))));
@@ -291,7 +297,7 @@ async function refreshStats() {
   try {
     const s = await api("/v1/stats");
     document.getElementById("stats").textContent =
-      `${s.jobs.queued} queued · ${s.jobs.running} running · ${s.workers.length} worker(s) · ${usd(s.cost_today_usd)} today`;
+      `${s.jobs.queued} queued · ${s.jobs.running} running · ${s.workers.length} worker(s) · ${total(s.cost_today_usd, s.unknown_costs_today)} today`;
   } catch (_) { /* shown by the view */ }
 }
 

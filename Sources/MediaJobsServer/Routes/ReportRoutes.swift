@@ -34,8 +34,8 @@ extension MediaJobsServer {
         var jobs: [String: Int]
         var totalJobs: Int
         var workers: [WorkerView]
-        var costUSD: Money
-        var costTodayUSD: Money
+        var cost: CostTotal
+        var costToday: CostTotal
 
         enum CodingKeys: String, CodingKey {
             case jobs
@@ -43,6 +43,19 @@ extension MediaJobsServer {
             case workers
             case costUSD = "cost_usd"
             case costTodayUSD = "cost_today_usd"
+            case unknownCosts = "unknown_costs"
+            case unknownCostsToday = "unknown_costs_today"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(jobs, forKey: .jobs)
+            try c.encode(totalJobs, forKey: .totalJobs)
+            try c.encode(workers, forKey: .workers)
+            try c.encode(cost.usd, forKey: .costUSD)  // null when only unknown amounts were recorded
+            try c.encode(costToday.usd, forKey: .costTodayUSD)
+            try c.encode(cost.unknown, forKey: .unknownCosts)
+            try c.encode(costToday.unknown, forKey: .unknownCostsToday)
         }
     }
 
@@ -114,8 +127,8 @@ extension MediaJobsServer {
             return try JSONResponse.make(Stats(
                 jobs: jobs, totalJobs: counts.values.reduce(0, +),
                 workers: try await store.liveWorkers(now: now, staleAfter: 10).map(WorkerView.init),
-                costUSD: try await store.totalCost(since: nil, until: nil),
-                costTodayUSD: try await store.totalCost(since: today, until: nil)))
+                cost: try await store.totalCost(since: nil, until: nil),
+                costToday: try await store.totalCost(since: today, until: nil)))
         }
 
         v1.get("batches") { request, _ in

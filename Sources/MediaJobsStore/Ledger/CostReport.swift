@@ -29,6 +29,20 @@ public struct CostReport: Sendable, Encodable {
             case estimatedUSD = "estimated_usd"
             case unknownPrices = "unknown_prices"
             case cacheHits = "cache_hits"
+            case display
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(key, forKey: .key)
+            try c.encode(usd, forKey: .usd)  // null when every attempt's amount is unknown
+            try c.encode(reportedUSD, forKey: .reportedUSD)
+            try c.encode(estimatedUSD, forKey: .estimatedUSD)
+            try c.encode(unknownPrices, forKey: .unknownPrices)
+            try c.encode(cacheHits, forKey: .cacheHits)
+            try c.encode(attempts, forKey: .attempts)
+            try c.encode(units, forKey: .units)
+            try c.encode(CostReport.describe(usd, unknown: unknownPrices), forKey: .display)
         }
     }
 
@@ -56,6 +70,21 @@ public struct CostReport: Sendable, Encodable {
         case estimatedUSD = "estimated_usd"
         case cacheHits = "cache_hits"
         case unknownPrices = "unknown_prices"
+        case display
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(groupBy, forKey: .groupBy)
+        try c.encode(usd, forKey: .usd)  // null when every attempt's amount is unknown
+        try c.encode(reportedUSD, forKey: .reportedUSD)
+        try c.encode(estimatedUSD, forKey: .estimatedUSD)
+        try c.encode(cacheHits, forKey: .cacheHits)
+        try c.encode(unknownPrices, forKey: .unknownPrices)
+        try c.encode(records, forKey: .records)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(submissionRisks, forKey: .submissionRisks)
+        try c.encode(CostReport.describe(usd, unknown: unknownPrices), forKey: .display)
     }
 
     /// Checks a grouping (`day,provider`), naming `field` in errors: known dimensions, at least one, and a label
@@ -128,6 +157,37 @@ extension CostReport.Group {
         if record.source != .cached {
             for (unit, amount) in record.units { units[unit, default: 0] += amount }
         }
+    }
+}
+
+/// A sum of cost records: the known amounts, and how many attempts have an unknown amount (not in `usd`).
+public struct CostTotal: Sendable, Equatable, Encodable {
+    /// The known amounts; nil when there are only unknown ones (never a silent $0).
+    public var usd: Money?
+    public var unknown: Int
+
+    public init(usd: Money?, unknown: Int) {
+        self.usd = usd
+        self.unknown = unknown
+    }
+
+    /// From the sum of known amounts and the counts of known and unknown records.
+    public init(known: Money, knownRecords: Int, unknown: Int) {
+        self.init(usd: knownRecords == 0 && unknown > 0 ? nil : known, unknown: unknown)
+    }
+
+    /// "$1.2000", "$1.2000 + 2 attempts of unknown cost" or "unknown (2 attempts)".
+    public var display: String { CostReport.describe(usd, unknown: unknown) }
+
+    enum CodingKeys: String, CodingKey {
+        case usd, unknown, display
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(usd, forKey: .usd)  // null when unknown
+        try c.encode(unknown, forKey: .unknown)
+        try c.encode(display, forKey: .display)
     }
 }
 

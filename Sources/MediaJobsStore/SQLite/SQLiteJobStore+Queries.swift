@@ -108,16 +108,18 @@ extension SQLiteJobStore {
         }
     }
 
-    /// The exact sum of recorded costs in `[since, until)`, charged attempts only.
-    public func totalCost(since: Date?, until: Date?) async throws -> Money {
+    /// The exact sum of recorded costs in `[since, until)`, charged attempts only, with the count of those whose
+    /// amount is unknown.
+    public func totalCost(since: Date?, until: Date?) async throws -> CostTotal {
         let lower = since.map(StoredTime.encode) ?? Int64.min
         let upper = until.map(StoredTime.encode) ?? Int64.max
         return try await read("sum costs") { db in
-            // SUM over INTEGER is exact (it fails on overflow rather than rounding).
-            let picos = try Int64.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(usd_picos), 0) FROM costs WHERE at >= ? AND at < ? AND charged
+            // SUM over INTEGER is exact (it fails on overflow rather than rounding); SUM and COUNT skip NULLs.
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(usd_picos), 0), COUNT(usd_picos), COUNT(*) - COUNT(usd_picos)
+                FROM costs WHERE at >= ? AND at < ? AND charged
                 """, arguments: [lower, upper])
-            return Money(picos: picos ?? 0)
+            return CostTotal(known: Money(picos: row?[0] ?? 0), knownRecords: row?[1] ?? 0, unknown: row?[2] ?? 0)
         }
     }
 

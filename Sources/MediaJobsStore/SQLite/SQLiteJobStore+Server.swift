@@ -20,11 +20,27 @@ public struct BatchProgress: Sendable, Equatable, Codable {
     public var pending: Int
     /// Inputs refused before submission.
     public var skipped: Int
-    public var costUSD: Money
+    /// The known amounts of the batch's jobs; nil when every one is unknown.
+    public var costUSD: Money?
+    /// Attempts of the batch's jobs whose amount is unknown, not in `costUSD`.
+    public var unknownCosts: Int
 
     enum CodingKeys: String, CodingKey {
         case inputs, jobs, succeeded, failed, pending, skipped
         case costUSD = "cost_usd"
+        case unknownCosts = "unknown_costs"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(jobs, forKey: .jobs)
+        try c.encode(succeeded, forKey: .succeeded)
+        try c.encode(failed, forKey: .failed)
+        try c.encode(pending, forKey: .pending)
+        try c.encode(skipped, forKey: .skipped)
+        try c.encode(costUSD, forKey: .costUSD)  // null when unknown
+        try c.encode(unknownCosts, forKey: .unknownCosts)
     }
 }
 
@@ -79,13 +95,15 @@ extension SQLiteJobStore {
                 FROM batch_entries e LEFT JOIN jobs j ON j.id = e.job_id
                 WHERE e.batch_id = ?
                 """, arguments: [id])
-            let picos = try Int64.fetchOne(db, sql: """
-                SELECT COALESCE(SUM(usd_picos), 0) FROM costs
+            let cost = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(usd_picos), 0), COUNT(usd_picos), COUNT(*) - COUNT(usd_picos) FROM costs
                 WHERE job_id IN (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = ? AND job_id IS NOT NULL)
-                """, arguments: [id]) ?? 0
+                """, arguments: [id])
+            let total = CostTotal(known: Money(picos: cost?[0] ?? 0), knownRecords: cost?[1] ?? 0, unknown: cost?[2] ?? 0)
             return BatchProgress(
                 inputs: row?[0] ?? 0, jobs: row?[1] ?? 0, succeeded: row?[2] ?? 0, failed: row?[3] ?? 0,
-                pending: row?[4] ?? 0, skipped: row?[5] ?? 0, costUSD: Money(picos: picos))
+                pending: row?[4] ?? 0, skipped: row?[5] ?? 0, costUSD: total.usd,
+                unknownCosts: total.unknown)
         }
     }
 }
