@@ -168,6 +168,51 @@ public final class Simulator: Sendable {
         return counts
     }
 
+    // MARK: Billing
+
+    /// Everything the simulated providers billed, oldest first, in exact decimals (see `BillingEntry`).
+    public func billing() -> [BillingEntry] { state.billing }
+
+    /// What `provider` billed, oldest first.
+    public func billing(_ provider: SimulatedProvider) -> [BillingEntry] {
+        state.billing.filter { $0.provider == provider }
+    }
+
+    /// The sum of every bill so far (unpriced entries count as 0: see `BillingEntry.priced`).
+    public var totalBilled: Decimal { state.billing.reduce(Decimal(0)) { $0 + $1.usd } }
+
+    /// The bills that name each job, by its number: a caller that puts `<prefix><N>.` in every job's text or prompt
+    /// (as for `requestCounts(markedWith:)`) finds what the providers billed per job.
+    public func billing(markedWith prefix: String) throws -> [Int: [BillingEntry]] {
+        let marker = try Regex(NSRegularExpression.escapedPattern(for: prefix) + #"([0-9]+)\."#)
+        var entries: [Int: [BillingEntry]] = [:]
+        for entry in state.billing {
+            guard let match = ((entry.text ?? "") + "\n" + entry.searchable).firstMatch(of: marker),
+                  let number = Int(match.output[1].substring ?? "") else { continue }
+            entries[number, default: []].append(entry)
+        }
+        return entries
+    }
+
+    /// The dollars billed per job number (see `billing(markedWith:)`), exact.
+    public func billed(markedWith prefix: String) throws -> [Int: Decimal] {
+        try billing(markedWith: prefix).mapValues { $0.reduce(Decimal(0)) { $0 + $1.usd } }
+    }
+
+    public func clearBilling() { state.clearBilling() }
+
+    /// Makes jobs of `model` (nil: every model) submitted from now on report `seconds` as Replicate's
+    /// `metrics.predict_time` and fal's `metrics.inference_time`, billed exactly: `37.123456` on A100 (80GB) at
+    /// $0.0014/s bills $0.0519728384. Nil returns to the simulator's own plausible six-decimal run times.
+    public func setPredictTime(_ seconds: Decimal?, model: String? = nil) {
+        state.setPredictTime(seconds, model: model)
+    }
+
+    /// The `openai/whisper` version id the simulated Replicate serves (a real one, from
+    /// https://replicate.com/openai/whisper/versions): create with `POST /v1/predictions` and
+    /// `"version": whisperVersion` or `"openai/whisper:" + whisperVersion`.
+    public static var whisperVersion: String { ModelSchemas.replicateVersions["openai/whisper"]! }
+
     // MARK: Lifetime
 
     /// Stops accepting connections and waits for the server to end.

@@ -24,6 +24,10 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
     case unknownModel
     /// An asynchronous job that is accepted, then ends `failed` with `message` at its last poll.
     case jobFailure(String)
+    /// An image answer whose bytes are PNG although the request asked for another format (OpenAI
+    /// `output_format: webp` or `jpeg`, Replicate or fal `output_format`), still labelled as asked: valid media the
+    /// client must convert itself. Billed once, as the normal answer.
+    case pngInsteadOfAskedFormat
 
     /// The spec form, as `--faults` takes it.
     public var description: String {
@@ -37,6 +41,7 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case .contentPolicy: "policy"
         case .unknownModel: "unknown-model"
         case .jobFailure: "job-fail"
+        case .pngInsteadOfAskedFormat: "png-instead"
         }
     }
 
@@ -49,7 +54,7 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses one fault: "429", "429:2" (Retry-After 2), "slow", "slow:3", "reset", "truncate",
-    /// "corrupt", "content-type", "policy", "unknown-model", "job-fail", "job-fail:MESSAGE".
+    /// "corrupt", "content-type", "policy", "unknown-model", "job-fail", "job-fail:MESSAGE", "png-instead".
     public init(spec: String) throws {
         let head = spec.split(separator: ":", maxSplits: 1).first.map(String.init) ?? spec
         let argument = spec.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init)
@@ -79,10 +84,12 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case "policy": self = .contentPolicy
         case "unknown-model": self = .unknownModel
         case "job-fail": self = .jobFailure(argument ?? "The model failed to generate the output")
+        case "png-instead": self = .pngInsteadOfAskedFormat
         default:
             throw SimulatorSpecError(
                 "fault '\(spec)': expected a status (429, 429:RETRY_AFTER, 500, 502, 503, 524, 529, 401, 402), "
-                    + "slow[:SECONDS], reset, truncate, corrupt, content-type, policy, unknown-model or job-fail[:MESSAGE]")
+                    + "slow[:SECONDS], reset, truncate, corrupt, content-type, policy, unknown-model, job-fail[:MESSAGE] "
+                    + "or png-instead")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MediaJobsCore
+import MediaJobsFFmpeg
 
 /// Makes a finished job's outputs once and keeps them in the file store.
 struct JobOutputs: Sendable {
@@ -21,10 +22,17 @@ struct JobOutputs: Sendable {
                     durationSeconds: request.durationSeconds, width: request.width, height: request.height,
                     prompt: request.prompt)
             case .image:
-                file = try await media.image(width: request.width, height: request.height, prompt: request.prompt)
+                let format: ImageFormat = job.deliversPNG ? .png : request.imageFormat ?? .png
+                file = try await media.image(
+                    width: request.width, height: request.height, prompt: request.prompt, format: format)
+                if job.deliversPNG, let asked = request.imageFormat, asked != .png {
+                    // Labelled as asked, PNG inside.
+                    file.contentType = "image/\(asked.rawValue)"
+                    file.name = "image." + (asked == .jpeg ? "jpg" : asked.rawValue)
+                }
             case .speech:
                 let audio = try await media.speech(text: request.prompt ?? "", voice: request.voice, format: .mp3)
-                file = StoredFile(data: audio, contentType: "audio/mpeg", name: "output.mp3")
+                file = StoredFile(data: audio.data, contentType: "audio/mpeg", name: "output.mp3")
             case .transcript:
                 let (audio, ext) = try fetchAudio(request.audio ?? "")
                 let (transcript, seconds) = try await media.transcribe(audio, fileExtension: ext)
@@ -42,9 +50,11 @@ struct JobOutputs: Sendable {
             throw ProviderError(500, "generation failed: \(error)")
         }
         if job.corruptMedia, request.kind != .transcript { file.data = MediaFactory.corrupt(file.data) }
-        let id = state.store(file)
-        state.setOutputs([id], of: job.id)
-        return [(id, file)]
+        // An image request for several images gets that many (the same picture each time).
+        let copies = request.kind == .image ? max(1, min(request.count, 4)) : 1
+        let stored = Array(repeating: file, count: copies).map { (id: state.store($0), file: $0) }
+        state.setOutputs(stored.map(\.id), of: job.id)
+        return stored
     }
 
     /// The audio a job names: a `data:` URI, or a URL of a file this simulator serves.

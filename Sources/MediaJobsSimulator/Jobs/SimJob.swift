@@ -1,4 +1,5 @@
 import Foundation
+import MediaJobsFFmpeg
 
 /// What a generated file is.
 enum MediaKind: String, Sendable {
@@ -25,6 +26,9 @@ struct JobRequest: Sendable {
     var audio: String?
     /// The input as received, JSON-encoded, echoed back where the provider echoes it.
     var inputJSON: Data
+    /// For images: the format asked for (nil: PNG) and how many.
+    var imageFormat: ImageFormat? = nil
+    var count = 1
 }
 
 /// An asynchronous job on its way through the schedule.
@@ -43,11 +47,20 @@ struct SimJob: Sendable {
     var failure: String?
     var canceledAt: Date?
     var corruptMedia = false
+    /// A `pngInsteadOfAskedFormat` fault: images come out PNG whatever `imageFormat` says.
+    var deliversPNG = false
     var generationID: String
     /// The credential that created the job, where the provider lists a caller's own jobs (Replicate).
     var owner: String?
     /// File ids in the simulator's file store, once generated.
     var outputs: [String] = []
+    /// Seconds the model ran, as Replicate's `predict_time` and fal's `inference_time` report it: six decimals,
+    /// fixed at submission (see `SimulatorState.predictTime`), exact.
+    var predictTime: Decimal = 1
+    /// What the provider bills when the job succeeds; nil for nothing.
+    var charge: Charge?
+    /// Set once the charge is in the billing log, so it is billed once however often the job is read.
+    var billed = false
 
     /// Where the job stands after `polls` status reads at `now`.
     func phase(at now: Date) -> Phase {
@@ -89,10 +102,41 @@ struct SimJob: Sendable {
             }
         }
     }
+}
 
-    /// Seconds between start and end, as Replicate's `predict_time` and fal's `inference_time` report.
-    var predictTime: Double {
-        guard let startedAt, let completedAt else { return 0 }
-        return max(0.001, completedAt.timeIntervalSince(startedAt))
+/// What an asynchronous job bills when it succeeds.
+struct Charge: Sendable {
+    enum Amount: Sendable {
+        /// Lines known at submission (fal, OpenRouter video).
+        case lines([BillingEntry.Line])
+        /// A Replicate rate, applied to the job's outputs or its `predict_time` once it ends.
+        case replicate(Prices.ReplicateRate, images: Int)
+        /// A model the simulator has no price for.
+        case unpriced
+    }
+
+    var model: String
+    /// "POST /fal-ai/veo3/fast".
+    var endpoint: String
+    var text: String?
+    /// The create request's body as text, for `Simulator.billed(markedWith:)`.
+    var searchable: String
+    var amount: Amount
+
+    /// The billing entry for `job`, which has just succeeded.
+    func entry(for job: SimJob, at date: Date) -> BillingEntry {
+        var lines: [BillingEntry.Line] = []
+        var priced = true
+        switch amount {
+        case .lines(let given): lines = given
+        case .replicate(let rate, let images):
+            lines = Prices.replicate(rate, images: images, predictTime: job.predictTime)
+        case .unpriced: priced = false
+        }
+        var entry = BillingEntry(
+            provider: job.provider, model: model, endpoint: endpoint, requestID: job.id, text: text, lines: lines,
+            priced: priced, billedAt: date)
+        entry.searchable = searchable
+        return entry
     }
 }

@@ -26,19 +26,29 @@ struct MediaFactory: Sendable {
     /// Sample rate of raw PCM answers (OpenAI and OpenRouter both document 24 kHz, 16-bit LE, mono).
     static let pcmRate = 24_000
 
+    /// Speech audio and how long it plays.
+    struct Speech: Sendable {
+        var data: Data
+        /// The audio's length in whole milliseconds, rounded up (samples at 24 kHz).
+        var milliseconds: Int
+    }
+
     /// Speaks `text` in a flite voice chosen from the provider's `voice` name: flite writes 24 kHz mono WAV,
     /// which is then transcoded to the asked format.
-    func speech(text: String, voice: String?, format: SpeechFormat) async throws -> Data {
+    func speech(text: String, voice: String?, format: SpeechFormat) async throws -> Speech {
         let wav = temporaryFile("wav")
         defer { try? FileManager.default.removeItem(at: wav) }
         try await engine.synthesizeSpeech(
             text: text, voice: Self.fliteVoice(for: voice), to: wav,
             options: AudioOutputOptions(format: .wav, sampleRate: Self.pcmRate, channels: 1))
         let samples = try Data(contentsOf: wav)
+        let pcm = Self.pcmSamples(ofWAV: samples)
+        // 16-bit mono: two bytes a sample.
+        let milliseconds = (pcm.count / 2 * 1000 + Self.pcmRate - 1) / Self.pcmRate
         let target: AudioFormat
         switch format {
-        case .pcm: return Self.pcmSamples(ofWAV: samples)
-        case .wav: return samples
+        case .pcm: return Speech(data: pcm, milliseconds: milliseconds)
+        case .wav: return Speech(data: samples, milliseconds: milliseconds)
         case .mp3: target = .mp3
         case .opus: target = .opus
         case .aac: target = .aac
@@ -47,7 +57,7 @@ struct MediaFactory: Sendable {
         let output = temporaryFile(Self.fileExtension(format))
         defer { try? FileManager.default.removeItem(at: output) }
         try await engine.transcodeAudio(wav, to: output, options: AudioOutputOptions(format: target))
-        return try Data(contentsOf: output)
+        return Speech(data: try Data(contentsOf: output), milliseconds: milliseconds)
     }
 
     /// A transcript of the uploaded audio, and the audio's duration in seconds.
@@ -74,14 +84,26 @@ struct MediaFactory: Sendable {
         return (max(16, Int(w / 2) * 2), max(16, Int(h / 2) * 2))
     }
 
-    /// A PNG test picture of `width`×`height` (clamped by `drawnSize`) with the prompt drawn in.
-    func image(width: Int?, height: Int?, prompt: String?) async throws -> StoredFile {
+    /// A test picture of `width`×`height` (clamped by `drawnSize`) with the prompt drawn in, encoded as `format`.
+    func image(width: Int?, height: Int?, prompt: String?, format: ImageFormat = .png) async throws -> StoredFile {
         let (w, h) = Self.drawnSize(width: width, height: height, fallback: (1024, 1024))
-        let file = temporaryFile("png")
+        let ext = format == .jpeg ? "jpg" : format.rawValue
+        let file = temporaryFile(ext)
         defer { try? FileManager.default.removeItem(at: file) }
         let pattern = TestPattern(width: w, height: h, durationSeconds: 1, sound: .none, text: Self.caption(prompt))
-        try await engine.renderTestImage(pattern, to: file, options: ImageOutputOptions(format: .png))
-        return StoredFile(data: try Data(contentsOf: file), contentType: "image/png", name: "image.png")
+        try await engine.renderTestImage(pattern, to: file, options: ImageOutputOptions(format: format))
+        return StoredFile(
+            data: try Data(contentsOf: file), contentType: "image/\(format.rawValue)", name: "image.\(ext)")
+    }
+
+    /// The image format a provider's `output_format` names ("jpg" and "jpeg" alike); nil for others.
+    static func imageFormat(_ name: String?) -> ImageFormat? {
+        switch name?.lowercased() {
+        case "png": .png
+        case "jpg", "jpeg": .jpeg
+        case "webp": .webp
+        default: nil
+        }
     }
 
     /// An MP4 (H.264 + AAC tone) test pattern of `durationSeconds` and `width`×`height` (clamped) with the

@@ -27,7 +27,4 @@ enum TranscriptJSON {
         }
         return words
     }
-
-    /// Rounds to microdollars, as the providers print costs.
-    static func dollars(_ value: Double) -> Double { (value * 1_000_000).rounded() / 1_000_000 }
 }

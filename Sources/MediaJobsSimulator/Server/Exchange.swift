@@ -16,6 +16,8 @@ struct Exchange: Sendable {
     var corruptMedia = false
     /// Set by a `jobFailure` (or, for Replicate, `contentPolicy`) fault: the job this request creates fails.
     var jobFailure: String?
+    /// Set by a `pngInsteadOfAskedFormat` fault: images are PNG whatever format was asked.
+    var deliversPNG = false
 
     /// The provider's base URL as this client reached it: "http://127.0.0.1:PORT/openai/v1".
     var baseURL: String { origin + provider.pathPrefix }
@@ -52,6 +54,9 @@ struct ProviderError: Error, Sendable {
     /// OpenAI's `param`, fal's `loc`.
     var param: String?
     var retryAfter: Int?
+    /// Every problem a schema check found, for providers that list them all (fal's `detail`, Replicate's
+    /// `invalid_fields`); empty for other errors.
+    var problems: [SchemaProblem] = []
 
     init(_ status: Int, _ message: String, code: String? = nil, param: String? = nil, retryAfter: Int? = nil) {
         self.status = status
@@ -73,7 +78,9 @@ struct Answer: Sendable {
     static func json(status: Int = 200, _ object: Any, headers: [(String, String)] = []) -> Answer {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data("{}".utf8)
-        return Answer(status: status, headers: [("Content-Type", "application/json")] + headers, body: data)
+        // Exact amounts and durations go out digit for digit (see `ExactNumber`).
+        return Answer(
+            status: status, headers: [("Content-Type", "application/json")] + headers, body: ExactNumber.substitute(in: data))
     }
 
     static func bytes(_ data: Data, contentType: String, headers: [(String, String)] = []) -> Answer {

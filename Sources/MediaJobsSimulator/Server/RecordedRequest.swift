@@ -23,6 +23,9 @@ public struct RecordedRequest: Sendable {
     /// a request still being answered. A request that arrived before another's `answeredAt` was sent before the
     /// client could have read that answer.
     public var answeredAt: Date?
+    /// The input images the JSON body carried (frames, references, images to animate), decoded where the
+    /// simulator could read them: how a test sees that an image-to-video request really sent its image.
+    public var images: [ReceivedImage] = []
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {

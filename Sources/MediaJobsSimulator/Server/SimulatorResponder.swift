@@ -73,6 +73,9 @@ struct SimulatorResponder: HTTPResponder {
             case .jobFailure(let message):
                 exchange.jobFailure = message
                 answer = await Self.handle(exchange, api)
+            case .pngInsteadOfAskedFormat:
+                exchange.deliversPNG = true
+                answer = await Self.handle(exchange, api)
             default:
                 answer = await Self.handle(exchange, api)
             }
@@ -81,6 +84,9 @@ struct SimulatorResponder: HTTPResponder {
             answer.body = MediaFactory.corrupt(answer.body)
         }
         record.status = answer.status
+        if method == "POST" || method == "PUT" {
+            record.images = ReceivedFile.images(in: body, file: state.file)
+        }
         record.fault = fault?.description
         record.answeredAt = Date()
         state.record(record)

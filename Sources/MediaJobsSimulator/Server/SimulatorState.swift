@@ -12,6 +12,9 @@ final class SimulatorState: Sendable {
         var generations: [String: Data] = [:]
         var requests: [RecordedRequest] = []
         var random: SplitMix
+        var billing: [BillingEntry] = []
+        /// `predict_time` set by a test, by model ("*": every model).
+        var predictTimes: [String: Decimal] = [:]
     }
 
     private let box: NIOLockedValueBox<Contents>
@@ -73,6 +76,7 @@ final class SimulatorState: Sendable {
         box.withLockedValue { contents in
             guard var job = contents.jobs[id], job.provider == provider else { return nil }
             job.observe(at: Date())
+            Self.settle(&job, in: &contents)
             contents.jobs[id] = job
             return job
         }
@@ -84,6 +88,7 @@ final class SimulatorState: Sendable {
             var listed: [SimJob] = []
             for (id, var job) in contents.jobs where job.provider == provider {
                 job.observe(at: Date())
+                Self.settle(&job, in: &contents)
                 contents.jobs[id] = job
                 listed.append(job)
             }
@@ -97,6 +102,7 @@ final class SimulatorState: Sendable {
             guard var job = contents.jobs[id], job.provider == provider else { return nil }
             job.polls += 1
             job.observe(at: Date())
+            Self.settle(&job, in: &contents)
             contents.jobs[id] = job
             return job
         }
@@ -110,9 +116,17 @@ final class SimulatorState: Sendable {
                 job.canceledAt = Date()
             }
             job.observe(at: Date())
+            Self.settle(&job, in: &contents)
             contents.jobs[id] = job
             return job
         }
+    }
+
+    /// Bills a job the first time it is seen succeeded.
+    private static func settle(_ job: inout SimJob, in contents: inout Contents) {
+        guard !job.billed, job.phase(at: Date()) == .succeeded, let charge = job.charge else { return }
+        job.billed = true
+        contents.billing.append(charge.entry(for: job, at: job.completedAt ?? Date()))
     }
 
     func setOutputs(_ outputs: [String], of id: String) {
@@ -138,6 +152,34 @@ final class SimulatorState: Sendable {
 
     func generation(_ id: String) -> [String: Any]? {
         box.withLockedValue { $0.generations[id] }.flatMap { (try? JSONSerialization.jsonObject(with: $0)) as? [String: Any] }
+    }
+
+    // MARK: Billing
+
+    func bill(_ entry: BillingEntry) { box.withLockedValue { $0.billing.append(entry) } }
+    var billing: [BillingEntry] { box.withLockedValue { $0.billing } }
+    func clearBilling() { box.withLockedValue { $0.billing.removeAll() } }
+
+    /// Makes every job of `model` (nil: of every model) submitted from now on report `seconds` as its
+    /// `predict_time`; nil goes back to the simulator's own.
+    func setPredictTime(_ seconds: Decimal?, model: String?) {
+        box.withLockedValue { $0.predictTimes[model ?? "*"] = seconds }
+    }
+
+    /// The `predict_time` of a new job: a test's value if one is set, else a plausible run time for `kind` with six
+    /// decimals, drawn from the job's id (so it is the same in every read): video 30–45 s, transcripts 2–6 s,
+    /// images and speech 1–3 s.
+    func predictTime(model: String, kind: MediaKind, id: String) -> Decimal {
+        if let set = box.withLockedValue({ $0.predictTimes[model] ?? $0.predictTimes["*"] }) { return set }
+        var generator = SplitMix(seed: id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
+        let (base, spread): (Int, Int) =
+            switch kind {
+            case .video: (30, 15)
+            case .transcript: (2, 4)
+            case .image, .speech: (1, 2)
+            }
+        let micros = Int(generator.next() % UInt64(spread * 1_000_000))
+        return Decimal(base) + Decimal(micros) / Decimal(1_000_000)
     }
 
     // MARK: Request log

@@ -35,28 +35,59 @@ struct FalAPI: ProviderAPI {
     private func submit(_ exchange: Exchange, model: String) throws(ProviderError) -> Answer {
         guard model.split(separator: "/").count >= 2 else { throw unknownModel(model) }
         let input = try exchange.jsonObject()
+        // A model with a schema here is checked against it, closed; any other against the fields fal models share.
+        let schema = ModelSchemas.fal[model]
+        let problems = schema?.validate(input) ?? ModelInputSchema.checkCommon(input, ModelSchemas.falCommon)
+        if !problems.isEmpty { throw invalid(problems) }
         let kind = mediaKind(model: model, input: input)
-        switch kind {
-        case .transcript:
-            guard input.string("audio_url") != nil else { throw missing("audio_url") }
-        case .speech:
-            guard (input.string("text") ?? input.string("prompt") ?? input.string("input")) != nil else {
-                throw missing("text")
+        if schema == nil {
+            switch kind {
+            case .transcript:
+                guard input.string("audio_url") != nil else { throw missing("audio_url") }
+            case .speech:
+                guard (input.string("text") ?? input.string("prompt") ?? input.string("input")) != nil else {
+                    throw missing("text")
+                }
+            case .image, .video:
+                guard input.string("prompt") != nil || input["image_url"] != nil else { throw missing("prompt") }
             }
-        case .image, .video:
-            guard input.string("prompt") != nil || input["image_url"] != nil else { throw missing("prompt") }
         }
-        let (width, height) = requestedSize(input)
+        for key in ["image_url", "audio_url"] {
+            if let reference = input.string(key), reference.lowercased().hasPrefix("data:"),
+               ReceivedFile.decodeDataURI(reference) == nil
+            {
+                throw invalid([SchemaProblem(field: key, kind: .url)])
+            }
+        }
+        var (width, height) = requestedSize(input)
+        if model == "fal-ai/flux/schnell" {
+            // flux takes a preset (default landscape_4_3) or {width, height}.
+            let size = falPixels(input["image_size"] ?? "landscape_4_3")
+            width = size.width
+            height = size.height
+        }
+        var duration = requestedDuration(input)
+        if model.hasPrefix("fal-ai/veo3/fast"), duration == nil { duration = 8 }
         let id = UUID().uuidString.lowercased()
-        let job = SimJob(
-            id: id, provider: .fal,
-            request: JobRequest(
-                kind: kind, model: model,
-                prompt: input.string("prompt") ?? input.string("text") ?? input.string("input"),
-                durationSeconds: requestedDuration(input), width: width, height: height, voice: input.string("voice"),
-                audio: input.string("audio_url"), inputJSON: exchange.body),
+        let prompt = input.string("prompt") ?? input.string("text") ?? input.string("input")
+        var request = JobRequest(
+            kind: kind, model: model, prompt: prompt, durationSeconds: duration, width: width, height: height,
+            voice: input.string("voice"), audio: input.string("audio_url"), inputJSON: exchange.body)
+        if kind == .image {
+            // fal's image models answer JPEG unless asked for PNG (flux's `output_format` default).
+            request.imageFormat = MediaFactory.imageFormat(input.string("output_format") ?? "jpeg")
+            request.count = (input["num_images"] as? NSNumber)?.intValue ?? 1
+        }
+        var job = SimJob(
+            id: id, provider: .fal, request: request,
             schedule: state.schedule(for: .fal), submittedAt: Date(), failure: exchange.jobFailure,
             corruptMedia: exchange.corruptMedia, generationID: id)
+        job.deliversPNG = exchange.deliversPNG
+        job.predictTime = state.predictTime(model: model, kind: kind, id: id)
+        job.charge = Charge(
+            model: model, endpoint: "POST /\(model)", text: prompt,
+            searchable: String(decoding: exchange.body.prefix(65_536), as: UTF8.self),
+            amount: price(model: model, input: input, request: request))
         state.insert(job)
         var object = urls(exchange, model: model, id: id)
         object["request_id"] = id
@@ -64,6 +95,30 @@ struct FalAPI: ProviderAPI {
         object["status"] = "IN_QUEUE"
         object["queue_position"] = 0
         return .json(status: 200, object, headers: [("x-fal-request-id", id)])
+    }
+
+    /// What fal bills for this request when it succeeds (`Prices`).
+    private func price(model: String, input: [String: Any], request: JobRequest) -> Charge.Amount {
+        if model.hasPrefix("fal-ai/veo3/fast") {
+            let seconds = Int(request.durationSeconds ?? 8)
+            let audio = (input["generate_audio"] as? Bool) ?? true
+            return .lines(Prices.falVeo3Fast(seconds: seconds, audio: audio))
+        }
+        if model == "fal-ai/flux/schnell" {
+            return .lines(Prices.falFluxSchnell(
+                width: request.width ?? 1024, height: request.height ?? 768, images: request.count))
+        }
+        if model.hasPrefix("fal-ai/kokoro/") {
+            return .lines(Prices.falKokoro(characters: (input.string("prompt") ?? "").count))
+        }
+        return .unpriced
+    }
+
+    /// The pixels of a valid fal `image_size`: a preset or `{width, height}`.
+    private func falPixels(_ value: Any) -> (width: Int, height: Int) {
+        if let preset = value as? String, let size = ModelInputSchema.falImagePresets[preset] { return size }
+        let object = value as? [String: Any] ?? [:]
+        return ((object["width"] as? NSNumber)?.intValue ?? 512, (object["height"] as? NSNumber)?.intValue ?? 512)
     }
 
     /// fal names status and result URLs by the model id without its subpath.
@@ -100,7 +155,7 @@ struct FalAPI: ProviderAPI {
         case .succeeded, .failed, .canceled:
             object["status"] = "COMPLETED"
             object["logs"] = wantsLogs ? logs as Any : NSNull()
-            object["metrics"] = ["inference_time": job.predictTime]
+            object["metrics"] = ["inference_time": ExactNumber.json(job.predictTime)]
             return .json(status: 200, object)
         }
     }
@@ -117,7 +172,8 @@ struct FalAPI: ProviderAPI {
         case .succeeded:
             break
         }
-        let (fileID, file) = try await outputs.files(of: job)[0]
+        let files = try await outputs.files(of: job)
+        let (fileID, file) = files[0]
         let url = JobOutputs.url(exchange, id: fileID, file: file)
         let described: [String: Any] = [
             "url": url, "content_type": file.contentType, "file_name": file.name, "file_size": file.data.count,
@@ -129,12 +185,16 @@ struct FalAPI: ProviderAPI {
         case .speech:
             answer = .json(["audio": described])
         case .image:
-            var image = described
-            image["width"] = job.request.width ?? 1024
-            image["height"] = job.request.height ?? 1024
+            let images = files.map { id, file -> [String: Any] in
+                [
+                    "url": JobOutputs.url(exchange, id: id, file: file), "content_type": file.contentType,
+                    "file_name": file.name, "file_size": file.data.count, "width": job.request.width ?? 1024,
+                    "height": job.request.height ?? 1024,
+                ]
+            }
             answer = .json([
-                "images": [image], "seed": 42, "has_nsfw_concepts": [false], "prompt": job.request.prompt ?? "",
-                "timings": ["inference": job.predictTime],
+                "images": images, "seed": 42, "has_nsfw_concepts": files.map { _ in false },
+                "prompt": job.request.prompt ?? "", "timings": ["inference": ExactNumber.json(job.predictTime)],
             ])
         case .transcript:
             let transcript = (try? JSONSerialization.jsonObject(with: file.data)) as? [String: Any] ?? [:]
@@ -160,7 +220,14 @@ struct FalAPI: ProviderAPI {
     // MARK: Errors
 
     private func missing(_ field: String) -> ProviderError {
-        ProviderError(422, "field required", code: "missing", param: field)
+        invalid([SchemaProblem(field: field, kind: .missing)])
+    }
+
+    /// fal's 422 for a request body that breaks the model's input schema, every problem listed.
+    private func invalid(_ problems: [SchemaProblem]) -> ProviderError {
+        var error = ProviderError(422, problems.first?.falMessage.msg ?? "Invalid input", param: problems.first?.field)
+        error.problems = problems
+        return error
     }
 
     func policyRefusal() -> ProviderError {
@@ -176,6 +243,14 @@ struct FalAPI: ProviderAPI {
     func render(_ error: ProviderError) -> Answer {
         var headers: [(String, String)] = []
         if let retryAfter = error.retryAfter { headers.append(("Retry-After", String(retryAfter))) }
+        if error.status == 422, !error.problems.isEmpty {
+            // pydantic's list: one {loc, msg, type} per problem, loc = ["body", field…].
+            let items: [[String: Any]] = error.problems.map { problem in
+                let (msg, type) = problem.falMessage
+                return ["loc": ["body"] + problem.field.split(separator: ".").map(String.init), "msg": msg, "type": type]
+            }
+            return .json(status: 422, ["detail": items], headers: headers)
+        }
         if error.status == 422 {
             // Validation errors carry a list of {loc, msg, type}.
             let item: [String: Any] = [

@@ -65,12 +65,16 @@ struct OpenAIAPI: ProviderAPI {
         if body["instructions"] != nil, model.hasPrefix("tts-1") {
             throw invalid("instructions", "Instructions are not supported by \(model).")
         }
+        let audio: MediaFactory.Speech
         do {
-            let audio = try await media.speech(text: input, voice: voice, format: format)
-            return .bytes(audio, contentType: format.contentType, headers: [("x-request-id", "req_" + randomID(24))])
+            audio = try await media.speech(text: input, voice: voice, format: format)
         } catch {
             throw ProviderError(500, "The server had an error while processing your request: \(error)", code: nil)
         }
+        let requestID = "req_" + randomID(24)
+        bill(exchange, model: model, requestID: requestID, text: input,
+             lines: Prices.openAISpeech(model: model, characters: input.count, audioMilliseconds: audio.milliseconds))
+        return .bytes(audio.data, contentType: format.contentType, headers: [("x-request-id", requestID)])
     }
 
     private func transcription(_ exchange: Exchange) async throws(ProviderError) -> Answer {
@@ -110,9 +114,12 @@ struct OpenAIAPI: ProviderAPI {
         } catch {
             throw invalid("file", "Audio file might be corrupted or unsupported")
         }
+        let billedSeconds = Int(seconds.rounded(.up))
+        bill(exchange, model: model, requestID: nil, text: form.value("prompt"),
+             lines: Prices.openAITranscription(model: model, seconds: billedSeconds))
         let usage: [String: Any] =
             model == "whisper-1"
-            ? ["type": "duration", "seconds": Int(seconds.rounded(.up))]
+            ? ["type": "duration", "seconds": billedSeconds]
             : [
                 "type": "tokens", "input_tokens": Int(seconds * 10), "output_tokens": transcript.text.count / 4 + 1,
                 "total_tokens": Int(seconds * 10) + transcript.text.count / 4 + 1,
@@ -153,12 +160,30 @@ struct OpenAIAPI: ProviderAPI {
         guard ["url", "b64_json"].contains(responseFormat) else {
             throw invalid("response_format", "'\(responseFormat)' is not one of ['url', 'b64_json']")
         }
-        let dimensions = size.split(separator: "x").compactMap { Int($0) }
+        let qualities: Set = ["standard", "hd", "low", "medium", "high", "auto"]
+        let askedQuality = body.string("quality") ?? "auto"
+        guard qualities.contains(askedQuality) else {
+            throw invalid("quality", "Invalid value: '\(askedQuality)'. Supported values are: 'standard', 'hd', 'low', 'medium', 'high', and 'auto'.")
+        }
+        let outputFormat = body.string("output_format") ?? "png"
+        if body["output_format"] != nil, !model.hasPrefix("gpt-image") {
+            throw invalid("output_format", "Unknown parameter: 'output_format'.")
+        }
+        guard let format = MediaFactory.imageFormat(outputFormat), outputFormat != "jpg" else {
+            throw invalid("output_format", "Invalid value: '\(outputFormat)'. Supported values are: 'png', 'jpeg', and 'webp'.")
+        }
+        // What was made: `auto` quality is billed and answered as medium (dall-e: standard), `auto` size as 1024².
+        let quality = askedQuality == "auto" ? (model.hasPrefix("gpt-image") ? "medium" : "standard") : askedQuality
+        let madeSize = size == "auto" ? "1024x1024" : size
+        let dimensions = madeSize.split(separator: "x").compactMap { Int($0) }
         var data: [[String: Any]] = []
         for _ in 0..<count {
             let file: StoredFile
             do {
-                file = try await media.image(width: dimensions.first, height: dimensions.last, prompt: prompt)
+                // A png-instead fault makes PNG bytes whatever was asked (labelled as asked all the same).
+                file = try await media.image(
+                    width: dimensions.first, height: dimensions.last, prompt: prompt,
+                    format: exchange.deliversPNG ? .png : format)
             } catch {
                 throw ProviderError(500, "The server had an error while processing your request.")
             }
@@ -175,12 +200,26 @@ struct OpenAIAPI: ProviderAPI {
                 "total_tokens": 50 + 272 * count, "input_tokens": 50, "output_tokens": 272 * count,
                 "input_tokens_details": ["text_tokens": 50, "image_tokens": 0],
             ]
-            object["size"] = size == "auto" ? "1024x1024" : size
-            object["quality"] = body.string("quality") ?? "auto"
-            object["output_format"] = body.string("output_format") ?? "png"
+            object["size"] = madeSize
+            object["quality"] = quality
+            object["output_format"] = outputFormat
             object["background"] = body.string("background") ?? "opaque"
         }
+        bill(exchange, model: model, requestID: nil, text: prompt,
+             lines: Prices.openAIImage(model: model, quality: quality, size: madeSize, count: count))
         return .json(object)
+    }
+
+    // MARK: Billing
+
+    /// Records what OpenAI bills for this answer (an unpriced entry when `lines` is nil).
+    private func bill(_ exchange: Exchange, model: String, requestID: String?, text: String?, lines: [BillingEntry.Line]?) {
+        var entry = BillingEntry(
+            provider: .openai, model: model, endpoint: "POST " + exchange.path, requestID: requestID, text: text,
+            lines: lines ?? [], priced: lines != nil)
+        entry.searchable = exchange.header("Content-Type")?.hasPrefix("application/json") == true
+            ? String(decoding: exchange.body.prefix(65_536), as: UTF8.self) : (text ?? "")
+        state.bill(entry)
     }
 
     // MARK: Errors

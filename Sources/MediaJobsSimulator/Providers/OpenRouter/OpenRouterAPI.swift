@@ -70,17 +70,19 @@ struct OpenRouterAPI: ProviderAPI {
         let input = body.string("input") ?? ""
         guard !input.isEmpty else { throw ProviderError(400, "Input text must not be empty", code: "invalid_request") }
         let format: MediaFactory.SpeechFormat = body.string("response_format") == "mp3" ? .mp3 : .pcm
-        let audio: Data
+        let audio: MediaFactory.Speech
         do {
             audio = try await media.speech(text: input, voice: body.string("voice"), format: format)
         } catch {
             throw ProviderError(502, "Provider returned error", code: "provider_unavailable")
         }
         let generation = "gen-tts-\(Int(Date().timeIntervalSince1970))-\(randomID(20))"
-        let cost = TranscriptJSON.dollars(Double(input.count) * OpenRouterCatalog.speechPricePerCharacter)
+        let lines = OpenRouterCatalog.speechLines(
+            model: model, characters: input.count, audioMilliseconds: audio.milliseconds)
+        let cost = bill(exchange, model: model, id: generation, text: input, lines: lines)
         recordGeneration(generation, model: model, cost: cost, apiType: "tts")
         let contentType = format == .mp3 ? "audio/mpeg" : "audio/pcm;rate=\(MediaFactory.pcmRate);channels=1"
-        return .bytes(audio, contentType: contentType, headers: [("X-Generation-Id", generation)])
+        return .bytes(audio.data, contentType: contentType, headers: [("X-Generation-Id", generation)])
     }
 
     // MARK: Transcription
@@ -92,6 +94,7 @@ struct OpenRouterAPI: ProviderAPI {
         var ext = ""
         var responseFormat = "json"
         var granularities: [String] = []
+        var prompt: String?
         if let form = MultipartForm(body: exchange.body, contentType: contentType) {
             model = form.value("model") ?? ""
             guard let file = form.part("file") else { throw ProviderError(400, "Missing required field: file", code: "invalid_request") }
@@ -100,6 +103,7 @@ struct OpenRouterAPI: ProviderAPI {
             if ext.isEmpty, let type = file.contentType { ext = String(type.split(separator: "/").last ?? "") }
             responseFormat = form.value("response_format") ?? "json"
             granularities = form.values("timestamp_granularities")
+            prompt = form.value("prompt")
             guard audio.count <= 25 * 1024 * 1024 else {
                 throw ProviderError(413, "File exceeds the 25 MB limit; send larger files as base64 JSON via input_audio",
                                     code: "payload_too_large")
@@ -128,10 +132,15 @@ struct OpenRouterAPI: ProviderAPI {
         } catch {
             throw ProviderError(400, "Could not decode the audio input", code: "invalid_request")
         }
-        let cost = TranscriptJSON.dollars(seconds * OpenRouterCatalog.transcriptionPricePerSecond)
+        // Billed on the seconds it reports (two decimals), at the model's per-second price: exact.
+        let reportedSeconds = Decimal(Int((seconds * 100).rounded())) / 100
+        let cost = bill(exchange, model: model, id: nil, text: prompt, lines: [
+            BillingEntry.Line(item: "input audio", quantity: reportedSeconds, unit: "second",
+                              unitPrice: OpenRouterCatalog.transcriptionPricePerSecond(model))
+        ])
         var object: [String: Any] = [
             "text": transcript.text,
-            "usage": ["cost": cost, "seconds": (seconds * 100).rounded() / 100],
+            "usage": ["cost": ExactNumber.json(cost), "seconds": ExactNumber.json(reportedSeconds)],
         ]
         if responseFormat == "verbose_json" {
             object["task"] = "transcribe"
@@ -148,7 +157,7 @@ struct OpenRouterAPI: ProviderAPI {
 
     // MARK: Images
 
-    private func imageModel(_ model: String) throws(ProviderError) -> Double {
+    private func imageModel(_ model: String) throws(ProviderError) -> Decimal {
         guard let entry = OpenRouterCatalog.images.first(where: { $0.id == model }) else { throw unknownModel(model) }
         return entry.price
     }
@@ -201,10 +210,14 @@ struct OpenRouterAPI: ProviderAPI {
             data.append(["b64_json": image.base64EncodedString(), "media_type": "image/png"])
         }
         let tokens = 1290 * data.count
-        let cost = TranscriptJSON.dollars(price * Double(data.count))
+        let cost = bill(exchange, model: model, id: nil, text: prompt, lines: [
+            BillingEntry.Line(item: "output images", quantity: Decimal(data.count), unit: "image", unitPrice: price)
+        ])
         return .json([
             "created": Int(Date().timeIntervalSince1970), "data": data,
-            "usage": ["prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens, "cost": cost],
+            "usage": [
+                "prompt_tokens": 0, "completion_tokens": tokens, "total_tokens": tokens, "cost": ExactNumber.json(cost),
+            ],
         ])
     }
 
@@ -216,7 +229,7 @@ struct OpenRouterAPI: ProviderAPI {
         let prompt = Self.lastUserText(messages)
         let id = "gen-\(Int(Date().timeIntervalSince1970))-\(randomID(20))"
         var message: [String: Any] = ["role": "assistant", "content": "Simulated answer to: \(prompt)"]
-        var cost = 0.0001
+        var line = BillingEntry.Line(item: "completion", quantity: 1, unit: "request", unitPrice: OpenRouterCatalog.chatPrice)
         var completionTokens = 12
         if modalities.contains("image") {
             let price = try imageModel(model)
@@ -228,9 +241,10 @@ struct OpenRouterAPI: ProviderAPI {
             message["images"] = [
                 ["type": "image_url", "image_url": ["url": "data:image/png;base64," + image.base64EncodedString()]]
             ]
-            cost = price
+            line = BillingEntry.Line(item: "output images", quantity: 1, unit: "image", unitPrice: price)
             completionTokens = 1290
         }
+        let cost = bill(exchange, model: model, id: id, text: prompt, lines: [line])
         recordGeneration(id, model: model, cost: cost, apiType: "completions")
         return .json([
             "id": id, "object": "chat.completion", "created": Int(Date().timeIntervalSince1970), "model": model,
@@ -238,7 +252,7 @@ struct OpenRouterAPI: ProviderAPI {
             "choices": [["index": 0, "finish_reason": "stop", "native_finish_reason": "STOP", "message": message]],
             "usage": [
                 "prompt_tokens": prompt.count / 4 + 1, "completion_tokens": completionTokens,
-                "total_tokens": prompt.count / 4 + 1 + completionTokens, "cost": TranscriptJSON.dollars(cost),
+                "total_tokens": prompt.count / 4 + 1 + completionTokens, "cost": ExactNumber.json(cost),
                 "is_byok": false, "completion_tokens_details": ["image_tokens": modalities.contains("image") ? 1290 : 0],
             ],
         ])
@@ -276,7 +290,10 @@ struct OpenRouterAPI: ProviderAPI {
                     "supported_sizes": NSNull(), "supported_durations": model.durations,
                     "supported_frame_images": ["first_frame", "last_frame"], "upscale_factor": NSNull(),
                     "creativity": NSNull(), "generate_audio": model.generateAudio, "seed": true,
-                    "pricing_skus": ["per-video-second": String(format: "%.3f", model.pricePerSecond)],
+                    "pricing_skus": [
+                        "per-video-second": ExactNumber.plain(model.pricePerSecond),
+                        "per-video-second-1080p": ExactNumber.plain(model.pricePerSecond1080p),
+                    ],
                     "allowed_passthrough_parameters": [String](),
                 ] as [String: Any]
             }
@@ -292,6 +309,16 @@ struct OpenRouterAPI: ProviderAPI {
         let prompt = body.string("prompt") ?? ""
         if prompt.isEmpty, body["frame_images"] == nil {
             throw ProviderError(400, "prompt is required for \(modelID)", code: "invalid_request")
+        }
+        // Frame and reference images: each data URI must decode (URLs are taken as given).
+        for key in ["frame_images", "input_references"] {
+            for (index, item) in (body[key] as? [[String: Any]] ?? []).enumerated() {
+                guard let url = (item["image_url"] as? [String: Any])?.string("url") else { continue }
+                if url.lowercased().hasPrefix("data:"), ReceivedFile.decodeDataURI(url) == nil {
+                    throw ProviderError(400, "\(key)[\(index)].image_url.url is not a valid image data URI",
+                                        code: "invalid_image")
+                }
+            }
         }
         let duration = Int(body.number("duration") ?? Double(model.durations.max() ?? 8))
         guard model.durations.contains(duration) else {
@@ -315,12 +342,20 @@ struct OpenRouterAPI: ProviderAPI {
             (width, height) = (parts[0], parts[1])
         }
         let id = randomID(20)
-        let job = SimJob(
+        var job = SimJob(
             id: id, provider: .openrouter,
             request: JobRequest(kind: .video, model: modelID, prompt: prompt, durationSeconds: Double(duration),
                                 width: width, height: height, inputJSON: exchange.body),
             schedule: state.schedule(for: .openrouter), submittedAt: Date(), failure: exchange.jobFailure,
             corruptMedia: exchange.corruptMedia, generationID: "gen-\(Int(Date().timeIntervalSince1970))-\(randomID(20))")
+        // Billed per second at the SKU of the resolution asked (a `size` of 1080 lines or more is 1080p).
+        let sizeResolution = body.string("size").map { _ in min(width, height) >= 1080 ? "1080p" : "720p" }
+        let sku = model.sku(resolution: sizeResolution ?? resolution)
+        job.charge = Charge(
+            model: modelID, endpoint: "POST /videos", text: prompt,
+            searchable: String(decoding: exchange.body.prefix(65_536), as: UTF8.self),
+            amount: .lines([BillingEntry.Line(item: "video seconds (\(sku.name))", quantity: Decimal(duration),
+                                              unit: "second", unitPrice: sku.price)]))
         state.insert(job)
         return .json(status: 202, [
             "id": id, "polling_url": "\(exchange.baseURL)/videos/\(id)", "status": "pending",
@@ -339,8 +374,8 @@ struct OpenRouterAPI: ProviderAPI {
         case .succeeded:
             object["status"] = "completed"
             object["unsigned_urls"] = ["\(exchange.baseURL)/videos/\(job.id)/content?index=0"]
-            let cost = TranscriptJSON.dollars(videoCost(job))
-            object["usage"] = ["cost": cost, "is_byok": false]
+            let cost = videoCost(job)
+            object["usage"] = ["cost": ExactNumber.json(cost), "is_byok": false]
             recordGeneration(job.generationID, model: job.request.model, cost: cost, apiType: "video")
         case .failed(let message):
             object["status"] = "failed"
@@ -352,9 +387,10 @@ struct OpenRouterAPI: ProviderAPI {
         return .json(object)
     }
 
-    private func videoCost(_ job: SimJob) -> Double {
-        let price = OpenRouterCatalog.video(job.request.model)?.pricePerSecond ?? 0.1
-        return price * (job.request.durationSeconds ?? 8)
+    /// What the job billed: its charge's lines (set at submission).
+    private func videoCost(_ job: SimJob) -> Decimal {
+        guard case .lines(let lines)? = job.charge?.amount else { return 0 }
+        return lines.reduce(Decimal(0)) { $0 + $1.usd }
     }
 
     private func videoContent(_ exchange: Exchange, id: String) async throws(ProviderError) -> Answer {
@@ -387,9 +423,9 @@ struct OpenRouterAPI: ProviderAPI {
     // MARK: Generation lookup
 
     /// Keeps what `GET /generation?id=` answers, with every field the document requires.
-    private func recordGeneration(_ id: String, model: String, cost: Double, apiType: String) {
+    private func recordGeneration(_ id: String, model: String, cost: Decimal, apiType: String) {
         var record: [String: Any] = [
-            "id": id, "total_cost": cost, "usage": cost, "model": model, "provider_name": "Simulator",
+            "id": id, "total_cost": ExactNumber.json(cost), "usage": ExactNumber.json(cost), "model": model, "provider_name": "Simulator",
             "created_at": isoTimestamp(Date()), "api_type": apiType, "is_byok": false, "streamed": false,
             "cancelled": false, "origin": "", "data_region": "global", "latency": 250.0, "generation_time": 200.0,
             "moderation_latency": 0.0, "finish_reason": "stop", "native_finish_reason": "stop",
@@ -415,6 +451,22 @@ struct OpenRouterAPI: ProviderAPI {
             throw ProviderError(404, "Generation \(id) not found", code: "not_found")
         }
         return .json(["data": record])
+    }
+
+    // MARK: Billing
+
+    /// Records what OpenRouter bills for this answer and returns the amount, which its `usage.cost` reports.
+    @discardableResult
+    private func bill(_ exchange: Exchange, model: String, id: String?, text: String?, lines: [BillingEntry.Line])
+        -> Decimal
+    {
+        var entry = BillingEntry(
+            provider: .openrouter, model: model, endpoint: "POST " + exchange.path, requestID: id, text: text,
+            lines: lines)
+        entry.searchable = exchange.header("Content-Type")?.lowercased().hasPrefix("multipart/") == true
+            ? (text ?? "") : String(decoding: exchange.body.prefix(65_536), as: UTF8.self)
+        state.bill(entry)
+        return entry.usd
     }
 
     // MARK: Errors

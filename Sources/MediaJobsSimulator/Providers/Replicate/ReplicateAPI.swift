@@ -22,11 +22,15 @@ struct ReplicateAPI: ProviderAPI {
             guard let version = body.string("version"), !version.isEmpty else {
                 throw invalid("version", "version is required")
             }
-            let model = version.contains("/") ? String(version.split(separator: ":")[0]) : "replicate/model-\(version.prefix(8))"
-            return try await create(exchange, model: model, version: version, body: body)
+            let (model, id) = try Self.resolve(version: version)
+            return try await create(exchange, model: model, version: id ?? version, body: body)
         case ("POST", "models"?) where parts.count == 4 && parts[3] == "predictions":
+            let model = "\(parts[1])/\(parts[2])"
+            // Only official models run without a version; a community model the simulator knows (openai/whisper)
+            // is not found in this form, as on Replicate.
+            if ModelSchemas.replicate[model] != nil, !ModelSchemas.replicateOfficial.contains(model) { throw notFound() }
             let body = try exchange.jsonObject()
-            return try await create(exchange, model: "\(parts[1])/\(parts[2])", version: nil, body: body)
+            return try await create(exchange, model: model, version: nil, body: body)
         case ("GET", "predictions"?) where parts.count == 1:
             return try list(exchange)
         case ("GET", "predictions"?) where parts.count == 2:
@@ -40,34 +44,97 @@ struct ReplicateAPI: ProviderAPI {
         }
     }
 
+    /// The model and version id a `version` field names: "owner/name:<64 hex>", "<64 hex>" or "owner/name" (an
+    /// official model, or one the simulator does not know). A known community model without a version, or with a
+    /// version the simulator does not serve, is Replicate's 422.
+    static func resolve(version: String) throws(ProviderError) -> (model: String, version: String?) {
+        let parts = version.split(separator: ":", maxSplits: 1).map(String.init)
+        if parts.count == 2 {
+            let (model, id) = (parts[0], parts[1])
+            if let served = ModelSchemas.replicateVersions[model], served != id { throw invalidVersion() }
+            return (model, id)
+        }
+        if ModelSchemas.isVersionID(version) {
+            return (ModelSchemas.replicateModel(forVersion: version) ?? "replicate/model-\(version.prefix(8))", version)
+        }
+        if version.contains("/") {
+            if ModelSchemas.replicate[version] != nil, !ModelSchemas.replicateOfficial.contains(version) {
+                throw invalidVersion()
+            }
+            return (version, nil)
+        }
+        return ("replicate/model-\(version.prefix(8))", version)
+    }
+
+    private static func invalidVersion() -> ProviderError {
+        ProviderError(
+            422, "The specified version does not exist (or perhaps you don't have permission to use it?)",
+            code: "invalid_version")
+    }
+
     private func create(_ exchange: Exchange, model: String, version: String?, body: [String: Any])
         async throws(ProviderError) -> Answer
     {
         guard let input = body["input"] as? [String: Any] else { throw invalid("input", "input is required") }
+        // A model with a schema here is checked against it, closed; any other against the fields models share.
+        let schema = ModelSchemas.replicate[model]
+        let problems = schema?.validate(input) ?? ModelInputSchema.checkCommon(input, ModelSchemas.replicateCommon)
+        if !problems.isEmpty { throw invalid(problems) }
         let kind = mediaKind(model: model, input: input)
-        switch kind {
-        case .transcript:
-            guard (input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url")) != nil else {
-                throw invalid("input.audio", "audio is required")
+        if schema == nil {
+            switch kind {
+            case .transcript:
+                guard (input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url")) != nil else {
+                    throw invalid("input.audio", "audio is required")
+                }
+            case .speech:
+                guard (input.string("text") ?? input.string("prompt")) != nil else {
+                    throw invalid("input.text", "text is required")
+                }
+            case .image, .video:
+                guard input.string("prompt") != nil else { throw invalid("input.prompt", "prompt is required") }
             }
-        case .speech:
-            guard (input.string("text") ?? input.string("prompt")) != nil else { throw invalid("input.text", "text is required") }
-        case .image, .video:
-            guard input.string("prompt") != nil else { throw invalid("input.prompt", "prompt is required") }
+        }
+        for key in ["image", "last_image", "image_prompt", "audio"] {
+            if let reference = input.string(key), reference.lowercased().hasPrefix("data:"),
+               ReceivedFile.decodeDataURI(reference) == nil
+            {
+                throw invalid([SchemaProblem(field: key, kind: .url)])
+            }
         }
         let (width, height) = requestedSize(input)
+        var duration = requestedDuration(input)
+        if duration == nil, model.hasPrefix("wan-video/wan-2.2") {
+            // Wan makes num_frames (default 81) at frames_per_second (default 16): about 5 s.
+            let frames = (input["num_frames"] as? NSNumber)?.doubleValue ?? 81
+            let fps = (input["frames_per_second"] as? NSNumber)?.doubleValue ?? 16
+            duration = frames / fps
+        }
         let id = randomID(26)
         let inputData = (try? JSONSerialization.data(withJSONObject: input)) ?? Data("{}".utf8)
-        let job = SimJob(
-            id: id, provider: .replicate,
-            request: JobRequest(
-                kind: kind, model: model, prompt: input.string("prompt") ?? input.string("text"),
-                durationSeconds: requestedDuration(input), width: width, height: height, voice: input.string("voice"),
-                audio: input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url"),
-                inputJSON: inputData),
+        let prompt = input.string("prompt") ?? input.string("text") ?? input.string("initial_prompt")
+        var request = JobRequest(
+            kind: kind, model: model, prompt: prompt,
+            durationSeconds: duration, width: width, height: height, voice: input.string("voice"),
+            audio: input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url"),
+            inputJSON: inputData)
+        if kind == .image {
+            // Flux answers WebP unless asked otherwise; other models PNG.
+            let asked = input.string("output_format") ?? (model.hasPrefix("black-forest-labs/flux") ? "webp" : nil)
+            request.imageFormat = MediaFactory.imageFormat(asked)
+            request.count = (input["num_outputs"] as? NSNumber)?.intValue ?? 1
+        }
+        var job = SimJob(
+            id: id, provider: .replicate, request: request,
             schedule: state.schedule(for: .replicate), submittedAt: Date(), failure: exchange.jobFailure,
             corruptMedia: exchange.corruptMedia, generationID: version ?? model,
             owner: exchange.credential(scheme: "Bearer"))
+        job.deliversPNG = exchange.deliversPNG
+        job.predictTime = state.predictTime(model: model, kind: kind, id: id)
+        job.charge = Charge(
+            model: model, endpoint: "POST " + exchange.path, text: prompt,
+            searchable: String(decoding: exchange.body.prefix(65_536), as: UTF8.self),
+            amount: Prices.replicateRate(model: model).map { .replicate($0, images: request.count) } ?? .unpriced)
         // Stored before any answer is written, so a prediction whose answer a fault cuts off still exists (and lists).
         state.insert(job)
 
@@ -136,9 +203,12 @@ struct ReplicateAPI: ProviderAPI {
         }
         if phase.isTerminal {
             if let completed = job.completedAt { object["completed_at"] = isoTimestamp(completed) }
+            // predict_time is what Replicate bills by: exact, six decimals. total_time adds the wait before it
+            // started, in whole milliseconds.
+            let queued = max(0, Int(((job.startedAt ?? job.submittedAt).timeIntervalSince(job.submittedAt) * 1000).rounded()))
             object["metrics"] = [
-                "predict_time": job.predictTime,
-                "total_time": max(job.predictTime, (job.completedAt ?? Date()).timeIntervalSince(job.submittedAt)),
+                "predict_time": ExactNumber.json(job.predictTime),
+                "total_time": ExactNumber.json(job.predictTime + Decimal(queued) / 1000),
             ]
         }
         return object
@@ -177,21 +247,21 @@ struct ReplicateAPI: ProviderAPI {
 
     /// The output of a finished prediction whose files were already made, without making them.
     private func storedOutput(_ exchange: Exchange, _ job: SimJob) -> Any? {
-        let files = job.outputs.compactMap { id in state.file(id).map { (id, $0) } }
-        guard let (id, file) = files.first else { return nil }
-        return shapedOutput(exchange, job, id: id, file: file)
+        let files = job.outputs.compactMap { id in state.file(id).map { (id: id, file: $0) } }
+        guard !files.isEmpty else { return nil }
+        return shapedOutput(exchange, job, files: files)
     }
 
     private func output(_ exchange: Exchange, _ job: SimJob) async throws(ProviderError) -> Any {
-        let (id, file) = try await outputs.files(of: job)[0]
-        return shapedOutput(exchange, job, id: id, file: file)
+        shapedOutput(exchange, job, files: try await outputs.files(of: job))
     }
 
-    /// A stored output file as the prediction's `output`: a URL, a list of them, or a transcription object.
-    private func shapedOutput(_ exchange: Exchange, _ job: SimJob, id: String, file: StoredFile) -> Any {
+    /// Stored output files as the prediction's `output`: a URL, a list of them, or a transcription object.
+    private func shapedOutput(_ exchange: Exchange, _ job: SimJob, files: [(id: String, file: StoredFile)]) -> Any {
+        let (id, file) = files[0]
         let url = JobOutputs.url(exchange, id: id, file: file)
         switch job.request.kind {
-        case .image: return [url]
+        case .image: return files.map { JobOutputs.url(exchange, id: $0.id, file: $0.file) }
         case .video, .speech: return url
         case .transcript:
             let transcript = (try? JSONSerialization.jsonObject(with: file.data)) as? [String: Any] ?? [:]
@@ -210,6 +280,16 @@ struct ReplicateAPI: ProviderAPI {
 
     private func invalid(_ field: String, _ description: String) -> ProviderError {
         ProviderError(422, "- \(field): \(description)", code: "required", param: field)
+    }
+
+    /// Replicate's 422 for an input that breaks the model's schema, every problem listed.
+    private func invalid(_ problems: [SchemaProblem]) -> ProviderError {
+        var error = ProviderError(
+            422,
+            problems.map { "- input.\($0.field): \($0.replicateMessage.description)" }.joined(separator: "\n"),
+            param: problems.first.map { "input." + $0.field })
+        error.problems = problems
+        return error
     }
 
     func policyRefusal() -> ProviderError {
@@ -236,6 +316,16 @@ struct ReplicateAPI: ProviderAPI {
         case 404:
             object["title"] = "Not found"
             object["detail"] = error.message.isEmpty ? "Not found." : error.message
+        case 422 where error.code == "invalid_version":
+            object["title"] = "Invalid version"
+            object["detail"] = error.message
+        case 422 where !error.problems.isEmpty:
+            object["title"] = "Input validation failed"
+            object["detail"] = error.message
+            object["invalid_fields"] = error.problems.map { problem -> [String: Any] in
+                let (type, description) = problem.replicateMessage
+                return ["type": type, "field": "input." + problem.field, "description": description]
+            }
         case 422:
             object["title"] = "Input validation failed"
             object["detail"] = error.message
