@@ -147,7 +147,9 @@ let package = Package(
             path: "Benchmarks/MediaBenchmark"),
 
         .testTarget(name: "MediaJobsCoreTests", dependencies: ["MediaJobsCore"]),
-        .testTarget(name: "MediaJobsStoreTests", dependencies: ["MediaJobsCore", "MediaJobsStore"]),
+        .testTarget(
+            name: "MediaJobsStoreTests",
+            dependencies: ["MediaJobsCore", "MediaJobsStore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MediaJobsFFmpegTests", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
         .testTarget(
             name: "MediaJobsHTTPTests",

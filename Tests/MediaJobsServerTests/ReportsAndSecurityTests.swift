@@ -54,7 +54,7 @@ struct ReportsAndSecurityTests {
             #expect(pod["usd"] as? Double == 0.07)
             #expect(byLabel.text.contains(#""usd":0.07}"#))
             #expect(pod["attempts"] as? Int == 2)
-            #expect(byLabel.text.hasSuffix(#""records":3,"reported_usd":0,"submission_risks":[],"usd":0.12}"#))
+            #expect(byLabel.text.hasSuffix(#""records":3,"reported_usd":0,"submission_risks":[],"unknown_prices":0,"usd":0.12}"#))
 
             let byDay = try await server.client.get("/v1/costs?group_by=day,kind")
             let dayGroups = try #require(byDay.object["groups"] as? [[String: Any]])

@@ -1,4 +1,6 @@
 import Foundation
+import MediaJobsCore
+import MediaJobsStore
 import Testing
 
 @Suite("`mediajobs serve` run as the built binary", .serialized)
@@ -90,5 +92,36 @@ struct ServeBinaryTests {
         let (status, output) = try await ServeProcess.run(python, [script.path, serve.baseURL, shots])
         #expect(status == 0, "dashboard check failed:\n\(output.suffix(6000))")
         #expect(FileManager.default.fileExists(atPath: shots + "/dashboard-job.png"))
+    }
+
+    @Test("the dashboard shows an unknown cost as unknown, never $0: job page, jobs table and costs page, in headless chromium")
+    func unknownCostInBrowser() async throws {
+        let python = ServeProcess.python
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        let serve = try ServeProcess(arguments: ["--workers", "0"])
+        defer { _ = serve.stop() }
+        // A job that ran on a model nobody has a price for, written by the store into the server's own database.
+        let store = try SQLiteJobStore(path: serve.home.appendingPathComponent("mediajobs.sqlite").path)
+        let now = Date()
+        let spec = JobSpec(kind: .tts, provider: "openrouter", model: "some-lab/brand-new-tts", input: JobInput(text: "Hello"))
+        let job = try await store.enqueue(spec, now: now).job
+        _ = try #require(try await store.claim(worker: "w", now: now, leaseExpiry: now.addingTimeInterval(60)))
+        try await store.complete(job.id, worker: "w", result: JobCompletion(costs: [CostRecord(
+            jobID: job.id, attempt: 1, provider: "openrouter", model: "some-lab/brand-new-tts", units: ["characters": 5],
+            usd: nil, source: .unknown, lines: [PriceLine(unit: "characters", quantity: 5, usdPerUnit: nil)],
+            charged: true, at: now)]), now: now)
+
+        let script = ServeProcess.packageRoot.appendingPathComponent("Tests/MediaJobsServerTests/Python/dashboard_unknown_cost_check.py")
+        let shots = ServeProcess.packageRoot.appendingPathComponent(".build/screenshots").path
+        let (status, output) = try await ServeProcess.run(python, [script.path, serve.baseURL, job.id.rawValue, shots])
+        #expect(status == 0, "dashboard check failed:\n\(output.suffix(6000))")
+
+        let costs = try await serve.client.get("/v1/costs?group_by=provider")
+        #expect(costs.text.contains(#""usd":null"#), "\(costs.text)")
+        #expect(costs.text.contains(#""display":"unknown (1 attempt)""#), "\(costs.text)")
+        let view = try await serve.client.get("/v1/jobs/\(job.id.rawValue)")
+        #expect(view.text.contains(#""display":"unknown""#), "\(view.text)")
+        #expect(!view.text.contains(#""usd":0"#), "\(view.text)")
     }
 }
