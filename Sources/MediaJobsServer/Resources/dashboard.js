@@ -194,7 +194,8 @@ async function showCosts() {
       const rect = document.createElementNS(ns, "rect");
       Object.entries({ x: 50 + i * 56, y: y - h, width: 36, height: h, fill: colours[j % colours.length] }).forEach(([k, v]) => rect.setAttribute(k, v));
       const title = document.createElementNS(ns, "title");
-      title.textContent = `${day} ${provider}: ${usd(amount(day, provider))}`;
+      const group = report.groups.find((g) => g.key.day === day && g.key.provider === provider);
+      title.textContent = `${day} ${provider}: ${group ? total(group.usd, group.unknown_prices) : usd(0)}`;
       rect.append(title);
       svg.append(rect);
       y -= h;
@@ -206,7 +207,7 @@ async function showCosts() {
   });
   const axis = document.createElementNS(ns, "text");
   Object.entries({ x: 4, y: 34, "font-size": 10 }).forEach(([k, v]) => axis.setAttribute(k, v));
-  axis.textContent = usd(max);
+  axis.textContent = max > 1e-9 ? usd(max) : "no known amounts";
   svg.append(axis);
   view.replaceChildren(el("h1", {}, "Costs"), el("p", {}, `Total ${total(report.usd, report.unknown_prices)} over ${report.records} billed attempt(s).`),
     el("div", { class: "chart" }, svg,
