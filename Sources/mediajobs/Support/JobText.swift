@@ -38,6 +38,12 @@ enum JobText {
                 text += "\n    \(check.passed ? "✓" : "!") \(check.subject): \(check.name): \(check.detail)"
             }
         }
+        for record in view.cost.records {
+            text += "\n  cost of attempt \(record.attempt) on \(record.provider)/\(record.model): \(record.display) (\(record.source.rawValue))"
+            for line in record.lines {
+                text += "\n    " + JobText.line(line)
+            }
+        }
         if let events = view.events {
             let risks = events.filter { $0.detail.hasPrefix(SubmissionRisk.notePrefix) }.map(\.attempt)
             if !risks.isEmpty {
@@ -62,6 +68,14 @@ enum JobText {
         let route = "\(view.provider)/\(view.model ?? "-")"
         return [view.id.rawValue, pad(view.kind.rawValue, 10), pad(view.state.rawValue, 9), pad(route, 24),
                 "\(view.attempts)/\(view.maxAttempts)", formatter.string(from: view.createdAt)].joined(separator: "  ")
+    }
+
+    /// `54 characters × $0.0000006 = $0.0000324 (OAI-COMM-TTS, 2026-08-21)`, or `… × unknown price`.
+    static func line(_ line: PriceLine) -> String {
+        let variant = line.variant.map { " (\($0))" } ?? ""
+        let source = line.source.map { " (\($0))" } ?? ""
+        guard let price = line.usdPerUnit else { return "\(line.quantity) \(line.unit)\(variant) × unknown price" }
+        return "\(line.quantity) \(line.unit)\(variant) × $\(price) = \(line.usd.display())\(source)"
     }
 
     static func units(_ units: [String: Decimal]) -> String {
