@@ -178,10 +178,11 @@ public struct Pipeline: Sendable {
     }
 
     private func storeAudio(_ job: Job, result: ProviderResult, worker: String, workDirectory: URL) async throws -> [ArtifactRef] {
-        guard let produced = result.files.first else {
+        guard let given = result.files.first else {
             throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no audio file"))
         }
-        try await stage(job.id, worker: worker, stage: "validate", detail: produced.url.lastPathComponent, now: Date())
+        try await stage(job.id, worker: worker, stage: "validate", detail: given.url.lastPathComponent, now: Date())
+        let (produced, labelNote) = try await relabeled(given, kind: .tts, job: job, worker: worker)
         let made = try await validateAndRecord(
             produced.url, expecting: Pipeline.providerExpectation(for: job.spec), what: "provider output", job: job,
             worker: worker)
@@ -207,7 +208,8 @@ public struct Pipeline: Sendable {
         return [ArtifactRef(
             sha256: stored.sha256, mime: audioFormat.mime, bytes: stored.bytes, format: format,
             durationSeconds: final.durationSeconds, codec: audio?.codec, role: .output,
-            checks: made.results.map { $0.about("provider output") } + final.results.map { $0.about("\(format) output") })]
+            checks: (labelNote.map { [$0] } ?? []) + made.results.map { $0.about("provider output") }
+                + final.results.map { $0.about("\(format) output") })]
     }
 
     private func storeTranscript(_ job: Job, result: ProviderResult, worker: String) async throws -> [ArtifactRef] {
