@@ -165,7 +165,33 @@ public struct Pipeline: Sendable {
         if job.kind == .transcribe, let sha = job.spec.input.audio, ArtifactRef.isValidSHA256(sha) {
             request.audioSeconds = try await store.artifact(sha256: sha)?.durationSeconds
         }
+        request.images = try await inputImages(job)
         return request
+    }
+
+    /// The job's input images: each stored one (a sha256 since submit) as its file in the artifact store, with the
+    /// media type it was stored as; a URL as given.
+    func inputImages(_ job: Job) async throws -> InputImages {
+        func image(_ value: String, field: String) async throws -> InputImage {
+            if InputImage.isURL(value) { return InputImage(field: field, source: .url(value)) }
+            guard ArtifactRef.isValidSHA256(value) else {
+                throw MediaJobsError(.artifactNotFound, "\(field): \(value) was not stored at submit")
+            }
+            let url = try artifacts.url(for: value)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw MediaJobsError(.artifactNotFound, "\(field): the stored input \(value) is missing from \(url.path)")
+            }
+            let mime = try await store.artifact(sha256: value)?.mime ?? "image/png"
+            return InputImage(field: field, source: .file(url, mime: mime))
+        }
+        let input = job.spec.input
+        var images = InputImages()
+        if let first = input.firstFrame { images.firstFrame = try await image(first, field: "input.first_frame") }
+        if let last = input.lastFrame { images.lastFrame = try await image(last, field: "input.last_frame") }
+        for (index, reference) in (input.referenceImages ?? []).enumerated() {
+            images.references.append(try await image(reference, field: "input.reference_images[\(index)]"))
+        }
+        return images
     }
 
     func inputAudio(_ job: Job) throws -> URL? {
