@@ -231,6 +231,18 @@ public struct JobInput: Sendable, Codable, Equatable {
     }
 }
 
+extension JobInput {
+    /// The images the job names, each with its field: `input.first_frame`, `input.last_frame`,
+    /// `input.reference_images[i]`. A value is a path, a URL or an artifact sha256.
+    public var images: [(field: String, value: String)] {
+        var images: [(field: String, value: String)] = []
+        if let firstFrame { images.append(("input.first_frame", firstFrame)) }
+        if let lastFrame { images.append(("input.last_frame", lastFrame)) }
+        for (index, image) in (referenceImages ?? []).enumerated() { images.append(("input.reference_images[\(index)]", image)) }
+        return images
+    }
+}
+
 /// How the result should be delivered.
 public struct OutputSettings: Sendable, Codable, Equatable {
     public var format: String?

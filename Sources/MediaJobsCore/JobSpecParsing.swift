@@ -60,6 +60,20 @@ extension JobSpec {
             if let n = input.n { try require((1...10).contains(n), "input.n", "must be between 1 and 10") }
             if let d = input.durationSeconds { try require(d > 0 && d <= 600, "input.duration_s", "must be 0–600 s") }
         }
+        // Inputs a kind has no use for are refused, never dropped.
+        if kind != .video {
+            try require(input.firstFrame == nil, "input.first_frame", "only a video job starts from a first frame")
+            try require(input.lastFrame == nil, "input.last_frame", "only a video job ends on a last frame")
+        }
+        if kind != .image && kind != .video {
+            try require(input.referenceImages == nil, "input.reference_images", "only image and video jobs take reference images")
+        }
+        if kind != .transcribe {
+            try require(input.timestamps == nil, "input.timestamps", "only a transcribe job has timestamps")
+        }
+        for (field, value) in input.images {
+            try require(!value.trimmingCharacters(in: .whitespaces).isEmpty, field, "must not be empty")
+        }
         if let format = output.format {
             try require(kind.outputFormats.contains(format), "output.format",
                         "'\(format)' is not a \(kind) format (one of \(kind.outputFormats.joined(separator: ", ")))")

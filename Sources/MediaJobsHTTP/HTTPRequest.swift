@@ -113,6 +113,16 @@ public struct HTTPRequest: Sendable {
                            body: .data(data, contentType: "application/json"), timeouts: timeouts)
     }
 
+    /// A request with a JSON body encoded from `body` (keys sorted, optional fields left out when nil).
+    public static func json<Body: Encodable>(_ method: String = "POST", url: URL, body: Body,
+                                             headers: [(name: String, value: String)] = [],
+                                             timeouts: HTTPTimeouts = HTTPTimeouts()) throws -> HTTPRequest {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return HTTPRequest(method: method, url: url, headers: headers + [("Accept", "application/json")],
+                           body: .data(try encoder.encode(body), contentType: "application/json"), timeouts: timeouts)
+    }
+
     /// The URL without its query, for messages (queries can carry tokens).
     public var redactedURL: String {
         var components = URLComponents(url: url, resolvingAgainstBaseURL: false)

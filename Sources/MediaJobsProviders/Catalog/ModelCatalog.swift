@@ -46,10 +46,14 @@ public struct ModelLimits: Sendable, Equatable, Codable {
     public var maxUploadBytes: Int64?
     public var maxCharacters: Int?
     public var maxImages: Int?
+    /// The frames a video model starts or ends on: `first_frame`, `last_frame` (nil: not known here).
+    public var frameImages: [String]?
+    /// How many reference images the model takes (0: none; nil: not known here).
+    public var maxReferenceImages: Int?
 
     public init(durations: [Double]? = nil, resolutions: [String]? = nil, aspectRatios: [String]? = nil,
                 sizes: [String]? = nil, voices: [String]? = nil, maxUploadBytes: Int64? = nil, maxCharacters: Int? = nil,
-                maxImages: Int? = nil) {
+                maxImages: Int? = nil, frameImages: [String]? = nil, maxReferenceImages: Int? = nil) {
         self.durations = durations
         self.resolutions = resolutions
         self.aspectRatios = aspectRatios
@@ -58,6 +62,8 @@ public struct ModelLimits: Sendable, Equatable, Codable {
         self.maxUploadBytes = maxUploadBytes
         self.maxCharacters = maxCharacters
         self.maxImages = maxImages
+        self.frameImages = frameImages
+        self.maxReferenceImages = maxReferenceImages
     }
 
     enum CodingKeys: String, CodingKey {
@@ -66,6 +72,8 @@ public struct ModelLimits: Sendable, Equatable, Codable {
         case maxUploadBytes = "max_upload_bytes"
         case maxCharacters = "max_characters"
         case maxImages = "max_images"
+        case frameImages = "frame_images"
+        case maxReferenceImages = "max_reference_images"
     }
 }
 
@@ -76,13 +84,27 @@ public struct CatalogModel: Sendable, Equatable, Codable {
     public var kinds: [JobKind]
     public var prices: [ModelPrice]
     public var limits: ModelLimits
+    /// The version a community model is run by (Replicate `openai/whisper`: its 64-hex version id); nil for a
+    /// model run by name.
+    public var version: String?
+    /// The model (endpoint) that serves this model's jobs when they give a first frame: fal
+    /// `fal-ai/veo3/fast/image-to-video` for `fal-ai/veo3/fast`, Replicate `wan-video/wan-2.2-i2v-fast`.
+    public var firstFrameModel: String?
 
-    public init(provider: String, id: String, kinds: [JobKind], prices: [ModelPrice], limits: ModelLimits = ModelLimits()) {
+    public init(provider: String, id: String, kinds: [JobKind], prices: [ModelPrice], limits: ModelLimits = ModelLimits(),
+                version: String? = nil, firstFrameModel: String? = nil) {
         self.provider = provider
         self.id = id
         self.kinds = kinds
         self.prices = prices
         self.limits = limits
+        self.version = version
+        self.firstFrameModel = firstFrameModel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case provider, id, kinds, prices, limits, version
+        case firstFrameModel = "first_frame_model"
     }
 
     /// The price for `unit`, preferring the one for `variant`.

@@ -17,31 +17,67 @@ public struct FalProvider: CatalogBackedProvider {
         [("Authorization", "Key \(try client.key())")]
     }
 
+    public func check(_ spec: JobSpec, model: String) throws {
+        try checkCatalog(spec, model: model)
+        try checkImageLimits(spec, model: model)
+        if spec.input.referenceImages != nil {
+            throw MediaJobsError.invalidInput("input.reference_images", "fal/\(model) takes no reference images here")
+        }
+        if spec.kind == .video, spec.input.firstFrame != nil, FalProvider.firstFrameEndpoint(model, catalog: client.catalog) == nil {
+            throw MediaJobsError.invalidInput("input.first_frame", "fal/\(model) has no image-to-video endpoint known here "
+                + "(name the image-to-video model itself, such as fal-ai/veo3/fast/image-to-video)")
+        }
+        if spec.kind == .video, spec.input.lastFrame != nil {
+            throw MediaJobsError.invalidInput("input.last_frame", "fal/\(model) takes no last frame")
+        }
+        if spec.kind == .image {
+            if spec.input.size != nil, spec.input.aspectRatio != nil {
+                throw MediaJobsError.invalidInput("input.size", "fal takes one image_size: give size or aspect_ratio, not both")
+            }
+            if let size = spec.input.size, FalImageSize(size: size) == nil {
+                throw MediaJobsError.invalidInput("input.size", "fal takes a size as WIDTHxHEIGHT (1024x768), not '\(size)'")
+            }
+            if let ratio = spec.input.aspectRatio, FalImageSize(aspectRatio: ratio) == nil {
+                throw MediaJobsError.invalidInput("input.aspect_ratio", "fal's image sizes are 1:1, 4:3, 3:4, 16:9 and 9:16, "
+                    + "not '\(ratio)' (or give size as WIDTHxHEIGHT)")
+            }
+        }
+    }
+
+    /// The endpoint that animates a first frame for `model`: the catalog's `first_frame_model`, or `model` itself
+    /// when it is an image-to-video endpoint.
+    static func firstFrameEndpoint(_ model: String, catalog: ModelCatalog) -> String? {
+        if let sibling = catalog.model(provider: "fal", id: model)?.firstFrameModel { return sibling }
+        return model.hasSuffix("/image-to-video") ? model : nil
+    }
+
+    /// The endpoint a job is submitted to: the image-to-video one when the job gives a first frame (fal serves
+    /// image-to-video under its own model id, `fal-ai/veo3/fast/image-to-video`), else the model's own.
+    func endpoint(for request: ProviderRequest) -> String {
+        guard request.spec.kind == .video, request.images.firstFrame != nil else { return request.model }
+        return FalProvider.firstFrameEndpoint(request.model, catalog: client.catalog) ?? request.model
+    }
+
     /// The model's input document for the job.
-    static func input(for spec: JobSpec) -> [String: Any] {
+    func input(for request: ProviderRequest) throws -> FalInput {
+        let spec = request.spec
         let input = spec.input
-        var body: [String: Any] = [:]
         switch spec.kind {
         case .tts:
-            body["prompt"] = input.text ?? ""
-            if let voice = input.voice { body["voice"] = voice }
-            if let speed = input.speed { body["speed"] = speed }
+            return .speech(FalSpeechInput(prompt: input.text ?? "", voice: input.voice, speed: input.speed))
         case .image:
-            body["prompt"] = input.prompt ?? ""
-            if let n = input.n { body["num_images"] = n }
-            if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
-            if let size = input.size { body["image_size"] = size }
-            if ["png", "jpeg"].contains(spec.outputFormat) { body["output_format"] = spec.outputFormat }
+            let size = input.size.flatMap(FalImageSize.init(size:)) ?? input.aspectRatio.flatMap(FalImageSize.init(aspectRatio:))
+            return .image(FalImageInput(
+                prompt: input.prompt ?? "", numImages: input.n, imageSize: size,
+                outputFormat: ["png", "jpeg"].contains(spec.outputFormat) ? spec.outputFormat : nil))
         case .video:
-            body["prompt"] = input.prompt ?? ""
-            if let duration = input.durationSeconds { body["duration"] = "\(ModelCatalog.format(duration))s" }
-            if let resolution = input.resolution { body["resolution"] = resolution }
-            if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
-            if let audio = input.generateAudio { body["generate_audio"] = audio }
+            return .video(FalVideoInput(
+                prompt: input.prompt ?? "", imageURL: try request.images.firstFrame.map { try client.imageReference($0) },
+                duration: input.durationSeconds.map { "\(ModelCatalog.format($0))s" }, resolution: input.resolution,
+                aspectRatio: input.aspectRatio, generateAudio: input.generateAudio))
         case .transcribe:
-            break
+            throw ProviderError(.fallback, MediaJobsError(.providerUnsupported, "provider: 'fal' transcription is not supported here"))
         }
-        return body
     }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {
@@ -49,7 +85,7 @@ public struct FalProvider: CatalogBackedProvider {
             throw ProviderError(.fallback, MediaJobsError(.providerUnsupported, "provider: 'fal' transcription is not supported here"))
         }
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/\(request.model)"), object: FalProvider.input(for: request.spec),
+            try HTTPRequest.json(url: client.endpoint.url("/\(endpoint(for: request))"), body: try input(for: request),
                                  headers: try headers(), timeouts: client.settings.timeouts.submit),
             action: "submit", creates: true)
         guard let object = response.jsonObject, let id = object["request_id"] as? String else {

@@ -25,7 +25,22 @@ public struct OpenAIProvider: CatalogBackedProvider {
         if spec.kind == .tts, let speed = spec.input.speed, !(0.25...4).contains(speed) {
             throw MediaJobsError.invalidInput("input.speed", "openai speaks at 0.25 to 4, not \(speed)")
         }
+        try checkImageLimits(spec, model: model)
+        if spec.kind == .image, spec.input.referenceImages != nil {
+            guard model.hasPrefix("gpt-image") else {
+                throw MediaJobsError.invalidInput("input.reference_images",
+                                                  "openai/\(model) takes no reference images (gpt-image models do, as edits)")
+            }
+            try refuseImageURLs(spec, model: model, why: "/v1/images/edits takes image files")
+        }
+        if spec.kind == .transcribe, spec.input.timestamps == true, !OpenAIProvider.answersVerbose(model) {
+            throw MediaJobsError.invalidInput("input.timestamps", "openai/\(model) answers json only, without timestamps "
+                + "(whisper-1 gives timed segments and words)")
+        }
     }
+
+    /// whisper-1 gives timed segments and words with `verbose_json`; the gpt-4o transcribe models answer json only.
+    static func answersVerbose(_ model: String) -> Bool { model.hasPrefix("whisper") }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {
         switch request.spec.kind {
@@ -53,12 +68,10 @@ public struct OpenAIProvider: CatalogBackedProvider {
     private func speech(_ request: ProviderRequest) async throws -> ProviderResult {
         let input = request.spec.input
         let format = OpenAIProvider.speechFormat(for: request.spec.outputFormat)
-        var body: [String: Any] = ["model": request.model, "input": input.text ?? "", "voice": input.voice ?? "alloy",
-                                   "response_format": format]
-        if let speed = input.speed { body["speed"] = speed }
-        if let instructions = input.instructions { body["instructions"] = instructions }
+        let body = OpenAISpeechBody(model: request.model, input: input.text ?? "", voice: input.voice ?? "alloy",
+                                    instructions: input.instructions, responseFormat: format, speed: input.speed)
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), object: body, headers: try headers(),
+            try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "speech", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.tts))
         guard let type = response.mediaType, type.hasPrefix("audio/") || type == "application/octet-stream" else {
@@ -79,8 +92,8 @@ public struct OpenAIProvider: CatalogBackedProvider {
         let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes ?? ModelCatalog.upload25MB
         let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
         let (uploadExtension, seconds) = try await client.describeUpload(upload)
-        // whisper-1 gives timed segments and words with verbose_json; the gpt-4o transcribe models answer json only.
-        let verbose = request.model.hasPrefix("whisper")
+        // Asked for whenever the model can, so srt and vtt have real times (`timestamps: true` elsewhere is refused).
+        let verbose = OpenAIProvider.answersVerbose(request.model)
         var parts: [MultipartPart] = [
             .file("file", upload, fileName: "audio.\(uploadExtension)", contentType: RemoteClient.audioContentType(uploadExtension)),
             .text("model", request.model),
@@ -115,21 +128,40 @@ public struct OpenAIProvider: CatalogBackedProvider {
 
     private func image(_ request: ProviderRequest) async throws -> ProviderResult {
         let input = request.spec.input
-        var body: [String: Any] = ["model": request.model, "prompt": input.prompt ?? ""]
-        if let n = input.n { body["n"] = n }
-        if let size = input.size { body["size"] = size }
-        if let quality = input.quality { body["quality"] = quality }
         let format = request.spec.outputFormat
-        if ["png", "jpeg", "webp"].contains(format) && request.model.hasPrefix("gpt-image") { body["output_format"] = format }
-        let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/images/generations"), object: body, headers: try headers(),
-                                 timeouts: client.settings.timeouts.submit),
-            action: "image", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
+        let outputFormat = ["png", "jpeg", "webp"].contains(format) && request.model.hasPrefix("gpt-image") ? format : nil
+        let httpRequest: HTTPRequest
+        if request.images.references.isEmpty {
+            let body = OpenAIImageBody(model: request.model, prompt: input.prompt ?? "", n: input.n, size: input.size,
+                                       quality: input.quality, outputFormat: outputFormat)
+            httpRequest = try HTTPRequest.json(url: client.endpoint.url("/images/generations"), body: body,
+                                               headers: try headers(), timeouts: client.settings.timeouts.submit)
+        } else {
+            // With reference images a gpt-image model edits: multipart, each image a file part `image[]`.
+            var parts: [MultipartPart] = [.text("model", request.model), .text("prompt", input.prompt ?? "")]
+            for (index, image) in request.images.references.enumerated() {
+                guard case .file(let file, let mime) = image.source else {
+                    throw ProviderError(.fatal, .invalidInput(image.field, "openai takes image files for edits, not URLs"))
+                }
+                let fileExtension = mime == "image/jpeg" ? "jpg" : String(mime.dropFirst("image/".count))
+                parts.append(.file("image[]", file, fileName: "reference-\(index).\(fileExtension)", contentType: mime))
+            }
+            if let n = input.n { parts.append(.text("n", String(n))) }
+            if let size = input.size { parts.append(.text("size", size)) }
+            if let quality = input.quality { parts.append(.text("quality", quality)) }
+            if let outputFormat { parts.append(.text("output_format", outputFormat)) }
+            httpRequest = HTTPRequest(method: "POST", url: client.endpoint.url("/images/edits"), headers: try headers(),
+                                      body: .multipart(parts), timeouts: client.settings.timeouts.submit)
+        }
+        let response = try await client.send(httpRequest, action: "image", creates: true,
+                                             maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
         let object = response.jsonObject ?? [:]
         var files: [ProviderResult.File] = []
         for (index, item) in (object["data"] as? [[String: Any]] ?? []).enumerated() {
             if let b64 = item["b64_json"] as? String {
-                let produced = (object["output_format"] as? String) ?? (body["output_format"] as? String) ?? "png"
+                // The label only names the file: the pipeline judges the bytes, and converts them when they are
+                // another format than asked.
+                let produced = (object["output_format"] as? String) ?? outputFormat ?? "png"
                 files.append(try client.decodeBase64(b64, into: request.workDirectory, index: index, format: produced))
             } else if let link = item["url"] as? String, let url = URL(string: link) {
                 files.append(try await client.download(url, into: request.workDirectory, index: index, kind: .image,
@@ -141,5 +173,35 @@ public struct OpenAIProvider: CatalogBackedProvider {
         }
         return client.result(files: files, request: request, units: ["images": Decimal(files.count)], reportedUSD: nil,
                              rawUsage: object["usage"])
+    }
+}
+
+/// `POST /v1/audio/speech`.
+struct OpenAISpeechBody: Encodable {
+    var model: String
+    var input: String
+    var voice: String
+    var instructions: String?
+    var responseFormat: String
+    var speed: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case model, input, voice, instructions, speed
+        case responseFormat = "response_format"
+    }
+}
+
+/// `POST /v1/images/generations`.
+struct OpenAIImageBody: Encodable {
+    var model: String
+    var prompt: String
+    var n: Int?
+    var size: String?
+    var quality: String?
+    var outputFormat: String?
+
+    enum CodingKeys: String, CodingKey {
+        case model, prompt, n, size, quality
+        case outputFormat = "output_format"
     }
 }

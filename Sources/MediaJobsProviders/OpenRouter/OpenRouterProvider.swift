@@ -30,24 +30,42 @@ public struct OpenRouterProvider: CatalogBackedProvider {
 
     /// The `provider` object for `endpoint`: the routing preferences cut to the fields that endpoint's schema
     /// accepts, plus `extra` options from the job's input (for example OpenAI's `instructions`), which win.
-    func providerObject(for endpoint: String, request: ProviderRequest, options extra: [String: [String: Any]] = [:])
-        -> [String: Any]?
+    func providerObject(for endpoint: String, request: ProviderRequest, options extra: [String: [String: JSONValue]] = [:])
+        -> JSONValue?
     {
         let allowed = OpenRouterProvider.routingFields[endpoint] ?? []
-        var object: [String: Any] = [:]
+        var object: [String: JSONValue] = [:]
         for (key, value) in routing(for: request).fields where allowed.contains(key) {
-            object[key] = value.foundationObject
+            object[key] = value
         }
         if !extra.isEmpty && allowed.contains("options") {
-            var options = object["options"] as? [String: Any] ?? [:]
+            var options: [String: JSONValue] = [:]
+            if case .object(let given)? = object["options"] { options = given }
             for (slug, value) in extra {
-                let given = options[slug] as? [String: Any] ?? [:]
-                options[slug] = given.merging(value) { $1 }
+                var merged: [String: JSONValue] = [:]
+                if case .object(let given)? = options[slug] { merged = given }
+                options[slug] = .object(merged.merging(value) { $1 })
             }
-            object["options"] = options
+            object["options"] = .object(options)
         }
-        return object.isEmpty ? nil : object
+        return object.isEmpty ? nil : .object(object)
     }
+
+    public func check(_ spec: JobSpec, model: String) throws {
+        try checkCatalog(spec, model: model)
+        try checkImageLimits(spec, model: model)
+        if spec.kind == .image, let references = spec.input.referenceImages, references.count > 16 {
+            throw MediaJobsError.invalidInput("input.reference_images",
+                                              "openrouter takes at most 16 reference images, not \(references.count)")
+        }
+        if spec.kind == .transcribe, spec.input.timestamps == true, !OpenRouterProvider.answersVerbose(model) {
+            throw MediaJobsError.invalidInput("input.timestamps", "openrouter/\(model) answers without timestamps "
+                + "(verbose_json, with timed segments and words, is for OpenAI's models only)")
+        }
+    }
+
+    /// Timed segments and words come with `verbose_json`, which only OpenAI's models answer.
+    static func answersVerbose(_ model: String) -> Bool { model.hasPrefix("openai/") }
 
     func headers(json: Bool = true) throws -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(try client.key())")]
@@ -67,14 +85,13 @@ public struct OpenRouterProvider: CatalogBackedProvider {
 
     private func speech(_ request: ProviderRequest) async throws -> ProviderResult {
         let input = request.spec.input
-        var body: [String: Any] = ["model": request.model, "input": input.text ?? "", "response_format": "mp3"]
-        if let voice = input.voice { body["voice"] = voice }
-        if let speed = input.speed { body["speed"] = speed }
-        var extra: [String: [String: Any]] = [:]
-        if let instructions = input.instructions { extra["openai"] = ["instructions": instructions] }
-        if let provider = providerObject(for: "speech", request: request, options: extra) { body["provider"] = provider }
+        var extra: [String: [String: JSONValue]] = [:]
+        if let instructions = input.instructions { extra["openai"] = ["instructions": .string(instructions)] }
+        let body = OpenRouterSpeechBody(
+            model: request.model, input: input.text ?? "", voice: input.voice, responseFormat: "mp3", speed: input.speed,
+            provider: providerObject(for: "speech", request: request, options: extra))
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), object: body, headers: try headers(),
+            try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "speech", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.tts))
         guard let type = response.mediaType, type.hasPrefix("audio/") else {
@@ -111,20 +128,19 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         let limit = client.catalog.model(provider: name, id: request.model)?.limits.maxUploadBytes ?? ModelCatalog.upload25MB
         let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
         let (uploadExtension, seconds) = try await client.describeUpload(upload)
-        // Timed segments and words come with verbose_json, which only OpenAI's models answer.
-        let verbose = request.model.hasPrefix("openai/")
+        // Timed segments and words come with verbose_json, which only OpenAI's models answer (asked for whenever the
+        // model can, so srt and vtt have real times; `timestamps: true` on another model is refused at submit).
+        let verbose = OpenRouterProvider.answersVerbose(request.model)
         let httpRequest: HTTPRequest
         if let provider = providerObject(for: "transcription", request: request) {
             // Only the JSON form of the endpoint takes the `provider` object: the audio goes base64-encoded.
-            var body: [String: Any] = [
-                "model": request.model,
-                "input_audio": ["data": try Data(contentsOf: upload).base64EncodedString(), "format": uploadExtension],
-                "response_format": verbose ? "verbose_json" : "json",
-                "provider": provider,
-            ]
-            if verbose { body["timestamp_granularities"] = ["segment", "word"] }
-            if let language = request.spec.input.language { body["language"] = language }
-            httpRequest = try HTTPRequest.json(url: client.endpoint.url("/audio/transcriptions"), object: body,
+            let body = OpenRouterTranscriptionBody(
+                model: request.model,
+                inputAudio: .init(data: try Data(contentsOf: upload).base64EncodedString(), format: uploadExtension),
+                responseFormat: verbose ? "verbose_json" : "json",
+                timestampGranularities: verbose ? ["segment", "word"] : nil,
+                language: request.spec.input.language, provider: provider)
+            httpRequest = try HTTPRequest.json(url: client.endpoint.url("/audio/transcriptions"), body: body,
                                                headers: try headers(), timeouts: client.settings.timeouts.submit)
         } else {
             var parts: [MultipartPart] = [.text("model", request.model)]
@@ -153,16 +169,15 @@ public struct OpenRouterProvider: CatalogBackedProvider {
 
     private func image(_ request: ProviderRequest) async throws -> ProviderResult {
         let input = request.spec.input
-        var body: [String: Any] = ["model": request.model, "prompt": input.prompt ?? ""]
-        if let n = input.n { body["n"] = n }
-        if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
-        if let size = input.size { body["size"] = size }
-        if let quality = input.quality { body["quality"] = quality }
         let format = request.spec.outputFormat
-        if ["png", "jpeg", "webp"].contains(format) { body["output_format"] = format }
-        if let provider = providerObject(for: "images", request: request) { body["provider"] = provider }
+        let references = try request.images.references.map { OpenRouterImagePart(url: try client.imageReference($0)) }
+        let body = OpenRouterImageBody(
+            model: request.model, prompt: input.prompt ?? "", n: input.n, aspectRatio: input.aspectRatio, size: input.size,
+            quality: input.quality, outputFormat: ["png", "jpeg", "webp"].contains(format) ? format : nil,
+            inputReferences: references.isEmpty ? nil : references,
+            provider: providerObject(for: "images", request: request))
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/images"), object: body, headers: try headers(),
+            try HTTPRequest.json(url: client.endpoint.url("/images"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "image", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
         let object = response.jsonObject ?? [:]
@@ -188,15 +203,17 @@ public struct OpenRouterProvider: CatalogBackedProvider {
 
     private func chatImage(_ request: ProviderRequest) async throws -> ProviderResult {
         let input = request.spec.input
-        var body: [String: Any] = [
-            "model": request.model,
-            "messages": [["role": "user", "content": input.prompt ?? ""]],
-            "modalities": ["image", "text"],
-        ]
-        if let ratio = input.aspectRatio { body["image_config"] = ["aspect_ratio": ratio] }
-        if let provider = providerObject(for: "chat", request: request) { body["provider"] = provider }
+        // Reference images go in the user's message, after the prompt, as image parts.
+        let references = try request.images.references.map { OpenRouterImagePart(url: try client.imageReference($0)) }
+        let content: OpenRouterChatImageBody.Content = references.isEmpty
+            ? .text(input.prompt ?? "")
+            : .parts([.text(input.prompt ?? "")] + references.map { .image($0) })
+        let body = OpenRouterChatImageBody(
+            model: request.model, messages: [.init(content: content)],
+            imageConfig: input.aspectRatio.map { .init(aspectRatio: $0) },
+            provider: providerObject(for: "chat", request: request))
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/chat/completions"), object: body, headers: try headers(),
+            try HTTPRequest.json(url: client.endpoint.url("/chat/completions"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "image", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.image))
         let object = response.jsonObject ?? [:]
@@ -219,16 +236,21 @@ public struct OpenRouterProvider: CatalogBackedProvider {
 
     private func submitVideo(_ request: ProviderRequest) async throws -> ProviderStart {
         let input = request.spec.input
-        var body: [String: Any] = ["model": request.model]
-        if let prompt = input.prompt { body["prompt"] = prompt }
-        if let duration = input.durationSeconds { body["duration"] = Int(duration.rounded()) }
-        if let resolution = input.resolution { body["resolution"] = resolution }
-        if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
-        if let size = input.size { body["size"] = size }
-        if let audio = input.generateAudio { body["generate_audio"] = audio }
-        if let provider = providerObject(for: "video", request: request) { body["provider"] = provider }
+        var frames: [OpenRouterVideoBody.FrameImage] = []
+        if let first = request.images.firstFrame {
+            frames.append(.init(url: try client.imageReference(first), frameType: "first_frame"))
+        }
+        if let last = request.images.lastFrame {
+            frames.append(.init(url: try client.imageReference(last), frameType: "last_frame"))
+        }
+        let references = try request.images.references.map { OpenRouterImagePart(url: try client.imageReference($0)) }
+        let body = OpenRouterVideoBody(
+            model: request.model, prompt: input.prompt, duration: input.durationSeconds.map { Int($0.rounded()) },
+            resolution: input.resolution, aspectRatio: input.aspectRatio, size: input.size, generateAudio: input.generateAudio,
+            frameImages: frames.isEmpty ? nil : frames, inputReferences: references.isEmpty ? nil : references,
+            provider: providerObject(for: "video", request: request))
         let response = try await client.send(
-            try HTTPRequest.json(url: client.endpoint.url("/videos"), object: body, headers: try headers(),
+            try HTTPRequest.json(url: client.endpoint.url("/videos"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "video submit", creates: true)
         guard let object = response.jsonObject, let id = object["id"] as? String else {

@@ -81,10 +81,12 @@ public struct ProviderRequest: Sendable {
     public var workDirectory: URL
     /// Seconds of the input audio (transcribe), as measured when it was stored: what a price per audio second needs.
     public var audioSeconds: Double?
+    /// The input images (`first_frame`, `last_frame`, `reference_images`), resolved from the artifact store.
+    public var images: InputImages
 
     public init(
         jobID: JobID, attempt: Int, spec: JobSpec, model: String, audioFile: URL?, workDirectory: URL,
-        audioSeconds: Double? = nil
+        audioSeconds: Double? = nil, images: InputImages = InputImages()
     ) {
         self.jobID = jobID
         self.attempt = attempt
@@ -93,7 +95,47 @@ public struct ProviderRequest: Sendable {
         self.audioFile = audioFile
         self.workDirectory = workDirectory
         self.audioSeconds = audioSeconds
+        self.images = images
     }
+}
+
+/// One input image of a job, resolved for sending: a stored file on this machine or a URL the provider fetches.
+public struct InputImage: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        /// The copy stored at submit (proven an image by FFmpeg then), with its media type (`image/png`).
+        case file(URL, mime: String)
+        /// An `https://` (or `http://`) URL the job gave, sent as is to a provider that fetches it.
+        case url(String)
+    }
+
+    /// The job's field it came from, for messages: `input.first_frame`, `input.reference_images[1]`.
+    public var field: String
+    public var source: Source
+
+    public init(field: String, source: Source) {
+        self.field = field
+        self.source = source
+    }
+
+    /// Whether `value` (a job's image field) is a URL rather than a path or an artifact sha256.
+    public static func isURL(_ value: String) -> Bool {
+        value.hasPrefix("https://") || value.hasPrefix("http://")
+    }
+}
+
+/// The images a job gives, by role.
+public struct InputImages: Sendable, Equatable {
+    public var firstFrame: InputImage?
+    public var lastFrame: InputImage?
+    public var references: [InputImage]
+
+    public init(firstFrame: InputImage? = nil, lastFrame: InputImage? = nil, references: [InputImage] = []) {
+        self.firstFrame = firstFrame
+        self.lastFrame = lastFrame
+        self.references = references
+    }
+
+    public var isEmpty: Bool { firstFrame == nil && lastFrame == nil && references.isEmpty }
 }
 
 /// What a provider made.

@@ -9,11 +9,13 @@ extension ReplicateProvider {
     static let maxLookupPages = 5
 
     /// Lists predictions, newest first, following `next` while a page still holds predictions created since `since`
-    /// (less `clockSkewAllowance`), up to `maxLookupPages` pages. A match is a prediction of `request.model` whose
+    /// (less `clockSkewAllowance`), up to `maxLookupPages` pages. A match is a prediction of the model (or version)
+    /// `request` runs, whose
     /// `input` is exactly what `createBody(for:)` sends for `request`; of several, the newest is taken (and
     /// `matches` says how many there were).
     public func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup {
-        let expected = try ReplicateProvider.jsonValue(try await createBody(for: request)["input"])
+        let expected = try ReplicateProvider.jsonValue(encoding: try await createBody(for: request).input)
+        let target = self.target(for: request)
         let earliest = since.addingTimeInterval(-ReplicateProvider.clockSkewAllowance)
         var next: URL? = client.endpoint.url("/predictions")
         var pages = 0
@@ -36,7 +38,7 @@ extension ReplicateProvider {
                     continue
                 }
                 examined += 1
-                guard let id = prediction["id"] as? String, isSameModel(prediction, as: request.model),
+                guard let id = prediction["id"] as? String, isSame(prediction, as: target),
                       (try? ReplicateProvider.jsonValue(prediction["input"])) == expected
                 else { continue }
                 matches.append((id, created, prediction))
@@ -55,11 +57,16 @@ extension ReplicateProvider {
         return url.host == base.host && url.port == base.port && url.scheme == base.scheme ? url : nil
     }
 
-    /// Whether `prediction` was made by `model` ("owner/name", or "owner/name:version" for a pinned version).
-    private func isSameModel(_ prediction: [String: Any], as model: String) -> Bool {
-        let parts = model.split(separator: ":", maxSplits: 1).map(String.init)
-        guard prediction["model"] as? String == parts.first else { return false }
-        return parts.count == 1 || prediction["version"] as? String == parts[1]
+    /// Whether `prediction` was made by `target`: the same version when it is run by version (a version id names
+    /// one model's one version), else the same model.
+    private func isSame(_ prediction: [String: Any], as target: Target) -> Bool {
+        if let version = target.version { return prediction["version"] as? String == version }
+        return prediction["model"] as? String == target.model
+    }
+
+    /// An encoded input as a comparable value.
+    static func jsonValue(encoding input: some Encodable) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(input))
     }
 
     /// A JSON object as a comparable value (numbers compare by value, so `5` and `5.0` are the same input).

@@ -21,34 +21,85 @@ public struct ReplicateProvider: CatalogBackedProvider {
         [("Authorization", "Bearer \(try client.key())")]
     }
 
-    /// The body of the create request for `request`: `{"input": …}`. The only place that builds it, so a look-up
-    /// for a lost submission compares predictions with exactly what was sent.
-    func createBody(for request: ProviderRequest) async throws -> [String: Any] {
-        ["input": try await input(for: request)]
+    public func check(_ spec: JobSpec, model: String) throws {
+        try checkCatalog(spec, model: model)
+        try checkImageLimits(spec, model: model)
+        if spec.input.referenceImages != nil {
+            throw MediaJobsError.invalidInput("input.reference_images", "replicate/\(model) takes no reference images here")
+        }
+        if spec.kind == .video, spec.input.firstFrame != nil,
+           ReplicateProvider.firstFrameModel(model, catalog: client.catalog) == nil
+        {
+            throw MediaJobsError.invalidInput("input.first_frame", "replicate/\(model) has no image-to-video sibling known "
+                + "here (name an image-to-video model itself, such as wan-video/wan-2.2-i2v-fast)")
+        }
+        if spec.kind == .video, spec.input.lastFrame != nil {
+            throw MediaJobsError.invalidInput("input.last_frame", "replicate/\(model) takes no last frame here")
+        }
+        if spec.kind == .transcribe, spec.input.timestamps == true, !model.contains("whisper") {
+            throw MediaJobsError.invalidInput("input.timestamps",
+                                              "replicate/\(model) is not known here to answer with timed segments")
+        }
     }
 
-    /// The create request's URL: an official model's predictions, so a prediction's `model` is `request.model`.
+    /// The model that animates a first frame for `model`: the catalog's `first_frame_model`, or `model` itself when
+    /// it is an image-to-video model.
+    static func firstFrameModel(_ model: String, catalog: ModelCatalog) -> String? {
+        if let sibling = catalog.model(provider: "replicate", id: model)?.firstFrameModel { return sibling }
+        return model.contains("i2v") || model.contains("image-to-video") ? model : nil
+    }
+
+    /// What a create request runs: a model by name (`owner/name`), and the version when it is run by version.
+    struct Target: Equatable {
+        var model: String
+        var version: String?
+    }
+
+    /// The model `request` runs: its image-to-video sibling when the job gives a first frame; by version when the
+    /// route names one (`owner/name:version`) or the catalog holds one (community models, such as `openai/whisper`).
+    func target(for request: ProviderRequest) -> Target {
+        var model = request.model
+        if request.spec.kind == .video, request.images.firstFrame != nil {
+            model = ReplicateProvider.firstFrameModel(model, catalog: client.catalog) ?? model
+        }
+        if let colon = model.firstIndex(of: ":") {
+            return Target(model: String(model[..<colon]), version: String(model[model.index(after: colon)...]))
+        }
+        return Target(model: model, version: client.catalog.model(provider: name, id: model)?.version)
+    }
+
+    /// The body of the create request for `request`: `{"input": …}`, with `"version"` for a model run by version.
+    /// The only place that builds it, so a look-up for a lost submission compares predictions with exactly what was
+    /// sent.
+    func createBody(for request: ProviderRequest) async throws -> ReplicateCreateBody {
+        ReplicateCreateBody(version: target(for: request).version, input: try await input(for: request))
+    }
+
+    /// The create request's URL: `POST /predictions` for a model run by version, else the official model's
+    /// `POST /models/{owner}/{name}/predictions` (so a prediction's `model` is the target's).
     func createURL(for request: ProviderRequest) -> URL {
-        client.endpoint.url("/models/\(request.model)/predictions")
+        let target = self.target(for: request)
+        return target.version == nil ? client.endpoint.url("/models/\(target.model)/predictions")
+            : client.endpoint.url("/predictions")
     }
 
-    private func input(for request: ProviderRequest) async throws -> [String: Any] {
+    private func input(for request: ProviderRequest) async throws -> ReplicateInput {
         let input = request.spec.input
-        var body: [String: Any] = [:]
         switch request.spec.kind {
         case .image:
-            body["prompt"] = input.prompt ?? ""
-            if let n = input.n { body["num_outputs"] = n }
-            if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
-            if ["png", "jpg", "webp"].contains(request.spec.outputFormat) { body["output_format"] = request.spec.outputFormat }
+            return .image(ReplicateImageInput(
+                prompt: input.prompt ?? "",
+                // Models that make one image take no `num_outputs`; the catalog refuses n > 1 for them.
+                numOutputs: input.n.flatMap { $0 > 1 ? $0 : nil }, aspectRatio: input.aspectRatio,
+                outputFormat: ReplicateImageInput.outputFormat(request.spec.outputFormat)))
         case .video:
-            body["prompt"] = input.prompt ?? ""
-            if let resolution = input.resolution { body["resolution"] = resolution }
-            if let ratio = input.aspectRatio { body["aspect_ratio"] = ratio }
-            if let duration = input.durationSeconds { body["duration"] = duration }
+            let frames = input.durationSeconds.map { ReplicateVideoInput.frames(seconds: $0) }
+            return .video(ReplicateVideoInput(
+                prompt: input.prompt ?? "", image: try request.images.firstFrame.map { try client.imageReference($0) },
+                resolution: input.resolution, aspectRatio: input.aspectRatio, numFrames: frames?.count,
+                framesPerSecond: frames?.perSecond))
         case .tts:
-            body["text"] = input.text ?? ""
-            if let voice = input.voice { body["voice"] = voice }
+            return .speech(ReplicateSpeechInput(text: input.text ?? "", voice: input.voice))
         case .transcribe:
             guard let audio = request.audioFile else {
                 throw ProviderError(.fatal, .invalidInput("input.audio", "no audio file to transcribe"))
@@ -57,16 +108,17 @@ public struct ReplicateProvider: CatalogBackedProvider {
             let upload = try await client.fitUpload(audio, limit: limit, workDirectory: request.workDirectory)
             let (fileExtension, _) = try await client.describeUpload(upload)
             let data = try Data(contentsOf: upload)
-            body["audio"] = "data:\(RemoteClient.audioContentType(fileExtension));base64,\(data.base64EncodedString())"
-            if let language = input.language { body["language"] = language }
+            // Whisper answers timed segments whatever is asked, so `timestamps: true` needs nothing more here.
+            return .transcription(ReplicateTranscriptionInput(
+                audio: "data:\(RemoteClient.audioContentType(fileExtension));base64,\(data.base64EncodedString())",
+                language: input.language, initialPrompt: input.prompt))
         }
-        return body
     }
 
     public func start(_ request: ProviderRequest) async throws -> ProviderStart {
         let body = try await createBody(for: request)
         let response = try await client.send(
-            try HTTPRequest.json(url: createURL(for: request), object: body,
+            try HTTPRequest.json(url: createURL(for: request), body: body,
                                  headers: try headers() + [("Prefer", "wait=\(preferWait)")],
                                  timeouts: client.settings.timeouts.submit),
             action: "create prediction", creates: true)

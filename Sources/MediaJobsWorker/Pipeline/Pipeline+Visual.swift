@@ -21,12 +21,13 @@ extension Pipeline {
     }
 
     private func storeVisual(
-        _ job: Job, produced: ProviderResult.File, index: Int, worker: String
+        _ job: Job, produced given: ProviderResult.File, index: Int, worker: String
     ) async throws -> ArtifactRef {
         let spec = job.spec
-        let file = produced.url
         let target = try VisualTarget(spec)
-        try await stage(job.id, worker: worker, stage: "validate", detail: file.lastPathComponent, now: Date())
+        try await stage(job.id, worker: worker, stage: "validate", detail: given.url.lastPathComponent, now: Date())
+        let (produced, labelNote) = try await relabeled(given, kind: spec.kind, job: job, worker: worker)
+        let file = produced.url
         let info: MediaInfo
         do {
             info = try await engine.probe(file)
@@ -37,7 +38,7 @@ extension Pipeline {
         let made = Pipeline.visualFormat(of: info) ?? Pipeline.normalizedFormat(produced.format)
         let fits = target.fits(info, file: file)
 
-        var checks: [MediaCheck] = []
+        var checks: [MediaCheck] = labelNote.map { [$0] } ?? []
         var delivered = file
         let final: MediaReport
         if fits {

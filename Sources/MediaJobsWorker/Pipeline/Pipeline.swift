@@ -165,7 +165,33 @@ public struct Pipeline: Sendable {
         if job.kind == .transcribe, let sha = job.spec.input.audio, ArtifactRef.isValidSHA256(sha) {
             request.audioSeconds = try await store.artifact(sha256: sha)?.durationSeconds
         }
+        request.images = try await inputImages(job)
         return request
+    }
+
+    /// The job's input images: each stored one (a sha256 since submit) as its file in the artifact store, with the
+    /// media type it was stored as; a URL as given.
+    func inputImages(_ job: Job) async throws -> InputImages {
+        func image(_ value: String, field: String) async throws -> InputImage {
+            if InputImage.isURL(value) { return InputImage(field: field, source: .url(value)) }
+            guard ArtifactRef.isValidSHA256(value) else {
+                throw MediaJobsError(.artifactNotFound, "\(field): \(value) was not stored at submit")
+            }
+            let url = try artifacts.url(for: value)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw MediaJobsError(.artifactNotFound, "\(field): the stored input \(value) is missing from \(url.path)")
+            }
+            let mime = try await store.artifact(sha256: value)?.mime ?? "image/png"
+            return InputImage(field: field, source: .file(url, mime: mime))
+        }
+        let input = job.spec.input
+        var images = InputImages()
+        if let first = input.firstFrame { images.firstFrame = try await image(first, field: "input.first_frame") }
+        if let last = input.lastFrame { images.lastFrame = try await image(last, field: "input.last_frame") }
+        for (index, reference) in (input.referenceImages ?? []).enumerated() {
+            images.references.append(try await image(reference, field: "input.reference_images[\(index)]"))
+        }
+        return images
     }
 
     func inputAudio(_ job: Job) throws -> URL? {
@@ -178,10 +204,11 @@ public struct Pipeline: Sendable {
     }
 
     private func storeAudio(_ job: Job, result: ProviderResult, worker: String, workDirectory: URL) async throws -> [ArtifactRef] {
-        guard let produced = result.files.first else {
+        guard let given = result.files.first else {
             throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "the provider returned no audio file"))
         }
-        try await stage(job.id, worker: worker, stage: "validate", detail: produced.url.lastPathComponent, now: Date())
+        try await stage(job.id, worker: worker, stage: "validate", detail: given.url.lastPathComponent, now: Date())
+        let (produced, labelNote) = try await relabeled(given, kind: .tts, job: job, worker: worker)
         let made = try await validateAndRecord(
             produced.url, expecting: Pipeline.providerExpectation(for: job.spec), what: "provider output", job: job,
             worker: worker)
@@ -207,7 +234,8 @@ public struct Pipeline: Sendable {
         return [ArtifactRef(
             sha256: stored.sha256, mime: audioFormat.mime, bytes: stored.bytes, format: format,
             durationSeconds: final.durationSeconds, codec: audio?.codec, role: .output,
-            checks: made.results.map { $0.about("provider output") } + final.results.map { $0.about("\(format) output") })]
+            checks: (labelNote.map { [$0] } ?? []) + made.results.map { $0.about("provider output") }
+                + final.results.map { $0.about("\(format) output") })]
     }
 
     private func storeTranscript(_ job: Job, result: ProviderResult, worker: String) async throws -> [ArtifactRef] {

@@ -76,8 +76,83 @@ public struct Submitter: Sendable {
             audioSeconds = ref.durationSeconds
             try checkUploadLimits(spec, input: ref)
         }
+        try await ingestImages(&spec, into: &inputs)
         try checkMaxCost(spec, audioSeconds: audioSeconds)
         return (spec, inputs)
+    }
+
+    /// Each input image given as a path (`first_frame`, `last_frame`, every `reference_images` entry) is proven a
+    /// picture by FFmpeg, copied into the artifact store and named by its sha256 in the stored spec; an artifact
+    /// sha256 must name a stored picture; a URL is kept (every route was checked to take one).
+    func ingestImages(_ spec: inout JobSpec, into inputs: inout [ArtifactRef]) async throws {
+        if let first = spec.input.firstFrame {
+            spec.input.firstFrame = try await storedImage(first, field: "input.first_frame", into: &inputs)
+        }
+        if let last = spec.input.lastFrame {
+            spec.input.lastFrame = try await storedImage(last, field: "input.last_frame", into: &inputs)
+        }
+        if let references = spec.input.referenceImages {
+            var stored: [String] = []
+            for (index, reference) in references.enumerated() {
+                stored.append(try await storedImage(reference, field: "input.reference_images[\(index)]", into: &inputs))
+            }
+            spec.input.referenceImages = stored
+        }
+    }
+
+    /// What the stored spec names for one image field: the URL as given, the artifact sha256 (checked), or the
+    /// sha256 of the file's stored copy (added to `inputs`).
+    private func storedImage(_ value: String, field: String, into inputs: inout [ArtifactRef]) async throws -> String {
+        if InputImage.isURL(value) { return value }
+        if ArtifactRef.isValidSHA256(value) {
+            guard let ref = try await store.artifact(sha256: value),
+                  FileManager.default.fileExists(atPath: try artifacts.url(for: value).path)
+            else {
+                throw MediaJobsError(.artifactNotFound, "\(field): no artifact \(value) in this home")
+            }
+            guard ref.mime.hasPrefix("image/") else {
+                throw MediaJobsError.invalidInput(field, "artifact \(value) is \(ref.mime), not an image")
+            }
+            return value
+        }
+        let ref = try await ingestImage(path: value, field: field)
+        if !inputs.contains(where: { $0.sha256 == ref.sha256 }) { inputs.append(ref) }
+        return ref.sha256
+    }
+
+    /// Proves an image file a picture (FFmpeg decodes it) and copies it into the artifact store, with the format
+    /// its bytes are (not its name's).
+    private func ingestImage(path: String, field: String) async throws -> ArtifactRef {
+        let url = try existingFile(path, field: field)
+        let report: MediaReport
+        do {
+            report = try await engine.validate(url, expecting: MediaExpectation(kind: .image))
+        } catch let error as MediaJobsError {
+            throw MediaJobsError(.invalidInput, "\(field): \(path) is not a usable image: \(error.message)", underlying: error)
+        }
+        guard let picture = report.info.videoStreams.first,
+              let format = ImageFormat.allCases.first(where: { $0.codecName == picture.codec })
+        else {
+            let codec = report.info.videoStreams.first?.codec ?? "no picture"
+            throw MediaJobsError.invalidInput(field, "\(path) is \(codec), not a png, jpeg or webp image")
+        }
+        let stored = try artifacts.put(copying: url)
+        return ArtifactRef(
+            sha256: stored.sha256, mime: format.mime, bytes: stored.bytes, format: format.rawValue, width: picture.width,
+            height: picture.height, codec: picture.codec, role: .input)
+    }
+
+    /// The file `path` names, which must exist and not be a folder.
+    private func existingFile(_ path: String, field: String) throws -> URL {
+        let url = resolve(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw MediaJobsError(.fileNotFound, "\(field): \(path): no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw MediaJobsError.invalidInput(field, "\(path) is a folder, not a media file")
+        }
+        return url
     }
 
     /// An input over a route's upload limit is re-encoded compactly (16 kHz mono Opus, 24 kb/s) by the provider
@@ -128,14 +203,7 @@ public struct Submitter: Sendable {
         if path.hasPrefix("http://") || path.hasPrefix("https://") {
             throw MediaJobsError.invalidInput(field, "URLs as inputs are not supported yet; download the file first")
         }
-        let url = resolve(path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw MediaJobsError(.fileNotFound, "\(field): \(path): no such file")
-        }
-        guard !isDirectory.boolValue else {
-            throw MediaJobsError.invalidInput(field, "\(path) is a folder, not a media file")
-        }
+        let url = try existingFile(path, field: field)
         let report: MediaReport
         do {
             report = try await engine.validate(url, expecting: MediaExpectation())
