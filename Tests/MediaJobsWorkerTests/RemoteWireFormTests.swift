@@ -120,6 +120,7 @@ struct RemoteWireFormTests {
     @Test("an OpenAI image asked as webp and delivered as PNG bytes labelled webp: one paid request, converted here, noted")
     func mislabelledImageConvertedLocally() async throws {
         try await withSimulator { simulator, home in
+            simulator.inject(.pngInsteadOfAskedFormat, count: 1, provider: .openai, path: "/images/generations")
             let spec = JobSpec(kind: .image, provider: "openai", model: "gpt-image-1", input: JobInput(prompt: "a lighthouse"),
                                output: OutputSettings(format: "webp"))
             let id = try await home.submitter.submit(spec).job.id
@@ -129,7 +130,10 @@ struct RemoteWireFormTests {
             let creates = simulator.requests(.openai, path: "/images/generations").filter { $0.method == "POST" }
             #expect(creates.count == 1, "paid once")
             #expect(creates.first?.json?["output_format"] as? String == "webp")
-            #expect(try await home.store.costs(id).count == 1)
+            let costs = try await home.store.costs(id)
+            #expect(costs.count == 1)
+            // What the provider billed for its one answer is what the ledger holds.
+            #expect(costs.first?.usd?.decimal == simulator.billing(.openai).first?.usd, "\(costs)")
 
             let output = try #require(try await home.store.artifacts(id).first { $0.role == .output })
             #expect(output.format == "webp" && output.mime == "image/webp")
