@@ -21,6 +21,7 @@ final class InputFile {
         beforeDecoding: ((UnsafeMutablePointer<AVFormatContext>) throws -> Void)? = nil
     ) throws {
         self.url = url
+        try RegularFile.require(url)
         if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber,
             size.intValue == 0
         {

@@ -6,6 +6,7 @@ import MediaJobsCore
 enum ContentSniffer {
     /// Returns the file's size in bytes, or throws `media.empty`, `media.not_media`, `media.too_large`.
     static func inspect(_ file: URL, limits: MediaLimits) throws -> Int {
+        try RegularFile.require(file)
         guard let handle = FileHandle(forReadingAtPath: file.path) else {
             // Let FFmpeg say why (missing, unreadable) with its own message.
             return -1
@@ -18,10 +19,8 @@ enum ContentSniffer {
         try? handle.seek(toOffset: 0)
         let head = (try? handle.read(upToCount: 512)) ?? Data()
         if let kind = textKind(head) {
-            let start = String(decoding: head.prefix(60), as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-            throw MediaJobsError.media(
-                .mediaNotMedia, file, "the file is \(kind), not media (it starts with \"\(start)\")")
+            // What the file says is never repeated: an error may reach an HTTP client that may not read the file.
+            throw MediaJobsError.media(.mediaNotMedia, file, "the file is \(kind) (\(size) bytes), not media")
         }
         if let (width, height) = pngSize(head) {
             try checkPicture(width: width, height: height, limits: limits, file: file, source: "PNG header")

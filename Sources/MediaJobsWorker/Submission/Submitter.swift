@@ -178,10 +178,23 @@ public struct Submitter: Sendable {
             : workingDirectory.appendingPathComponent(expanded).standardizedFileURL
     }
 
+    /// The largest text file a job reads (a book is a few megabytes).
+    static let maxTextFileBytes: Int64 = 16 << 20
+
     private func readText(_ path: String) throws -> String {
         let url = resolve(path)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw MediaJobsError(.fileNotFound, "input.text_file: \(path): no such file")
+        }
+        do {
+            try RegularFile.require(url)
+        } catch let error as MediaJobsError {
+            throw MediaJobsError(.invalidInput, "input.text_file: \(error.message)", underlying: error)
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber
+        if let size, size.int64Value > Submitter.maxTextFileBytes {
+            throw MediaJobsError(.invalidInput, "input.text_file: \(path): \(size) bytes is over the limit of "
+                + "\(Submitter.maxTextFileBytes) bytes for a script")
         }
         let data: Data
         do {
