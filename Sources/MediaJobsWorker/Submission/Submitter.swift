@@ -76,7 +76,7 @@ public struct Submitter: Sendable {
             audioSeconds = ref.durationSeconds
             try checkUploadLimits(spec, input: ref)
         }
-        try checkMaxCost(spec, audioSeconds: audioSeconds)
+        try checkPrice(spec, audioSeconds: audioSeconds, now: now)
         return (spec, inputs)
     }
 
