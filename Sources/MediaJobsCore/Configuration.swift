@@ -94,6 +94,18 @@ public struct Configuration: Sendable {
         }
     }
 
+    /// The section `name` decoded as `T` with its field names as written (no snake_case conversion), for a section
+    /// whose entries have the shape of another file's (the `catalog` section's models are those of catalog.json);
+    /// nil when the file has no such section. Errors name the file, the path and the reason.
+    public func section<T: Decodable>(named name: String, as type: T.Type) throws -> T? {
+        guard let data = sections[name] else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw MediaJobsError(.invalidInput, "\(source): \(name).\(JobSpec.describe(error))", underlying: error)
+        }
+    }
+
     static func snakeCased(_ name: String) -> String {
         var result = ""
         for character in name {

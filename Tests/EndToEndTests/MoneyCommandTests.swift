@@ -1,4 +1,5 @@
 import Foundation
+import MediaJobsSimulator
 import Testing
 
 @Suite("the binary: the result cache, submit --at and costs --by")
@@ -19,7 +20,7 @@ struct MoneyCommandTests {
         let sha = { (json: [String: Any]) in ((json["artifacts"] as? [[String: Any]])?.first?["sha256"] as? String) }
         #expect(sha(second.json) != nil && sha(second.json) == sha(first.json))
         let fresh = try await cli.run(["submit", "tts", "--text", text, "--format", "mp3", "--no-cache", "--wait", "--json"])
-        #expect(((fresh.json["cost"] as? [String: Any])?["records"] as? [[String: Any]])?.first?["source"] as? String == "reported")
+        #expect(((fresh.json["cost"] as? [String: Any])?["records"] as? [[String: Any]])?.first?["source"] as? String == "estimated")
 
         let later = try await cli.run(["submit", "tts", "--text", "Later, please.", "--at", "+1h", "--json"])
         #expect(later.status == 0, "stderr: \(later.stderr)")
@@ -37,9 +38,36 @@ struct MoneyCommandTests {
         #expect(groups.first?["cache_hits"] as? Int == 1)
         #expect(groups.first?["attempts"] as? Int == 3)
         let table = try await cli.run(["costs", "--by", "provider"])
-        #expect(table.stdout.contains("reported") && table.stdout.contains("cached") && table.stdout.contains("local"),
+        #expect(table.stdout.contains("estimated") && table.stdout.contains("cached") && table.stdout.contains("local"),
                 "\(table.stdout)")
         let bad = try await cli.run(["costs", "--by", "colour"])
         #expect(bad.status == 2 && bad.stderr.contains("--by: 'colour' is not one of"), "\(bad.stderr)")
+    }
+
+    @Test("a model no catalog knows: refused at submit under a daily budget, naming it and the config field; run without one")
+    func unknownModelAndBudget() async throws {
+        let simulator = try await Simulator.start()
+        var cli = try CLI()
+        defer { cli.remove() }
+        cli.environment = simulator.environment.merging(["OPENROUTER_API_KEY": "sk-sim-key-000", "OPENAI_API_KEY": "sk-sim-key-000"]) { $1 }
+        let config = cli.home.appendingPathComponent("config.json")
+        try Data(#"{"budgets": {"daily_usd": 5}}"#.utf8).write(to: config)
+        let refused = try await cli.run(["submit", "tts", "--provider", "openrouter", "--model", "some-lab/brand-new-tts",
+                                         "--text", "Hello from a brand new model."])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("budgets.daily_usd: the price of openrouter/some-lab/brand-new-tts for this job is unknown")
+                && refused.stderr.contains("Give the model a price in config.json: catalog.models[].prices; nothing was queued"),
+                "\(refused.stderr)")
+        #expect(simulator.requests(.openrouter).isEmpty)
+
+        // Without a budget it runs; the price it was charged is unknown, and says so.
+        try FileManager.default.removeItem(at: config)
+        let ran = try await cli.run(["submit", "tts", "--provider", "openai", "--model", "gpt-4o-mini-tts-2025-12-15",
+                                     "--text", "A snapshot the catalog does not list.", "--wait", "--json"])
+        #expect(ran.status == 0, "stderr: \(ran.stderr)")
+        let records = ((ran.json["cost"] as? [String: Any])?["records"] as? [[String: Any]]) ?? []
+        #expect(records.map { $0["source"] as? String } == ["unknown"], "\(ran.stdout)")
+        #expect(records.first?["usd"] == nil || records.first?["usd"] is NSNull, "\(records)")
+        await simulator.stop()
     }
 }

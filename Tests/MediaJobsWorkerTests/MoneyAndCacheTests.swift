@@ -115,18 +115,22 @@ struct MoneyAndCacheTests {
         }
     }
 
-    @Test("an unknown price is refused against a budget, never taken as 0")
+    @Test("an unknown price is refused against a budget, at submit and again in the worker, never taken as 0")
     func unknownPriceAgainstBudget() async throws {
         try await withSimulatorHome(config: #"{"budgets": {"monthly_usd": 100}}"#) { simulator, home in
-            let spec = JobSpec(kind: .video, provider: "replicate", model: "wan-video/wan-2.2-t2v-fast",
+            let spec = JobSpec(kind: .video, provider: "replicate", model: "someone/new-video-model",
                                input: JobInput(prompt: "waves on rocks"))
             #expect(try home.estimate(spec) == nil)
-            let id = try await home.submitter.submit(spec).job.id
+            await #expect(throws: MediaJobsError.self) { _ = try await home.submitter.submit(spec) }
+            // A job that reached the queue anyway (another client, an older binary) is refused before any request.
+            let id = try await home.store.enqueue(spec, now: Date()).job.id
             let job = try await home.runUntilFinal(id)
             #expect(job.state == .failed)
             #expect(job.error?.code == MediaJobsError.Code.budgetExceeded.rawValue)
-            #expect(job.error?.message.contains("unknown") == true && job.error?.message.contains("budgets.monthly_usd ($100)") == true,
-                    "\(job.error?.message ?? "")")
+            let message = job.error?.message ?? ""
+            #expect(message.contains("unknown") && message.contains("budgets.monthly_usd ($100)")
+                    && message.contains("config.json: catalog.models[].prices") && message.contains("no request was sent"),
+                    "\(message)")
             #expect(simulator.requests(.replicate).isEmpty)
         }
     }

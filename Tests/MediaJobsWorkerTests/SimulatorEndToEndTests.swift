@@ -26,7 +26,7 @@ struct SimulatorEndToEndTests {
                 #expect(!text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty)
             }
             let cost = try #require(try await home.store.costs(id).first)
-            #expect(cost.source != .unknown, "\(cost)")
+            #expect(cost.source != .unknown && cost.usd != nil, "\(cost)")
             let events = try await home.store.events(id, after: nil)
             // Replicate answers within `Prefer: wait` or later, as the simulator's schedule decides.
             if remote.provider != "replicate" {

@@ -1,24 +1,52 @@
 import MediaJobsCore
 
-// The catalog kept in the repo. Each price names its source (keys of reference/providers.md §0) and the
-// day it was read; `mediajobs models --refresh` updates OpenRouter's image and video models in the home folder.
+// The catalog kept in the repo: defaults and limits, not a whitelist. Each price names its source (keys of
+// reference/providers.md §0, prices of its §5) and the day that source was read; a figure that is ours, not the
+// provider's, says so in its note. `mediajobs models --refresh` adds OpenRouter's listings in the home folder, and
+// config.json's `catalog.models` overrides both.
 extension ModelCatalog {
     static let openAIVoices = ["alloy", "ash", "ballad", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer",
                                "verse", "marin", "cedar"]
     static let videoAspectRatios = ["16:9", "9:16", "1:1"]
     static let upload25MB: Int64 = 25 * 1024 * 1024
 
+    /// gpt-4o-mini-tts bills its audio output at $12 per 1M audio tokens, about $0.015 a minute (§5): priced here per
+    /// second of the audio returned, which is measured.
+    static func miniTTSPrices(source: String, date: String) -> [ModelPrice] {
+        [ModelPrice(unit: "characters", usdPerUnit: "0.0000006", source: "\(source) ($0.60 per 1M input characters)",
+                    date: date),
+         ModelPrice(unit: "output_audio_seconds", usdPerUnit: "0.00025",
+                    source: "\(source) ($12 per 1M audio output tokens, about $0.015 a minute)", date: date,
+                    note: "taken as $0.015 a minute of the audio returned")]
+    }
+
+    /// OpenAI gpt-image-1 per image, by quality and size (§5, FAL-GPTIMG): 1024x1024, else the larger sizes. `auto`
+    /// (the API's default for both) is priced as the most it can cost, high quality at a larger size, until the
+    /// answer says which quality and size were used.
+    static func gptImagePrices() -> [ModelPrice] {
+        let square = ["1024x1024"]
+        let larger = ["1536x1024", "1024x1536", "auto"]
+        func image(_ usd: String, _ quality: [String], _ size: [String]) -> ModelPrice {
+            ModelPrice(unit: "images", usdPerUnit: usd, when: ["quality": quality, "size": size],
+                       source: "FAL-GPTIMG (gpt-image-1 per image by quality and size)", date: "2026-08-02")
+        }
+        return [image("0.011", ["low"], square), image("0.042", ["medium"], square), image("0.167", ["high", "auto"], square),
+                image("0.016", ["low"], larger), image("0.063", ["medium"], larger), image("0.25", ["high", "auto"], larger),
+                ModelPrice(unit: "input_text_tokens", usdPerUnit: "0.000002", source: "FAL-GPTIMG ($0.002 per 1K input text tokens)",
+                           date: "2026-08-02")]
+    }
+
     static let table: [CatalogModel] = [
         // OpenRouter
         CatalogModel(
             provider: "openrouter", id: "openai/gpt-4o-mini-tts", kinds: [.tts],
-            prices: [ModelPrice(unit: "characters", usdPerUnit: "0.0000006", source: "OAI-COMM-TTS (input characters)",
-                                date: "2026-08-22")],
+            prices: miniTTSPrices(source: "OAI-COMM-TTS", date: "2026-08-21"),
             limits: ModelLimits(voices: openAIVoices, maxCharacters: 4096)),
         CatalogModel(
             provider: "openrouter", id: "openai/whisper-large-v3", kinds: [.transcribe],
-            prices: [ModelPrice(unit: "audio_seconds", usdPerUnit: "0.0001", source: "OR-STT (whisper, per second)",
-                                date: "2026-08-22")],
+            prices: [ModelPrice(unit: "audio_seconds", usdPerUnit: "0.0001", source: "OR-STT (priced per second of audio input)",
+                                date: "2026-08-22",
+                                note: "OR-STT gives no figure: taken as OpenAI whisper-1's $0.006 a minute (3P tables)")],
             limits: ModelLimits(maxUploadBytes: upload25MB)),
         CatalogModel(
             provider: "openrouter", id: "google/chirp-3", kinds: [.transcribe],
@@ -31,32 +59,38 @@ extension ModelCatalog {
             limits: ModelLimits(aspectRatios: ["1:1", "16:9", "9:16", "4:3", "3:4"], maxImages: 10, maxReferenceImages: 16)),
         CatalogModel(
             provider: "openrouter", id: "google/gemini-2.5-flash-image", kinds: [.image],
-            prices: [ModelPrice(unit: "images", usdPerUnit: "0.04", source: "OR-IMG-OLD (response example cost)",
-                                date: "2026-06-16")],
+            prices: [ModelPrice(unit: "images", usdPerUnit: "0.04", source: "OR-IMG (response example cost $0.04)",
+                                date: "2026-08-22", note: "an example's cost, taken as this model's price per image")],
             limits: ModelLimits(aspectRatios: ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9"], maxImages: 1,
                                 maxReferenceImages: 16)),
         CatalogModel(
             provider: "openrouter", id: "google/veo-3.1-lite", kinds: [.video],
-            prices: [ModelPrice(unit: "video_seconds", usdPerUnit: "0.50", source: "OR-VID (per-video-second example)",
-                                date: "2026-08-22"),
-                     ModelPrice(unit: "video_seconds", usdPerUnit: "0.75", variant: "1080p",
-                                source: "OR-VID (per-video-second-1080p example)", date: "2026-08-22")],
+            prices: [ModelPrice(unit: "video_seconds", usdPerUnit: "0.50", source: "OR-VID (pricing_skus per-video-second example)",
+                                date: "2026-08-22", note: "the guide's example SKU, not a veo-3.1-lite figure"),
+                     ModelPrice(unit: "video_seconds", usdPerUnit: "0.75", when: ["resolution": ["1080p"]],
+                                source: "OR-VID (pricing_skus per-video-second-1080p example)", date: "2026-08-22",
+                                note: "the guide's example SKU, not a veo-3.1-lite figure")],
             limits: ModelLimits(durations: [4, 6, 8], resolutions: ["720p", "1080p"], aspectRatios: videoAspectRatios,
                                 frameImages: ["first_frame", "last_frame"])),
         CatalogModel(
             provider: "openrouter", id: "alibaba/wan-2.6", kinds: [.video],
-            prices: [ModelPrice(unit: "video_seconds", usdPerUnit: "0.04", source: "OR-CB-VID (lowest advertised)",
-                                date: "2026-08-22")],
+            prices: [ModelPrice(unit: "video_seconds", usdPerUnit: "0.04",
+                                source: "OR-CB-VID (lowest advertised price; AF-464: $0.04/s)", date: "2026-08-22")],
             limits: ModelLimits(durations: [5, 10], resolutions: ["480p", "720p", "1080p"], aspectRatios: videoAspectRatios)),
 
         // OpenAI
         CatalogModel(
             provider: "openai", id: "gpt-4o-mini-tts", kinds: [.tts],
-            prices: [ModelPrice(unit: "characters", usdPerUnit: "0.0000006", source: "OAI-COMM-TTS", date: "2026-08-21")],
+            prices: miniTTSPrices(source: "OAI-COMM-TTS", date: "2026-08-21"),
             limits: ModelLimits(voices: openAIVoices, maxCharacters: 4096)),
         CatalogModel(
             provider: "openai", id: "tts-1", kinds: [.tts],
             prices: [ModelPrice(unit: "characters", usdPerUnit: "0.000015", source: "3P price tables ($15/1M chars)",
+                                date: "2026-08-21")],
+            limits: ModelLimits(voices: openAIVoices, maxCharacters: 4096)),
+        CatalogModel(
+            provider: "openai", id: "tts-1-hd", kinds: [.tts],
+            prices: [ModelPrice(unit: "characters", usdPerUnit: "0.00003", source: "3P price tables ($30/1M chars)",
                                 date: "2026-08-21")],
             limits: ModelLimits(voices: openAIVoices, maxCharacters: 4096)),
         CatalogModel(
@@ -66,24 +100,26 @@ extension ModelCatalog {
             limits: ModelLimits(maxUploadBytes: upload25MB)),
         CatalogModel(
             provider: "openai", id: "gpt-image-1", kinds: [.image],
-            prices: [ModelPrice(unit: "images", usdPerUnit: "0.042", source: "FAL-GPTIMG (medium, 1024²)", date: "2026-08-02"),
-                     ModelPrice(unit: "images", usdPerUnit: "0.011", variant: "low", source: "FAL-GPTIMG", date: "2026-08-02"),
-                     ModelPrice(unit: "images", usdPerUnit: "0.167", variant: "high", source: "FAL-GPTIMG", date: "2026-08-02")],
-            limits: ModelLimits(sizes: ["auto", "1024x1024", "1536x1024", "1024x1536"], maxImages: 10, maxReferenceImages: 16)),
+            prices: gptImagePrices(),
+            limits: ModelLimits(sizes: ["auto", "1024x1024", "1536x1024", "1024x1536"], maxImages: 10, maxReferenceImages: 16),
+            defaults: ["quality": "auto", "size": "auto"]),
 
         // fal
         CatalogModel(
             provider: "fal", id: "fal-ai/flux/schnell", kinds: [.image],
-            prices: [ModelPrice(unit: "images", usdPerUnit: "0.003", source: "REP-PRICE-3P (flux-schnell class)",
-                                date: "2026-10-07")],
+            prices: [ModelPrice(unit: "images", usdPerUnit: "0.003", source: "REP-PRICE-3P (flux-schnell $3 per 1000 images)",
+                                date: "2026-10-07", note: "fal's own figure is not in providers.md: taken as Replicate's")],
             limits: ModelLimits(maxImages: 4, maxReferenceImages: 0)),
         CatalogModel(
             provider: "fal", id: "fal-ai/veo3/fast", kinds: [.video],
-            prices: [ModelPrice(unit: "video_seconds", usdPerUnit: "0.10", source: "FAL-VEO3F (audio off)", date: "2026-08-02"),
-                     ModelPrice(unit: "video_seconds", usdPerUnit: "0.15", variant: "audio", source: "FAL-VEO3F (audio on)",
-                                date: "2026-08-02")],
+            prices: [ModelPrice(unit: "video_seconds", usdPerUnit: "0.10", when: ["audio": ["off"]], source: "FAL-VEO3F (audio off)",
+                                date: "2026-08-02"),
+                     ModelPrice(unit: "video_seconds", usdPerUnit: "0.15", when: ["audio": ["on"]],
+                                source: "FAL-VEO3F (audio on; 5 s with audio = $0.75)", date: "2026-08-02")],
             limits: ModelLimits(durations: [8], resolutions: ["720p", "1080p"], aspectRatios: videoAspectRatios,
                                 frameImages: ["first_frame"], maxReferenceImages: 0),
+            // fal makes sound unless the job says `"audio": false` (sent as generate_audio).
+            defaults: ["audio": "on", "duration_s": "8"],
             firstFrameModel: "fal-ai/veo3/fast/image-to-video"),
         CatalogModel(
             provider: "fal", id: "fal-ai/kokoro/american-english", kinds: [.tts],
@@ -102,15 +138,20 @@ extension ModelCatalog {
             limits: ModelLimits(aspectRatios: ["1:1", "16:9", "9:16", "4:3", "3:4"], maxImages: 1, maxReferenceImages: 0)),
         CatalogModel(
             provider: "replicate", id: "wan-video/wan-2.2-t2v-fast", kinds: [.video],
-            prices: [ModelPrice(unit: "predict_seconds", usdPerUnit: "0.001400", source: "REP-PRICE-3P (A100-80GB)",
+            prices: [ModelPrice(unit: "predict_seconds", usdPerUnit: "0.001400", source: "REP-PRICE-3P (A100-80GB per second)",
                                 date: "2026-10-07")],
             limits: ModelLimits(resolutions: ["480p", "720p"], aspectRatios: ["16:9", "9:16"], frameImages: ["first_frame"],
                                 maxReferenceImages: 0),
+            // Ours, not Replicate's: what a budget is checked against until predict_time is reported.
+            typical: ["predict_seconds": "60"],
             firstFrameModel: "wan-video/wan-2.2-i2v-fast"),
         CatalogModel(
             provider: "replicate", id: "openai/whisper", kinds: [.transcribe],
-            prices: [ModelPrice(unit: "predict_seconds", usdPerUnit: "0.000225", source: "REP-PRICE-3P (T4)", date: "2026-10-07")],
+            prices: [ModelPrice(unit: "predict_seconds", usdPerUnit: "0.000225", source: "REP-PRICE-3P (T4 per second)",
+                                date: "2026-10-07")],
             limits: ModelLimits(maxUploadBytes: 100 * 1024 * 1024),
+            // Ours, not Replicate's: what a budget is checked against until predict_time is reported.
+            typical: ["predict_seconds": "30"],
             // A community model: run by version (`POST /predictions`), not by name.
             version: "8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e"),
     ]

@@ -148,7 +148,7 @@ public struct FalProvider: CatalogBackedProvider {
         }
         var units: [String: Decimal]? = nil
         if request.spec.kind == .image { units = ["images": Decimal(files.count)] }
-        return .done(client.result(files: files, request: request, units: units, reportedUSD: nil,
+        return .done(await client.result(files: files, request: request, units: units, reportedUSD: nil,
                                    rawUsage: object["metrics"] ?? ["request_id": handle.id]))
     }
 

@@ -81,7 +81,7 @@ public struct OpenAIProvider: CatalogBackedProvider {
         let produced = format == "opus" ? "opus" : (RemoteClient.format(mediaType: type, url: nil) ?? format)
         let file = request.workDirectory.appendingPathComponent("speech.\(produced)")
         try response.body.write(to: file)
-        return client.result(files: [.init(url: file, format: produced)], request: request, reportedUSD: nil,
+        return await client.result(files: [.init(url: file, format: produced)], request: request, reportedUSD: nil,
                              rawUsage: response.headers["x-request-id"].map { ["x_request_id": $0] })
     }
 
@@ -123,7 +123,7 @@ public struct OpenAIProvider: CatalogBackedProvider {
             units["audio_seconds"] = Decimal(string: String(format: "%.3f", seconds))
         }
         if let tokens = RemoteClient.decimal(usage?["total_tokens"]) { units["tokens"] = tokens }
-        return client.result(transcript: transcript, request: request, units: units, reportedUSD: nil, rawUsage: usage)
+        return await client.result(transcript: transcript, request: request, units: units, reportedUSD: nil, rawUsage: usage)
     }
 
     private func image(_ request: ProviderRequest) async throws -> ProviderResult {
@@ -171,8 +171,10 @@ public struct OpenAIProvider: CatalogBackedProvider {
         guard !files.isEmpty else {
             throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openai image: the answer has no image"))
         }
-        return client.result(files: files, request: request, units: ["images": Decimal(files.count)], reportedUSD: nil,
-                             rawUsage: object["usage"])
+        // The answer echoes the quality and size used (what `auto` became): the price follows them.
+        let answered = ["quality": object["quality"] as? String, "size": object["size"] as? String].compactMapValues { $0 }
+        return await client.result(files: files, request: request, units: ["images": Decimal(files.count)], reportedUSD: nil,
+                                   rawUsage: object["usage"], answered: answered)
     }
 }
 

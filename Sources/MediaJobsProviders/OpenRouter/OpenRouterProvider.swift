@@ -106,7 +106,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         if let generation = response.headers["X-Generation-Id"] {
             (reported, usage) = await generationCost(generation)
         }
-        return client.result(files: [.init(url: file, format: format)], request: request, reportedUSD: reported, rawUsage: usage)
+        return await client.result(files: [.init(url: file, format: format)], request: request, reportedUSD: reported, rawUsage: usage)
     }
 
     /// `GET /generation?id=…` → `data.total_cost`; nil when the lookup fails (the cost is then estimated).
@@ -163,7 +163,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
         if let s = RemoteClient.decimal(usage?["seconds"]) { units["audio_seconds"] = s }
         if let t = RemoteClient.decimal(usage?["total_tokens"]) { units["tokens"] = t }
         if units.isEmpty, let seconds { units["audio_seconds"] = Decimal(string: String(format: "%.3f", seconds)) }
-        return client.result(transcript: transcript, request: request, units: units,
+        return await client.result(transcript: transcript, request: request, units: units,
                              reportedUSD: RemoteClient.decimal(usage?["cost"]), rawUsage: usage)
     }
 
@@ -197,7 +197,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
             throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "openrouter image: the answer has no image"))
         }
         let usage = object["usage"] as? [String: Any]
-        return client.result(files: files, request: request, units: ["images": Decimal(files.count)],
+        return await client.result(files: files, request: request, units: ["images": Decimal(files.count)],
                              reportedUSD: RemoteClient.decimal(usage?["cost"]), rawUsage: usage)
     }
 
@@ -230,7 +230,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
             throw ProviderError(.fallback, MediaJobsError(.mediaInvalidOutput, "openrouter image: the answer has no image\(said)"))
         }
         let usage = object["usage"] as? [String: Any]
-        return client.result(files: files, request: request, units: ["images": Decimal(files.count)],
+        return await client.result(files: files, request: request, units: ["images": Decimal(files.count)],
                              reportedUSD: RemoteClient.decimal(usage?["cost"]), rawUsage: usage)
     }
 
@@ -281,7 +281,7 @@ public struct OpenRouterProvider: CatalogBackedProvider {
             let file = try await client.download(first, into: request.workDirectory, index: 0, kind: .video,
                                                  fallbackFormat: "mp4", headers: try headers())
             let usage = object["usage"] as? [String: Any]
-            return .done(client.result(files: [file], request: request, reportedUSD: RemoteClient.decimal(usage?["cost"]),
+            return .done(await client.result(files: [file], request: request, reportedUSD: RemoteClient.decimal(usage?["cost"]),
                                        rawUsage: usage))
         case let state:
             let said = ProviderErrorClassifier.redact((object["error"] as? String) ?? "no reason given", key: client.endpoint.key)

@@ -3,7 +3,8 @@ import MediaJobsCore
 
 /// A remote provider whose models, limits and prices come from the catalog: the default model,
 /// the checks at submit (the model's limits, then the key), the upload limit and the estimate are
-/// the same for every adapter, read from `client.catalog` under the provider's name.
+/// the same for every adapter, read from `client.catalog` under the provider's name. A model the catalog
+/// does not know is sent as asked: no limits are checked and its estimate is unknown.
 protocol CatalogBackedProvider: Provider {
     var client: RemoteClient { get }
 }

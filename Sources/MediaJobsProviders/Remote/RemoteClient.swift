@@ -164,10 +164,30 @@ struct RemoteClient: Sendable {
         return compact
     }
 
-    /// What a result's cost record should carry, from what the provider reported, else the catalog.
+    /// What a result's cost record should carry: the provider's stated amount (`reportedUSD`, only ever its own), and
+    /// the catalog's price lines for what was billed. They are the lines of the estimate made before the request,
+    /// with the quantities the provider reported (`units`, and the token counts its documented usage holds), else
+    /// measured here (seconds of the returned speech, an image's size, with FFmpeg), else the request's. `answered`
+    /// holds variant values the provider says it used (OpenAI's `quality` and `size`).
     func result(files: [ProviderResult.File] = [], transcript: Transcript? = nil, request: ProviderRequest,
-                units: [String: Decimal]? = nil, reportedUSD: Decimal?, rawUsage: Any?) -> ProviderResult {
-        let estimate = catalog.estimate(request.spec, provider: name, model: request.model)
+                units: [String: Decimal]? = nil, reportedUSD: Decimal?, rawUsage: Any?,
+                answered: [String: String] = [:]) async -> ProviderResult {
+        var reported = units ?? [:]
+        for (unit, quantity) in RemoteClient.usageUnits(rawUsage) where reported[unit] == nil { reported[unit] = quantity }
+        var measured: [String: Decimal] = [:]
+        var answered = answered
+        let model = catalog.model(provider: name, id: request.model)
+        if request.spec.kind == .tts, reported["output_audio_seconds"] == nil, let file = files.first,
+           let seconds = await audioSeconds(of: file.url) {
+            measured["output_audio_seconds"] = seconds
+        }
+        if request.spec.kind == .image, answered["size"] == nil, model?.prices.contains(where: { $0.when["size"] != nil }) == true,
+           let file = files.first, let info = try? await engine.probe(file.url),
+           let picture = info.videoStreams.first, let width = picture.width, let height = picture.height {
+            answered["size"] = "\(width)x\(height)"
+        }
+        let estimate = catalog.price(reported, spec: request.spec, provider: name, model: request.model,
+                                     audioSeconds: request.audioSeconds, measured: measured, answered: answered)
         var raw: String?
         if let rawUsage, JSONSerialization.isValidJSONObject(rawUsage) {
             raw = (try? JSONSerialization.data(withJSONObject: rawUsage, options: [.sortedKeys]))
@@ -175,11 +195,31 @@ struct RemoteClient: Sendable {
         } else if let rawUsage {
             raw = "\(rawUsage)"
         }
-        let billed = units ?? estimate.units
+        let billed = estimate.units.merging(measured) { _, measured in measured }.merging(reported) { _, reported in reported }
         return ProviderResult(files: files, transcript: transcript, units: billed,
-                              reportedUSD: reportedUSD.flatMap { Money($0) },
-                              estimate: catalog.price(billed, spec: request.spec, provider: name, model: request.model),
-                              rawUsage: raw)
+                              reportedUSD: reportedUSD.flatMap { Money($0) }, estimate: estimate, rawUsage: raw)
+    }
+
+    /// Seconds of audio in `file`, to the millisecond: from the container's header, else by decoding it all; nil when
+    /// FFmpeg cannot read it (the estimate then keeps the request's figure, and says so).
+    func audioSeconds(of file: URL) async -> Decimal? {
+        var seconds = (try? await engine.probe(file))?.durationSeconds
+        if seconds == nil || seconds! <= 0 {
+            seconds = (try? await engine.validate(file, expecting: MediaExpectation(kind: .audio)))?.durationSeconds
+        }
+        guard let seconds, seconds > 0 else { return nil }
+        return Decimal(string: String(format: "%.3f", seconds))
+    }
+
+    /// Quantities a provider's documented usage object holds: OpenAI's image usage counts the prompt's text tokens
+    /// (`input_tokens_details.text_tokens`).
+    static func usageUnits(_ usage: Any?) -> [String: Decimal] {
+        guard let usage = usage as? [String: Any] else { return [:] }
+        var units: [String: Decimal] = [:]
+        if let details = usage["input_tokens_details"] as? [String: Any], let text = decimal(details["text_tokens"]) {
+            units["input_text_tokens"] = text
+        }
+        return units
     }
 
     /// A number from JSON (which `JSONSerialization` hands over as `NSNumber`) as an exact decimal.

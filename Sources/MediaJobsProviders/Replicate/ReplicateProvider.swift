@@ -188,7 +188,7 @@ public struct ReplicateProvider: CatalogBackedProvider {
             else {
                 throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "replicate: the output has no transcription"))
             }
-            return client.result(transcript: transcript, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
+            return await client.result(transcript: transcript, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
         }
         let links: [URL] = switch output {
         case let text as String: [URL(string: text)].compactMap { $0 }
@@ -208,7 +208,6 @@ public struct ReplicateProvider: CatalogBackedProvider {
                                                    headers: sameHost ? try headers() : []))
         }
         if request.spec.kind == .image { units["images"] = Decimal(files.count) }
-        if units.isEmpty { units = client.catalog.estimate(request.spec, provider: name, model: request.model).units }
-        return client.result(files: files, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
+        return await client.result(files: files, request: request, units: units, reportedUSD: reported, rawUsage: metrics)
     }
 }

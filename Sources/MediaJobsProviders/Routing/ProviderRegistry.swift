@@ -40,7 +40,9 @@ public struct ProviderRegistry: Sendable {
         return (provider, model)
     }
 
-    /// Checks every route of a job; the first route must be usable, later ones are checked when present.
+    /// Checks every route of a job; the first route must be usable, later ones are checked when present. A model the
+    /// catalog does not know passes (its provider judges it, and its price is unknown), so a job whose first route
+    /// is such a model is accepted and tried in its route order.
     public func check(_ spec: JobSpec) throws {
         for (index, route) in spec.routes.enumerated() {
             do {

@@ -10,7 +10,9 @@ import MediaJobsStore
 /// ```
 ///
 /// Before each provider request the worker checks the request's estimate against every limit that applies;
-/// a request that would pass one (or whose price is unknown while a limit is set) is never sent.
+/// a request that would pass one (or whose price is unknown while a limit is set) is never sent. At submit, a job
+/// whose first route's price is unknown while a limit applies to it is refused, naming the model and
+/// `config.json: catalog.models[].prices`.
 public struct BudgetsConfiguration: ConfigurationSection, Equatable {
     public static let sectionName = "budgets"
     public static let fieldNames: Set<String> = ["daily_usd", "monthly_usd", "providers"]
@@ -60,6 +62,13 @@ public struct BudgetsConfiguration: ConfigurationSection, Equatable {
                 forKey: AnyKey("providers"), in: c,
                 debugDescription: "'\(name)' is not a provider (one of \(ProviderRegistry.knownNames.joined(separator: ", ")))")
         }
+    }
+
+    /// The `budgets` section of the config.json in the home folder that holds `artifacts`: read afresh at each check,
+    /// so a changed limit applies to the next request.
+    public static func load(homeOf artifacts: ArtifactStore) throws -> BudgetsConfiguration {
+        let config = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
+        return try Configuration.load(from: config).section(BudgetsConfiguration.self)
     }
 
     /// Whether any limit is set.

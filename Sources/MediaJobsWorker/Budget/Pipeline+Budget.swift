@@ -7,8 +7,7 @@ import MediaJobsStore
 extension Pipeline {
     /// The `budgets` section of the home folder's config.json (the folder that holds the artifacts).
     func budgets() throws -> BudgetsConfiguration {
-        let config = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
-        return try Configuration.load(from: config).section(BudgetsConfiguration.self)
+        try BudgetsConfiguration.load(homeOf: artifacts)
     }
 
     /// Refuses the request `provider` would make for `job` when its estimate would pass the job's `max_cost_usd` (less
@@ -28,10 +27,10 @@ extension Pipeline {
             Failure(error: MediaJobsError(.budgetExceeded, message + "; no request was sent"), retryable: false, costs: costs)
         }
 
-        guard let estimate = provider.estimate(request).usd else {
+        let lines = provider.estimate(request)
+        guard let estimate = lines.usd else {
             let names = (maxCost.map { ["max_cost_usd ($\($0))"] } ?? []) + limits.map { "\($0.name) ($\($0.limit))" }
-            throw refuse("the price of \(route) for this job is unknown (the model catalog has none), so it cannot be "
-                         + "checked against \(names.joined(separator: ", ")); a price we lack is never taken as 0")
+            throw refuse(ModelCatalog.unknownPriceMessage(lines, route: route, checkedAgainst: names))
         }
         if let maxCost {
             let charged = (try await store.costs(job.id) + costs).filter(\.charged).reduce(Money.zero) { $0 + ($1.usd ?? .zero) }

@@ -77,7 +77,7 @@ public struct Submitter: Sendable {
             try checkUploadLimits(spec, input: ref)
         }
         try await ingestImages(&spec, into: &inputs)
-        try checkMaxCost(spec, audioSeconds: audioSeconds)
+        try checkPrice(spec, audioSeconds: audioSeconds, now: now)
         return (spec, inputs)
     }
 

@@ -44,11 +44,16 @@ struct Providers: AsyncParsableCommand {
 
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the model catalog: kinds, prices (with source and date) and limits per provider and model.",
+        abstract: "Show the model catalog: kinds, price lines (with source and date), defaults and limits per model.",
         discussion: """
+            The catalog is a source of defaults, prices and checks, not a whitelist: a model it does not know
+            still runs, with an unknown price. It is the built-in table, overlaid by the listings
+            `--refresh` reads into catalog.json in the home folder, overlaid by config.json's
+            "catalog": {"models": [...]} (see docs/config.example.json).
+
               mediajobs models
               mediajobs models --provider openrouter --kind video
-              OPENROUTER_API_KEY=… mediajobs models --refresh     (updates catalog.json in the home folder)
+              OPENROUTER_API_KEY=… mediajobs models --refresh     (OpenRouter's audio, image and video models)
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -59,12 +64,14 @@ struct Models: AsyncParsableCommand {
     @Option(help: "Only models of this kind: tts, transcribe, image, video.")
     var kind: String?
 
-    @Flag(help: "Read OpenRouter's /videos/models and /images/models (needs OPENROUTER_API_KEY) into the home folder.")
+    @Flag(help: """
+        Read OpenRouter's /models?output_modalities=audio,image, /images/models (with each model's endpoints) and \
+        /videos/models (needs OPENROUTER_API_KEY) into catalog.json in the home folder.
+        """)
     var refresh = false
 
     func run() async throws {
         let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
-        let overlay = home.url.appendingPathComponent(ModelCatalog.refreshedFileName)
         var jobKind: JobKind?
         if let kind {
             guard let parsed = JobKind(rawValue: kind) else {
@@ -76,26 +83,46 @@ struct Models: AsyncParsableCommand {
             throw MediaJobsError(.providerUnknown,
                                  "--provider: unknown provider '\(provider)' (one of \(ProviderRegistry.knownNames.joined(separator: ", ")))")
         }
+        let configuration = try Configuration.load(from: home.configURL)
         if refresh {
-            let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
-            let models = try await CatalogRefresh.openRouterModels(configuration: configuration)
+            let refreshed = try await CatalogRefresh.openRouter(configuration: try configuration.section(ProvidersConfiguration.self))
             try home.prepare()
+            let file = home.url.appendingPathComponent(ModelCatalog.refreshedFileName)
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(models).write(to: overlay, options: .atomic)
-            if !global.json { Terminal.write("wrote \(models.count) OpenRouter models to \(overlay.path)") }
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(refreshed).write(to: file, options: .atomic)
+            if !global.json {
+                let priced = refreshed.models.filter { !$0.prices.isEmpty }.count
+                Terminal.write("read \(refreshed.models.count) OpenRouter models (\(priced) with prices MediaJobs can use) "
+                               + "at \(refreshed.readAt) into \(file.path)")
+            }
         }
-        let catalog = try ModelCatalog.load(overlay: overlay)
+        let catalog = try ModelCatalog.load(home: home.url, configuration: configuration)
         let models = catalog.models(provider: provider, kind: jobKind)
         if global.json {
             try Terminal.writeJSON(models)
             return
         }
         for model in models {
-            Terminal.write("\(model.provider)/\(model.id)  [\(model.kinds.map(\.rawValue).joined(separator: ", "))]")
+            Terminal.write("\(model.provider)/\(model.id)  [\(model.kinds.map(\.rawValue).joined(separator: ", "))]"
+                           + "  (\(model.origin ?? "built-in"))")
+            if model.prices.isEmpty { Terminal.write("    price unknown (give one in \(ModelCatalog.priceField))") }
             for price in model.prices {
-                let variant = price.variant.map { " (\($0))" } ?? ""
-                Terminal.write("    $\(price.usdPerUnit) per \(price.unit)\(variant)  — \(price.source), \(price.date)")
+                let when = price.condition.map { " when \($0)" } ?? ""
+                let date = price.date.isEmpty ? "" : ", \(price.date)"
+                let note = price.note.map { "; \($0)" } ?? ""
+                Terminal.write("    $\(price.usdPerUnit) per \(price.unit)\(when)  — \(price.source)\(date)\(note)")
+            }
+            if !model.defaults.isEmpty {
+                Terminal.write("    defaults: \(model.defaults.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
+            }
+            if !model.typical.isEmpty {
+                let typical = model.typical.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                Terminal.write("    typical, for estimates until reported: \(typical)")
+            }
+            if !model.unrecognizedPrices.isEmpty {
+                let raw = model.unrecognizedPrices.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+                Terminal.write("    listed but not priced (shape not understood): \(raw)")
             }
             let limits = Models.describe(model.limits)
             if !limits.isEmpty { Terminal.write("    limits: \(limits)") }

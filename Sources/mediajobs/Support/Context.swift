@@ -42,7 +42,7 @@ struct Context {
         transcripts = try configuration.section(TranscriptSettings.self)
         providers = try ProviderRegistry.configured(
             engine: engine, configuration: try configuration.section(ProvidersConfiguration.self),
-            catalog: try ModelCatalog.load(overlay: home.url.appendingPathComponent(ModelCatalog.refreshedFileName)),
+            catalog: try ModelCatalog.load(home: home.url, configuration: configuration),
             limiter: store)
         logger = Logger(label: "mediajobs")
     }

@@ -24,7 +24,10 @@ struct OpenRouterAPI: ProviderAPI {
         case ("POST", "/audio/transcriptions"): return try await transcription(exchange)
         case ("POST", "/images"): return try await images(exchange)
         case ("POST", "/chat/completions"): return try await chat(exchange)
+        case ("GET", "/models"): return models(exchange)
         case ("GET", "/images/models"): return imageModels()
+        case ("GET", _) where parts.count == 5 && parts[0] == "images" && parts[1] == "models" && parts[4] == "endpoints":
+            return try imageModelEndpoints(id: "\(parts[2])/\(parts[3])")
         case ("GET", "/videos/models"): return videoModels()
         case ("POST", "/videos"): return try submitVideo(exchange)
         case ("GET", "/generation"): return try generation(exchange)
@@ -277,6 +280,76 @@ struct OpenRouterAPI: ProviderAPI {
                     "endpoints": "/api/v1/images/models/\(model.id)/endpoints",
                 ] as [String: Any]
             }
+        ])
+    }
+
+    /// `GET /models`: text models only unless `output_modalities` asks for others (a comma list, or `all`). The
+    /// simulator serves no text models; speech models are listed with audio out, chat image models with image out,
+    /// transcription models with text out. `pricing` is USD per token or unit as decimal strings (OpenAPI
+    /// `PublicPricing`); speech is priced per input character in `prompt` (OR-TTS).
+    private func models(_ exchange: Exchange) -> Answer {
+        let asked = Set((exchange.query["output_modalities"] ?? "text").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        })
+        func listed(_ outputs: [String]) -> Bool { asked.contains("all") || !asked.isDisjoint(with: outputs) }
+        func model(_ id: String, inputs: [String], outputs: [String], pricing: [String: String],
+                   voices: [String]? = nil) -> [String: Any] {
+            [
+                "id": id, "canonical_slug": id, "name": id, "created": 1_750_000_000, "description": "Simulated model \(id)",
+                "context_length": NSNull(),
+                "architecture": ["input_modalities": inputs, "output_modalities": outputs,
+                                 "modality": "\(inputs.joined(separator: "+"))->\(outputs.joined(separator: "+"))",
+                                 "tokenizer": "Other", "instruct_type": NSNull()] as [String: Any],
+                "pricing": pricing,
+                "top_provider": ["context_length": NSNull(), "max_completion_tokens": NSNull(), "is_moderated": false] as [String: Any],
+                "per_request_limits": NSNull(), "supported_parameters": [String](), "default_parameters": NSNull(),
+                "supported_voices": voices.map { $0 as Any } ?? NSNull(),
+                "links": ["details": "/api/v1/models/\(id)/endpoints"],
+            ]
+        }
+        var data: [[String: Any]] = []
+        if listed(["audio", "speech"]) {
+            for id in OpenRouterCatalog.speech.sorted() {
+                // The listing's per-character price: the first line of what a request is billed.
+                let first = OpenRouterCatalog.speechLines(model: id, characters: 1, audioMilliseconds: 0).first
+                let perCharacter = Self.priceText(first?.unitPrice ?? 0)
+                data.append(model(id, inputs: ["text"], outputs: ["audio"], pricing: ["prompt": perCharacter, "completion": "0"],
+                                  voices: ["alloy", "echo", "nova"]))
+            }
+        }
+        if listed(["text", "transcription"]) {
+            for id in OpenRouterCatalog.transcription.sorted() {
+                data.append(model(id, inputs: ["audio"], outputs: ["text"], pricing: ["prompt": "0", "completion": "0"]))
+            }
+        }
+        if listed(["image"]) {
+            for entry in OpenRouterCatalog.images where entry.id.hasPrefix("google/gemini") {
+                data.append(model(entry.id, inputs: ["text", "image"], outputs: ["image", "text"],
+                                  pricing: ["prompt": "0", "completion": "0", "image_output": Self.priceText(entry.price)]))
+            }
+        }
+        return .json(["data": data])
+    }
+
+    /// A price as the listings write it: a plain decimal string ("0.000015", never "1.5e-05").
+    static func priceText(_ value: Decimal) -> String {
+        NSDecimalNumber(decimal: value).stringValue
+    }
+
+    /// `GET /images/models/{author}/{slug}/endpoints`: one endpoint per model, priced per output image.
+    private func imageModelEndpoints(id: String) throws(ProviderError) -> Answer {
+        guard let entry = OpenRouterCatalog.images.first(where: { $0.id == id }) else {
+            throw ProviderError(404, "Resource not found", code: "not_found")
+        }
+        let slug = String(id.split(separator: "/").first ?? "simulator")
+        return .json([
+            "id": id,
+            "endpoints": [[
+                "provider_name": "Simulator", "provider_slug": slug, "provider_tag": slug,
+                "pricing": [["billable": "output_image", "unit": "image", "cost_usd": entry.price]],
+                "supported_parameters": [String: Any](), "allowed_passthrough_parameters": [String](),
+                "supports_streaming": false,
+            ] as [String: Any]],
         ])
     }
 
