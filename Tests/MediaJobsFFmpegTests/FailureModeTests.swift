@@ -18,13 +18,14 @@ struct FailureModeTests {
         #expect(error?.message.contains("empty.mp3: the file is empty (0 bytes)") == true)
     }
 
-    @Test("an HTML error page saved as .mp3: media.not_media, quoting its start")
+    @Test("an HTML error page saved as .mp3: media.not_media, named by kind, its contents never quoted")
     func htmlBody() async throws {
         let file = Fixtures.sample("error-page.mp3")
         let error = await mediaError { _ = try await engine.validate(file, expecting: MediaExpectation(kind: .audio)) }
         #expect(error?.code == .mediaNotMedia)
         #expect(error?.message.contains("an HTML page") == true)
-        #expect(error?.message.contains("<!DOCTYPE html>") == true)
+        #expect(error?.message.contains("DOCTYPE") == false)
+        #expect(error?.message.contains("<") == false)
     }
 
     @Test("a JSON body saved as .png: media.not_media")

@@ -173,7 +173,9 @@ struct OpenCatalogTests {
             #expect(gemini.prices.map(\.unit) == ["images"])
             let veo = try #require(catalog.model(provider: "openrouter", id: "google/veo-3.1"))
             #expect(veo.kinds == [.video] && veo.limits.durations == [4, 6, 8])
-            #expect(veo.prices.map(\.usdPerUnit) == ["0.400"])
+            // The listing's per-video-second SKUs: the plain one, and the one for 1080p.
+            #expect(veo.price(unit: "video_seconds", variant: ["resolution": "720p"])?.usdPerUnit == "0.4")
+            #expect(veo.price(unit: "video_seconds", variant: ["resolution": "1080p"])?.usdPerUnit == "0.5")
             // Transcription models are text-out: not asked for by output_modalities=audio,image.
             #expect(catalog.model(provider: "openrouter", id: "google/chirp-3") == nil)
         } catch {
