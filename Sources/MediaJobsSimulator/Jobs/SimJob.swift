@@ -19,6 +19,9 @@ struct JobRequest: Sendable {
     var model: String
     var prompt: String?
     var durationSeconds: Double?
+    /// Frames a second of a video whose length the model takes as frames at a rate (Wan); nil: the simulator's
+    /// own (12), the length clamped to 1–20 s.
+    var frameRate: Double? = nil
     var width: Int?
     var height: Int?
     var voice: String?

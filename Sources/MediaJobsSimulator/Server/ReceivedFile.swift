@@ -5,7 +5,8 @@ extension RecordedRequest {
     /// An image a JSON request carried as input (a first or last frame, a reference, an image to animate), as the
     /// simulator received it: decoded from a `data:` URI, or read from this simulator's own file URLs.
     public struct ReceivedImage: Sendable, Equatable {
-        /// Where in the body: "frame_images[0].image_url.url", "image_url", "input.image".
+        /// Where in the body: "frame_images[0].image_url.url", "image_url", "input.image"; for a multipart
+        /// body, the part's name ("image[]", "image", "mask").
         public var field: String
         /// OpenRouter's `frame_type` ("first_frame", "last_frame") for a frame image; nil elsewhere.
         public var frameType: String?
@@ -50,8 +51,20 @@ enum ReceivedFile {
         return (Data((payload.removingPercentEncoding ?? payload).utf8), type)
     }
 
-    /// Every input image in `body` (a JSON object), with a URL of this simulator resolved through `file`.
-    static func images(in body: Data, file: (String) -> StoredFile?) -> [RecordedRequest.ReceivedImage] {
+    /// Multipart parts that carry an input image (OpenAI's `/images/edits`).
+    static let imagePartNames: Set = ["image", "image[]", "mask", "input_reference"]
+
+    /// Every input image in `body`: in a JSON object, with a URL of this simulator resolved through `file`; in a
+    /// multipart body (`contentType`), each image file part, with the part's own `Content-Type`.
+    static func images(in body: Data, contentType: String? = nil, file: (String) -> StoredFile?)
+        -> [RecordedRequest.ReceivedImage]
+    {
+        if let contentType, let form = MultipartForm(body: body, contentType: contentType) {
+            return form.parts.filter { imagePartNames.contains($0.name) && $0.filename != nil }.map { part in
+                .init(field: part.name, frameType: nil, url: nil, contentType: part.contentType, data: part.data,
+                      sha256: hex(part.data))
+            }
+        }
         guard body.first == UInt8(ascii: "{"),
               let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
         else { return [] }

@@ -23,8 +23,9 @@ public struct RecordedRequest: Sendable {
     /// a request still being answered. A request that arrived before another's `answeredAt` was sent before the
     /// client could have read that answer.
     public var answeredAt: Date?
-    /// The input images the JSON body carried (frames, references, images to animate), decoded where the
-    /// simulator could read them: how a test sees that an image-to-video request really sent its image.
+    /// The input images the body carried, decoded where the simulator could read them: in a JSON body frames,
+    /// references and images to animate; in a multipart body the image file parts (`image[]`, `image`, `mask` of
+    /// OpenAI's `/images/edits`). How a test sees that a request really sent its image.
     public var images: [ReceivedImage] = []
 
     /// The first value of header `name` (case-insensitive).

@@ -85,7 +85,8 @@ struct SimulatorResponder: HTTPResponder {
         }
         record.status = answer.status
         if method == "POST" || method == "PUT" {
-            record.images = ReceivedFile.images(in: body, file: state.file)
+            record.images = ReceivedFile.images(
+                in: body, contentType: request.headers[.contentType], file: state.file)
         }
         record.fault = fault?.description
         record.answeredAt = Date()

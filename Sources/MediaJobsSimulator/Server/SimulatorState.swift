@@ -168,8 +168,8 @@ final class SimulatorState: Sendable {
 
     /// The `predict_time` of a new job: a test's value if one is set, else a plausible run time for `kind` with six
     /// decimals, drawn from the job's id (so it is the same in every read): video 30–45 s, transcripts 2–6 s,
-    /// images and speech 1–3 s.
-    func predictTime(model: String, kind: MediaKind, id: String) -> Decimal {
+    /// images and speech 1–3 s; times `scale` (how much more or less work this job is than the kind's usual one).
+    func predictTime(model: String, kind: MediaKind, id: String, scale: Double = 1) -> Decimal {
         if let set = box.withLockedValue({ $0.predictTimes[model] ?? $0.predictTimes["*"] }) { return set }
         var generator = SplitMix(seed: id.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 })
         let (base, spread): (Int, Int) =
@@ -178,8 +178,9 @@ final class SimulatorState: Sendable {
             case .transcript: (2, 4)
             case .image, .speech: (1, 2)
             }
-        let micros = Int(generator.next() % UInt64(spread * 1_000_000))
-        return Decimal(base) + Decimal(micros) / Decimal(1_000_000)
+        let micros = base * 1_000_000 + Int(generator.next() % UInt64(spread * 1_000_000))
+        let scaled = scale == 1 ? micros : max(1, Int((Double(micros) * scale).rounded()))
+        return Decimal(scaled) / Decimal(1_000_000)
     }
 
     // MARK: Request log

@@ -1,7 +1,8 @@
 import Foundation
 import MediaJobsCore
+import MediaJobsFFmpeg
 
-/// OpenAI's `/v1/audio/speech`, `/v1/audio/transcriptions` and `/v1/images/generations`.
+/// OpenAI's `/v1/audio/speech`, `/v1/audio/transcriptions`, `/v1/images/generations` and `/v1/images/edits`.
 struct OpenAIAPI: ProviderAPI {
     let media: MediaFactory
     let state: SimulatorState
@@ -28,6 +29,7 @@ struct OpenAIAPI: ProviderAPI {
         case ("POST", "/audio/speech"): return try await speech(exchange)
         case ("POST", "/audio/transcriptions"): return try await transcription(exchange)
         case ("POST", "/images/generations"): return try await images(exchange)
+        case ("POST", "/images/edits"): return try await edits(exchange)
         case ("GET", let path) where path.hasPrefix("/files/"): return try serveFile(exchange, from: state)
         default:
             throw ProviderError(
@@ -172,6 +174,110 @@ struct OpenAIAPI: ProviderAPI {
         guard let format = MediaFactory.imageFormat(outputFormat), outputFormat != "jpg" else {
             throw invalid("output_format", "Invalid value: '\(outputFormat)'. Supported values are: 'png', 'jpeg', and 'webp'.")
         }
+        return try await imageAnswer(
+            exchange, model: model, prompt: prompt, count: count, size: size, askedQuality: askedQuality,
+            outputFormat: outputFormat, format: format, responseFormat: responseFormat, inputImages: 0,
+            background: body.string("background"))
+    }
+
+    /// Models `/images/edits` serves.
+    static let editModels: Set = ["dall-e-2", "gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5"]
+    /// gpt-image models take up to 16 images of at most 50 MB each (png, webp or jpg); dall-e-2 one square PNG
+    /// under 4 MB.
+    static let maxEditImages = 16
+    static let maxEditImageBytes = 50 * 1024 * 1024
+
+    /// `POST /v1/images/edits`: multipart, the images to edit as file parts `image[]` (or one `image`), an optional
+    /// `mask`, and `model`, `prompt`, `n`, `size`, `quality`, `output_format`, `background`, `response_format` as
+    /// text parts. Answered like `/images/generations`: made from the prompt at the asked size, billed the same.
+    private func edits(_ exchange: Exchange) async throws(ProviderError) -> Answer {
+        guard let form = MultipartForm(body: exchange.body, contentType: exchange.header("Content-Type") ?? "") else {
+            throw ProviderError(
+                400, "Invalid Content-Type header (\(exchange.header("Content-Type") ?? "none")), expected multipart/form-data.")
+        }
+        let images = form.parts.filter { $0.name == "image" || $0.name == "image[]" }
+        guard !images.isEmpty else { throw missing("image") }
+        guard let prompt = form.value("prompt"), !prompt.isEmpty else { throw missing("prompt") }
+        let gptParameters = ["quality", "output_format", "background", "output_compression", "input_fidelity"]
+        // OpenAI: dall-e-2 unless a gpt-image parameter is used.
+        let model = form.value("model")
+            ?? (gptParameters.contains { form.part($0) != nil } || images.count > 1 ? "gpt-image-1" : "dall-e-2")
+        guard Self.editModels.contains(model) else {
+            throw invalid("model", "Invalid value: '\(model)'. Value must be 'dall-e-2', 'gpt-image-1', 'gpt-image-1-mini' or 'gpt-image-1.5'.")
+        }
+        let gptImage = model.hasPrefix("gpt-image")
+        if !gptImage, images.count > 1 {
+            throw invalid("image", "dall-e-2 takes one image to edit; \(images.count) were given.")
+        }
+        guard images.count <= Self.maxEditImages else {
+            throw invalid("image", "Too many images: at most \(Self.maxEditImages) may be given, got \(images.count).")
+        }
+        for image in images {
+            let sniffed = Self.imageType(of: image.data)
+            let allowed: Set = gptImage ? ["image/png", "image/jpeg", "image/webp"] : ["image/png"]
+            guard let sniffed, allowed.contains(sniffed) else {
+                let declared = image.contentType ?? "application/octet-stream"
+                throw invalid(
+                    "image",
+                    "Invalid file '\(image.name)': unsupported mimetype ('\(sniffed ?? declared)'). Supported file formats are \(allowed.sorted().map { "'\($0)'" }.joined(separator: ", ")).")
+            }
+            let limit = gptImage ? Self.maxEditImageBytes : 4 * 1024 * 1024
+            guard image.data.count <= limit else {
+                throw invalid("image", "Invalid file '\(image.name)': the image must be smaller than \(limit / 1024 / 1024) MB.")
+            }
+        }
+        let countText = form.value("n") ?? "1"
+        guard let count = Int(countText), (1...10).contains(count) else {
+            throw invalid("n", "Invalid value: '\(countText)'. 'n' must be an integer between 1 and 10.")
+        }
+        let size = form.value("size") ?? (gptImage ? "auto" : "1024x1024")
+        let sizes: Set = gptImage ? ["auto", "1024x1024", "1536x1024", "1024x1536"] : ["256x256", "512x512", "1024x1024"]
+        guard sizes.contains(size) else {
+            throw invalid("size", "Invalid value: '\(size)'. Supported values are: \(sizes.sorted().map { "'\($0)'" }.joined(separator: ", ")).")
+        }
+        let qualities: Set = gptImage ? ["low", "medium", "high", "auto"] : ["standard", "auto"]
+        let askedQuality = form.value("quality") ?? "auto"
+        guard qualities.contains(askedQuality) else {
+            throw invalid("quality", "Invalid value: '\(askedQuality)'. Supported values are: \(qualities.sorted().map { "'\($0)'" }.joined(separator: ", ")).")
+        }
+        let responseFormat = form.value("response_format") ?? "url"
+        if form.part("response_format") != nil, gptImage {
+            throw invalid("response_format", "Unknown parameter: 'response_format'.")
+        }
+        guard ["url", "b64_json"].contains(responseFormat) else {
+            throw invalid("response_format", "'\(responseFormat)' is not one of ['url', 'b64_json']")
+        }
+        let outputFormat = form.value("output_format") ?? "png"
+        if form.part("output_format") != nil, !gptImage {
+            throw invalid("output_format", "Unknown parameter: 'output_format'.")
+        }
+        guard let format = MediaFactory.imageFormat(outputFormat), outputFormat != "jpg" else {
+            throw invalid("output_format", "Invalid value: '\(outputFormat)'. Supported values are: 'png', 'jpeg', and 'webp'.")
+        }
+        return try await imageAnswer(
+            exchange, model: model, prompt: prompt, count: count, size: size, askedQuality: askedQuality,
+            outputFormat: outputFormat, format: format, responseFormat: responseFormat, inputImages: images.count,
+            background: form.value("background"))
+    }
+
+    /// The media type of image bytes by their signature (PNG, JPEG, WebP, GIF), nil for anything else.
+    static func imageType(of data: Data) -> String? {
+        let bytes = [UInt8](data.prefix(12))
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "image/png" }
+        if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return "image/jpeg" }
+        if bytes.count >= 12, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x45, 0x42, 0x50] {
+            return "image/webp"
+        }
+        if bytes.starts(with: Array("GIF8".utf8)) { return "image/gif" }
+        return nil
+    }
+
+    /// The images answer of `/images/generations` and `/images/edits`: `count` pictures of the prompt, billed per
+    /// image by quality and size. `inputImages` (edits) only shows in `usage.input_tokens_details.image_tokens`.
+    private func imageAnswer(
+        _ exchange: Exchange, model: String, prompt: String, count: Int, size: String, askedQuality: String,
+        outputFormat: String, format: ImageFormat, responseFormat: String, inputImages: Int, background: String?
+    ) async throws(ProviderError) -> Answer {
         // What was made: `auto` quality is billed and answered as medium (dall-e: standard), `auto` size as 1024².
         let quality = askedQuality == "auto" ? (model.hasPrefix("gpt-image") ? "medium" : "standard") : askedQuality
         let madeSize = size == "auto" ? "1024x1024" : size
@@ -196,14 +302,18 @@ struct OpenAIAPI: ProviderAPI {
         }
         var object: [String: Any] = ["created": Int(Date().timeIntervalSince1970), "data": data]
         if model.hasPrefix("gpt-image") {
+            // Input images are read as image tokens: about 581 for a 1024² picture (65 + 129 a tile, 4 tiles), a
+            // figure the simulator shows but does not bill (§5 prices gpt-image-1 per output image).
+            let imageTokens = 581 * inputImages
             object["usage"] = [
-                "total_tokens": 50 + 272 * count, "input_tokens": 50, "output_tokens": 272 * count,
-                "input_tokens_details": ["text_tokens": 50, "image_tokens": 0],
+                "total_tokens": 50 + imageTokens + 272 * count, "input_tokens": 50 + imageTokens,
+                "output_tokens": 272 * count,
+                "input_tokens_details": ["text_tokens": 50, "image_tokens": imageTokens],
             ]
             object["size"] = madeSize
             object["quality"] = quality
             object["output_format"] = outputFormat
-            object["background"] = body.string("background") ?? "opaque"
+            object["background"] = background ?? "opaque"
         }
         bill(exchange, model: model, requestID: nil, text: prompt,
              lines: Prices.openAIImage(model: model, quality: quality, size: madeSize, count: count))

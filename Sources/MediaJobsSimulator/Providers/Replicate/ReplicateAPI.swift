@@ -104,18 +104,18 @@ struct ReplicateAPI: ProviderAPI {
         }
         let (width, height) = requestedSize(input)
         var duration = requestedDuration(input)
-        if duration == nil, model.hasPrefix("wan-video/wan-2.2") {
-            // Wan makes num_frames (default 81) at frames_per_second (default 16): about 5 s.
-            let frames = (input["num_frames"] as? NSNumber)?.doubleValue ?? 81
-            let fps = (input["frames_per_second"] as? NSNumber)?.doubleValue ?? 16
-            duration = frames / fps
+        var frameRate: Double?
+        let wan = WanLength(model: model, input: input)
+        if let wan {
+            duration = wan.seconds
+            frameRate = wan.outputFrameRate
         }
         let id = randomID(26)
         let inputData = (try? JSONSerialization.data(withJSONObject: input)) ?? Data("{}".utf8)
         let prompt = input.string("prompt") ?? input.string("text") ?? input.string("initial_prompt")
         var request = JobRequest(
             kind: kind, model: model, prompt: prompt,
-            durationSeconds: duration, width: width, height: height, voice: input.string("voice"),
+            durationSeconds: duration, frameRate: frameRate, width: width, height: height, voice: input.string("voice"),
             audio: input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url"),
             inputJSON: inputData)
         if kind == .image {
@@ -130,7 +130,7 @@ struct ReplicateAPI: ProviderAPI {
             corruptMedia: exchange.corruptMedia, generationID: version ?? model,
             owner: exchange.credential(scheme: "Bearer"))
         job.deliversPNG = exchange.deliversPNG
-        job.predictTime = state.predictTime(model: model, kind: kind, id: id)
+        job.predictTime = state.predictTime(model: model, kind: kind, id: id, scale: wan?.workScale ?? 1)
         job.charge = Charge(
             model: model, endpoint: "POST " + exchange.path, text: prompt,
             searchable: String(decoding: exchange.body.prefix(65_536), as: UTF8.self),
@@ -234,6 +234,9 @@ struct ReplicateAPI: ProviderAPI {
         let results = page.map { job -> [String: Any] in
             let phase = job.phase(at: Date())
             var object = Self.object(exchange, job, phase: phase)
+            // Listed as Replicate's list example shows them: the prediction's fields (model, version, input, status,
+            // urls, times, metrics, output) without its logs.
+            object["logs"] = nil
             if phase == .succeeded, let output = storedOutput(exchange, job) { object["output"] = output }
             return object
         }
@@ -393,4 +396,31 @@ struct ListCursor: Equatable {
     }
 
     private static func micros(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1_000_000).rounded()) }
+}
+
+/// How long a Wan 2.2 fast video is, and how much work it is. These models take no `duration`: the video is
+/// `num_frames` (81–121, default 81) frames at `frames_per_second` (5–30, default 16), that is num_frames / fps
+/// seconds (81 frames at 16 fps: 5.0625 s); `interpolate_output` brings it to 30 fps, same length. Their
+/// `resolution` defaults to 720p.
+struct WanLength: Equatable {
+    var frames: Int
+    var framesPerSecond: Int
+    var interpolate: Bool
+    var resolution: String
+
+    /// nil for a model that is not a Wan 2.2 fast model.
+    init?(model: String, input: [String: Any]) {
+        guard model.hasPrefix("wan-video/wan-2.2") else { return nil }
+        frames = (input["num_frames"] as? NSNumber)?.intValue ?? 81
+        framesPerSecond = (input["frames_per_second"] as? NSNumber)?.intValue ?? 16
+        interpolate = (input["interpolate_output"] as? NSNumber)?.boolValue ?? false
+        resolution = input.string("resolution") ?? "720p"
+    }
+
+    var seconds: Double { Double(frames) / Double(framesPerSecond) }
+    var outputFrameRate: Double { interpolate ? 30 : Double(framesPerSecond) }
+
+    /// The run time relative to the usual video job (81 frames at 720p, 30–45 s): it grows with the frames the
+    /// model makes, whatever their rate; 480p is about half the work.
+    var workScale: Double { Double(frames) / 81 * (resolution == "480p" ? 0.5 : 1) }
 }
