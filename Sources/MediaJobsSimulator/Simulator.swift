@@ -107,6 +107,14 @@ public final class Simulator: Sendable {
         Dictionary(uniqueKeysWithValues: SimulatedProvider.allCases.map { ($0.baseURLVariable, baseURL($0).absoluteString) })
     }
 
+    // MARK: Models
+
+    /// Makes OpenRouter serve a speech model released after the simulator's own list was written (new models
+    /// appear every week), billed `pricePerCharacter` dollars per input character.
+    public func releaseSpeechModel(_ model: String, pricePerCharacter: Decimal) {
+        state.releaseSpeechModel(model, pricePerCharacter: pricePerCharacter)
+    }
+
     // MARK: Faults
 
     /// Injects `fault` into the next `count` requests that match `provider`, `path` (a prefix of the path after

@@ -60,14 +60,41 @@ struct MoneyCommandTests {
                 "\(refused.stderr)")
         #expect(simulator.requests(.openrouter).isEmpty)
 
-        // Without a budget it runs; the price it was charged is unknown, and says so.
+        // Without a budget it runs (OpenRouter released it this week; no catalog knows its price). OpenRouter states
+        // what it billed, so the ledger holds that amount, reported.
         try FileManager.default.removeItem(at: config)
-        let ran = try await cli.run(["submit", "tts", "--provider", "openai", "--model", "gpt-4o-mini-tts-2025-12-15",
-                                     "--text", "A snapshot the catalog does not list.", "--wait", "--json"])
+        simulator.releaseSpeechModel("some-lab/brand-new-tts", pricePerCharacter: Decimal(string: "0.00002")!)
+        let ran = try await cli.run(["submit", "tts", "--provider", "openrouter", "--model", "some-lab/brand-new-tts",
+                                     "--text", "Hello from a brand new model.", "--wait", "--json"])
         #expect(ran.status == 0, "stderr: \(ran.stderr)")
-        let records = ((ran.json["cost"] as? [String: Any])?["records"] as? [[String: Any]]) ?? []
-        #expect(records.map { $0["source"] as? String } == ["unknown"], "\(ran.stdout)")
-        #expect(records.first?["usd"] == nil || records.first?["usd"] is NSNull, "\(records)")
+        let reported = ((ran.json["cost"] as? [String: Any])?["records"] as? [[String: Any]]) ?? []
+        #expect(reported.map { $0["source"] as? String } == ["reported"], "\(ran.stdout)")
+        #expect((reported.first?["usd"] as? NSNumber)?.decimalValue == simulator.totalBilled, "\(reported)")
+
+        // A provider that states no amount (OpenAI), on a model no catalog knows (a dated snapshot): the amount is
+        // unknown, and every place that shows money says so.
+        let ran2 = try await cli.run(["submit", "tts", "--provider", "openai", "--model", "gpt-4o-mini-tts-2025-12-15",
+                                      "--text", "A snapshot the catalog does not list.", "--wait", "--json"])
+        #expect(ran2.status == 0, "stderr: \(ran2.stderr)")
+        let cost = try #require(ran2.json["cost"] as? [String: Any])
+        let records = (cost["records"] as? [[String: Any]]) ?? []
+        #expect(records.map { $0["source"] as? String } == ["unknown"], "\(ran2.stdout)")
+        #expect(records.first?["usd"] is NSNull, "\(records)")
+        #expect(cost["usd"] is NSNull && cost["display"] as? String == "unknown (1 attempt)", "\(cost)")
+        let id = try #require(ran2.json["id"] as? String)
+        let status = try await cli.run(["status", id, "--json"])
+        #expect(status.stdout.contains(#""display" : "unknown (1 attempt)""#), "\(status.stdout)")
+        let text = try await cli.run(["status", id])
+        #expect(text.stdout.contains("cost: unknown (1 attempt)") && !text.stdout.contains("$0.0000"), "\(text.stdout)")
+        let costs = try await cli.run(["costs", "--by", "provider"])
+        #expect(costs.stdout.contains(" + 1 attempt of unknown cost"), "\(costs.stdout)")
+        let openai = costs.stdout.split(separator: "\n").first { $0.hasPrefix("openai") }.map(String.init) ?? ""
+        #expect(openai.contains("unknown") && !openai.contains("$0.000000"), "\(costs.stdout)")
+        let json = try await cli.run(["costs", "--by", "provider", "--json"])
+        #expect(json.json["unknown_prices"] as? Int == 1, "\(json.stdout)")
+        let groups = (json.json["groups"] as? [[String: Any]]) ?? []
+        let group = groups.first { ($0["key"] as? [String: String])?["provider"] == "openai" }
+        #expect(group?["usd"] is NSNull && group?["display"] as? String == "unknown (1 attempt)", "\(json.stdout)")
         await simulator.stop()
     }
 }

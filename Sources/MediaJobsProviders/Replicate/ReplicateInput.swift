@@ -63,11 +63,11 @@ struct ReplicateVideoInput: Encodable {
     var numFrames: Int?
     var framesPerSecond: Int?
 
-    /// Frames and rate for about `seconds` of video: 16 frames a second from 81 to 121 frames, the rate moved
-    /// (5–30) where the frame count alone cannot reach the length.
+    /// Frames and rate for about `seconds` of video (the model makes `num_frames / frames_per_second` seconds): 16
+    /// frames a second from 81 to 121 frames, the rate moved (5–30) where the frame count alone cannot reach the length.
     static func frames(seconds: Double) -> (count: Int, perSecond: Int) {
-        let count = min(121, max(81, Int((seconds * 16).rounded()) + 1))
-        let perSecond = min(30, max(5, Int((Double(count - 1) / max(seconds, 0.1)).rounded())))
+        let count = min(121, max(81, Int((seconds * 16).rounded())))
+        let perSecond = min(30, max(5, Int((Double(count) / max(seconds, 0.1)).rounded())))
         return (count, perSecond)
     }
 

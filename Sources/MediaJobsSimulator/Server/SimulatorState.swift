@@ -15,6 +15,8 @@ final class SimulatorState: Sendable {
         var billing: [BillingEntry] = []
         /// `predict_time` set by a test, by model ("*": every model).
         var predictTimes: [String: Decimal] = [:]
+        /// OpenRouter speech models released since the simulator's list was written, with their price per character.
+        var releasedSpeech: [String: Decimal] = [:]
     }
 
     private let box: NIOLockedValueBox<Contents>
@@ -50,6 +52,15 @@ final class SimulatorState: Sendable {
             return nil
         }
     }
+
+    // MARK: Models released later
+
+    func releaseSpeechModel(_ model: String, pricePerCharacter: Decimal) {
+        box.withLockedValue { $0.releasedSpeech[model] = pricePerCharacter }
+    }
+
+    /// The price per character of a released speech model; nil when none was released under that name.
+    func releasedSpeechPrice(_ model: String) -> Decimal? { box.withLockedValue { $0.releasedSpeech[model] } }
 
     // MARK: Schedules
 

@@ -54,19 +54,26 @@ struct Costs: AsyncParsableCommand {
             + "see mediajobs status JOB, and compare with the provider's invoice"
     }
 
+    /// A reported or estimated part of a total: "-" when there is none, so a column of zeros is not read as a cost.
+    static func part(_ amount: Money) -> String {
+        amount == .zero ? "-" : amount.display(places: 6)
+    }
+
     /// The report as aligned columns: the grouping's values, then the amounts.
     static func table(_ report: CostReport) -> String {
         let header = report.groupBy + ["usd", "reported", "estimated", "unknown", "cached", "records"]
         var rows = [header]
         for group in report.groups {
             rows.append(report.groupBy.map { group.key[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "-" } + [
-                group.usd.display(places: 6), group.reportedUSD.display(places: 6), group.estimatedUSD.display(places: 6),
+                CostReport.describe(group.usd, unknown: group.unknownPrices, places: 6), Costs.part(group.reportedUSD),
+                Costs.part(group.estimatedUSD),
                 "\(group.unknownPrices)",
                 "\(group.cacheHits)", "\(group.attempts)",
             ])
         }
         rows.append(report.groupBy.enumerated().map { $0.offset == 0 ? "total" : "" } + [
-            report.usd.display(places: 6), report.reportedUSD.display(places: 6), report.estimatedUSD.display(places: 6),
+            CostReport.describe(report.usd, unknown: report.unknownPrices, places: 6), Costs.part(report.reportedUSD),
+            Costs.part(report.estimatedUSD),
             "\(report.unknownPrices)", "\(report.cacheHits)", "\(report.records)",
         ])
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }

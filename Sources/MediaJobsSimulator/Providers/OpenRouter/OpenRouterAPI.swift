@@ -69,7 +69,8 @@ struct OpenRouterAPI: ProviderAPI {
     private func speech(_ exchange: Exchange) async throws(ProviderError) -> Answer {
         let body = try exchange.jsonObject()
         let model = body.string("model") ?? ""
-        guard OpenRouterCatalog.speech.contains(model) else { throw unknownModel(model) }
+        let released = state.releasedSpeechPrice(model)
+        guard OpenRouterCatalog.speech.contains(model) || released != nil else { throw unknownModel(model) }
         let input = body.string("input") ?? ""
         guard !input.isEmpty else { throw ProviderError(400, "Input text must not be empty", code: "invalid_request") }
         let format: MediaFactory.SpeechFormat = body.string("response_format") == "mp3" ? .mp3 : .pcm
@@ -80,8 +81,9 @@ struct OpenRouterAPI: ProviderAPI {
             throw ProviderError(502, "Provider returned error", code: "provider_unavailable")
         }
         let generation = "gen-tts-\(Int(Date().timeIntervalSince1970))-\(randomID(20))"
-        let lines = OpenRouterCatalog.speechLines(
-            model: model, characters: input.count, audioMilliseconds: audio.milliseconds)
+        let lines = released.map {
+            [BillingEntry.Line(item: "input characters", quantity: Decimal(input.count), unit: "character", unitPrice: $0)]
+        } ?? OpenRouterCatalog.speechLines(model: model, characters: input.count, audioMilliseconds: audio.milliseconds)
         let cost = bill(exchange, model: model, id: generation, text: input, lines: lines)
         recordGeneration(generation, model: model, cost: cost, apiType: "tts")
         let contentType = format == .mp3 ? "audio/mpeg" : "audio/pcm;rate=\(MediaFactory.pcmRate);channels=1"
