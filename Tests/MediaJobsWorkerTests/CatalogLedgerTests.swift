@@ -44,6 +44,24 @@ struct CatalogLedgerTests {
         }
     }
 
+    @Test("a Replicate prediction of predict_time 37.123456 s on $0.0014/s hardware is recorded as exactly $0.0519728384, estimated")
+    func replicatePredictTime() async throws {
+        try await withSimulator { simulator, home in
+            let model = "wan-video/wan-2.2-t2v-fast"
+            simulator.setPredictTime(Decimal(string: "37.123456")!, model: model)
+            let spec = JobSpec(kind: .video, provider: "replicate", model: model, input: JobInput(prompt: "a boat at sunset"))
+            let id = try await home.submitter.submit(spec).job.id
+            let job = try await home.runUntilFinal(id)
+            #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
+            let cost = try #require(try await home.store.costs(id).first)
+            #expect(cost.source == .estimated)
+            #expect(cost.usd?.description == "0.0519728384", "\(cost)")
+            #expect(cost.units["predict_seconds"] == Decimal(string: "37.123456"))
+            #expect(cost.lines.map(\.unit) == ["predict_seconds"] && cost.lines.first?.usdPerUnit == Decimal(string: "0.0014"))
+            #expect(cost.usd?.decimal == simulator.totalBilled)
+        }
+    }
+
     /// A job the model serves, with the inputs of its kind.
     static func spec(for model: CatalogModel) -> JobSpec {
         var input = JobInput()
