@@ -111,16 +111,18 @@ struct BillingTests {
         }
     }
 
-    @Test("OpenAI gpt-image-1: auto quality is billed and answered as medium; a status fault bills nothing")
+    @Test("OpenAI gpt-image-1: auto quality is billed and answered as medium, plus the prompt's text tokens; a status fault bills nothing")
     func openAIImagePrices() async throws {
         try await withSimulator { sim in
             let auto = try await HTTP.json(sim.url(.openai, "/images/generations"), ["model": "gpt-image-1", "prompt": "x"])
             #expect(auto.json["quality"] as? String == "medium")
-            #expect(sim.billing().last?.usd == decimal("0.042"))
+            // $0.042 for the image, and $0.002 per 1K text tokens: "x" is one token.
+            #expect(sim.billing().last?.usd == decimal("0.042002"))
+            #expect((auto.json["usage"] as? [String: Any]).flatMap { $0["input_tokens_details"] as? [String: Any] }?["text_tokens"] as? Int == 1)
             _ = try await HTTP.json(
                 sim.url(.openai, "/images/generations"),
                 ["model": "gpt-image-1", "prompt": "x", "quality": "high", "size": "1536x1024", "n": 2])
-            #expect(sim.billing().last?.usd == decimal("0.50"))
+            #expect(sim.billing().last?.usd == decimal("0.500002"))
             sim.inject(.status(500), provider: .openai)
             _ = try await HTTP.json(sim.url(.openai, "/images/generations"), ["model": "gpt-image-1", "prompt": "x"])
             #expect(sim.billing().count == 2)

@@ -63,8 +63,9 @@ struct ImageEditTests {
             let bill = try #require(sim.billing(.openai).last)
             #expect(bill.endpoint == "POST /images/edits")
             #expect(bill.model == "gpt-image-1")
-            #expect(bill.usd == decimal("0.5"), "2 × $0.25 (high, not 1024²)")
-            #expect(try sim.billed(markedWith: "job-") == [3: decimal("0.5")])
+            // 2 × $0.25 (high, not 1024²), plus 6 text tokens at $0.002 per 1K.
+            #expect(bill.usd == decimal("0.500012"))
+            #expect(try sim.billed(markedWith: "job-") == [3: decimal("0.500012")])
         }
     }
 
@@ -79,7 +80,7 @@ struct ImageEditTests {
             let bytes = try #require(Data(base64Encoded: b64))
             #expect(bytes.prefix(4) == Data("RIFF".utf8))
             #expect(reply.json["quality"] as? String == "medium")
-            #expect(sim.billing(.openai).last?.usd == decimal("0.042"))
+            #expect(sim.billing(.openai).last?.usd == decimal("0.042006"), "$0.042 and 3 text tokens")
             #expect(sim.requests(.openai).last?.images.first?.field == "image")
         }
     }

@@ -173,8 +173,14 @@ public struct OpenAIProvider: CatalogBackedProvider {
         }
         // The answer echoes the quality and size used (what `auto` became): the price follows them.
         let answered = ["quality": object["quality"] as? String, "size": object["size"] as? String].compactMapValues { $0 }
-        return await client.result(files: files, request: request, units: ["images": Decimal(files.count)], reportedUSD: nil,
-                                   rawUsage: object["usage"], answered: answered)
+        var units = ["images": Decimal(files.count)]
+        // The text tokens the answer says the prompt took (gpt-image-1 bills them beside the images).
+        let usage = object["usage"] as? [String: Any]
+        if let tokens = RemoteClient.decimal((usage?["input_tokens_details"] as? [String: Any])?["text_tokens"]) {
+            units["input_text_tokens"] = tokens
+        }
+        return await client.result(files: files, request: request, units: units, reportedUSD: nil,
+                                   rawUsage: usage, answered: answered)
     }
 }
 

@@ -60,6 +60,12 @@ enum Prices {
     /// $0.016, $0.063, $0.25 at the other sizes. Quality `auto` lets OpenAI choose; the simulator bills it as
     /// `medium` (and answers `"quality":"medium"`), size `auto` as 1024×1024. `dall-e-2` ($0.02 at 1024²) and
     /// `dall-e-3` ($0.04 standard, $0.08 hd at 1024²) are not in §5: OpenAI's list prices, 1024² for every size.
+    /// gpt-image-1's text input: $0.002 per 1K input text tokens (§5, beside the per-image price).
+    static func openAIImageText(model: String, tokens: Int) -> [Line] {
+        guard model.hasPrefix("gpt-image") else { return [] }
+        return [Line(item: "input text tokens", quantity: Decimal(tokens), unit: "token", unitPrice: decimal("0.000002"))]
+    }
+
     static func openAIImage(model: String, quality: String, size: String, count: Int) -> [Line]? {
         let square = size == "1024x1024"
         let price: String

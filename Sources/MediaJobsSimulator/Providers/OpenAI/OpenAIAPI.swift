@@ -280,6 +280,8 @@ struct OpenAIAPI: ProviderAPI {
     ) async throws(ProviderError) -> Answer {
         // What was made: `auto` quality is billed and answered as medium (dall-e: standard), `auto` size as 1024².
         let quality = askedQuality == "auto" ? (model.hasPrefix("gpt-image") ? "medium" : "standard") : askedQuality
+        // The prompt's tokens, counted as the simulator's tokenizer does: one per started four characters.
+        let textTokens = max(1, (prompt.count + 3) / 4)
         let madeSize = size == "auto" ? "1024x1024" : size
         let dimensions = madeSize.split(separator: "x").compactMap { Int($0) }
         var data: [[String: Any]] = []
@@ -306,9 +308,9 @@ struct OpenAIAPI: ProviderAPI {
             // figure the simulator shows but does not bill (§5 prices gpt-image-1 per output image).
             let imageTokens = 581 * inputImages
             object["usage"] = [
-                "total_tokens": 50 + imageTokens + 272 * count, "input_tokens": 50 + imageTokens,
+                "total_tokens": textTokens + imageTokens + 272 * count, "input_tokens": textTokens + imageTokens,
                 "output_tokens": 272 * count,
-                "input_tokens_details": ["text_tokens": 50, "image_tokens": imageTokens],
+                "input_tokens_details": ["text_tokens": textTokens, "image_tokens": imageTokens],
             ]
             object["size"] = madeSize
             object["quality"] = quality
@@ -316,7 +318,9 @@ struct OpenAIAPI: ProviderAPI {
             object["background"] = background ?? "opaque"
         }
         bill(exchange, model: model, requestID: nil, text: prompt,
-             lines: Prices.openAIImage(model: model, quality: quality, size: madeSize, count: count))
+             lines: Prices.openAIImage(model: model, quality: quality, size: madeSize, count: count).map {
+                 $0 + Prices.openAIImageText(model: model, tokens: textTokens)
+             })
         return .json(object)
     }
 
