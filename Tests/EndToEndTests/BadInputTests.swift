@@ -63,4 +63,47 @@ struct BadInputTests {
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("job.not_found"))
     }
+
+    @Test("a FIFO with no writer, a socket and /dev/zero as inputs: refused at once, named by path and kind, nothing read")
+    func specialFiles() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let fifo = cli.home.appendingPathComponent("recording.wav")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let socketPath = cli.home.appendingPathComponent("talk.mp3").path
+        let socket = Self.listeningSocket(at: socketPath)
+        defer { if socket >= 0 { close(socket) } }
+        #expect(socket >= 0)
+        let secret = cli.home.appendingPathComponent("secret.txt")
+        try Data("root:x:0:0:root:/root:/bin/bash\n".utf8).write(to: secret)
+
+        for (path, kind) in [(fifo.path, "a named pipe (FIFO)"), (socketPath, "a socket"), ("/dev/zero", "a character device")] {
+            let started = Date()
+            try await expectRefused(cli, ["submit", "transcribe", "--audio", path], mentions: ["input.audio", path, kind])
+            try await expectRefused(cli, ["submit", "tts", "--text-file", path], mentions: ["input.text_file", path, kind])
+            #expect(Date().timeIntervalSince(started) < 10, "\(path) was not refused at once")
+        }
+        // A text file refused as media is named by kind and size; what it says is never repeated.
+        let refused = try await cli.run(["submit", "transcribe", "--audio", secret.path])
+        #expect(refused.status == 2 && refused.stderr.contains("the file is text"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("root:x"), "\(refused.stderr)")
+    }
+
+    /// A Unix socket listening at `path`; its descriptor, or -1.
+    private static func listeningSocket(at path: String) -> Int32 {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return -1 }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return -1 }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else { close(descriptor); return -1 }
+        return descriptor
+    }
 }
