@@ -135,6 +135,12 @@ public struct SubmissionRisk: Sendable, Equatable, Codable {
 }
 
 extension JobStore {
+    /// Rescues every running job whose lease expired.
+    @discardableResult
+    public func rescueExpiredLeases(now: Date) async throws -> Int {
+        try await rescueExpiredLeases(now: now, sparing: [])
+    }
+
     /// The submission risks noted in `[since, until)` (either end open when nil) that no look-up at the provider
     /// settled, newest first: what a cost report over that window warns about.
     public func submissionRisks(since: Date?, until: Date?) async throws -> [SubmissionRisk] {
@@ -266,9 +272,10 @@ public protocol JobStore: Sendable {
 
     /// Finds running jobs whose lease expired (their worker died) and ends that attempt as a
     /// retryable failure: back to `queued` at once while attempts remain, else `failed`.
+    /// Jobs in `sparing` are left alone: the calling worker holds them, so it is busy, not dead.
     /// Returns how many jobs it rescued.
     @discardableResult
-    func rescueExpiredLeases(now: Date) async throws -> Int
+    func rescueExpiredLeases(now: Date, sparing: Set<JobID>) async throws -> Int
 
     /// Ends what the deadline sweep can end, in one write transaction: every queued job whose deadline
     /// (`deadline_seconds`, else its kind's default, counted from submission or from the last retry by request) has

@@ -98,7 +98,7 @@ struct ImageInputTests {
             _ = try await validateMedia(bytes, ext: "png", kind: .image)
             #expect(sim.requests(.openai).last?.fault == "png-instead")
             #expect(sim.billing(.openai).count == 2, "each answer billed once")
-            #expect(sim.totalBilled == Decimal(string: "0.022")!)
+            #expect(sim.totalBilled == Decimal(string: "0.022004")!, "2 low images at $0.011, and 1 text token each")
             #expect(try Fault(spec: "png-instead") == .pngInsteadOfAskedFormat)
         }
     }

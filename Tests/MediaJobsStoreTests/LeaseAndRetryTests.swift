@@ -25,6 +25,24 @@ struct LeaseAndRetryTests {
         }
     }
 
+    @Test("a busy worker is not a dead worker: its own rescue spares the jobs it holds, and a lapsed lease it renews is told as a lapse")
+    func busyWorkerKeepsItsJobs() async throws {
+        try await withStore { store, _ in
+            let id = try await store.enqueue(tts(), now: t0).job.id
+            // The lease ran out while the worker was starved of CPU (t0 is long past).
+            _ = try #require(try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 30))
+            #expect(try await store.rescueExpiredLeases(now: Date(), sparing: [id]) == 0)
+            #expect(try await store.job(id)?.state == .running)
+            try await store.heartbeat(id, worker: "a", leaseExpiry: Date().addingTimeInterval(30))
+            let notes = try await store.events(id, after: nil).filter { $0.kind == .note }.map(\.detail)
+            #expect(notes.contains { $0.hasPrefix("the lease of worker a lapsed") && $0.hasSuffix("the worker was busy, not dead") },
+                    "\(notes)")
+            #expect(try await store.submissionRisks().isEmpty)
+            // Another worker, which cannot know that one is alive, still rescues an expired lease.
+            #expect(try await store.rescueExpiredLeases(now: Date().addingTimeInterval(60)) == 1)
+        }
+    }
+
     @Test("heartbeat extends the lease so rescue leaves the job alone")
     func heartbeatExtends() async throws {
         try await withStore { store, _ in

@@ -20,7 +20,7 @@ enum ContentSniffer {
         let head = (try? handle.read(upToCount: 512)) ?? Data()
         if let kind = textKind(head) {
             // What the file says is never repeated: an error may reach an HTTP client that may not read the file.
-            throw MediaJobsError.media(.mediaNotMedia, file, "the file is \(kind) (\(size) bytes), not media")
+            throw MediaJobsError.media(.mediaNotMedia, file, "the file is \(kind), not media (\(size) bytes)")
         }
         if let (width, height) = pngSize(head) {
             try checkPicture(width: width, height: height, limits: limits, file: file, source: "PNG header")

@@ -330,12 +330,23 @@ public final class SQLiteJobStore: JobStore {
 
     public func heartbeat(_ id: JobID, worker: String, leaseExpiry: Date) async throws {
         let expiry = StoredTime.encode(leaseExpiry)
+        let now = StoredTime.encode(Date())
         try await write("extend a lease") { db in
+            // A lease that lapsed while its worker was busy (starved of CPU, not dead) and that nobody took over is
+            // renewed, and the lapse is told as such.
+            let previous = try Row.fetchOne(db, sql: """
+                SELECT attempts, lease_expires_at FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [id.rawValue, worker])
             let statement = try db.cachedStatement(sql: """
                 UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?
                 """)
             try statement.execute(arguments: [expiry, id.rawValue, worker])
             if db.changesCount == 0 { throw try self.leaseFailure(db, id) }
+            if let previous, let lapsedAt: Int64 = previous[1], lapsedAt < now {
+                try self.insertEvent(db, job: id.rawValue, kind: .note, attempt: previous[0], worker: worker, detail: String(
+                    format: "the lease of worker %@ lapsed %.1f s before it was renewed: the worker was busy, not dead",
+                    worker, Double(now - lapsedAt) / 1_000_000), at: now)
+            }
         }
     }
 
@@ -622,15 +633,18 @@ public final class SQLiteJobStore: JobStore {
     }
 
     @discardableResult
-    public func rescueExpiredLeases(now: Date) async throws -> Int {
+    public func rescueExpiredLeases(now: Date, sparing: Set<JobID>) async throws -> Int {
         let time = StoredTime.encode(now)
         return try await write("rescue expired leases") { db in
             let expired = try Row.fetchAll(db, sql: """
                 SELECT id, attempts, max_attempts, lease_owner, provider_handle IS NOT NULL, lease_expires_at
                 FROM jobs WHERE state = 'running' AND lease_expires_at < ?
                 """, arguments: [time])
+            var rescued = 0
             for row in expired {
                 let id = JobID(rawValue: try row.decode(String.self, atIndex: 0))
+                if sparing.contains(id) { continue }
+                rescued += 1
                 let attempts: Int = try row.decode(atIndex: 1)
                 let maxAttempts: Int = try row.decode(atIndex: 2)
                 let owner: String = try row.decode(String?.self, atIndex: 3) ?? "unknown"
@@ -664,7 +678,7 @@ public final class SQLiteJobStore: JobStore {
                                          detail: "\(lapse); failed, no attempts left", at: time)
                 }
             }
-            return expired.count
+            return rescued
         }
     }
 }

@@ -52,6 +52,9 @@ public struct Worker: Service {
     /// slot that finds a generation done never queues its download's validation (or conversion) behind the
     /// transcodes of the work slots, which can hold every thread of the shared engine.
     let pollPipeline: Pipeline
+    /// The jobs this worker is running now: its own rescue of expired leases spares them, since a worker that is
+    /// looking is alive (a lapse means it was busy, and its heartbeat renews the lease).
+    let held = HeldJobs()
 
     public init(store: any JobStore, pipeline: Pipeline, configuration: WorkerConfiguration, logger: Logger) {
         self.store = store
@@ -141,6 +144,8 @@ public struct Worker: Service {
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
     func process(_ job: Job, with pipeline: Pipeline) async {
         let id = job.id
+        held.insert(id)
+        defer { held.remove(id) }
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
         let deadline = await self.deadline(of: job)
@@ -261,7 +266,7 @@ public struct Worker: Service {
             do {
                 let now = Date()
                 try await store.workerHeartbeat(configuration.id, now: now)
-                let rescued = try await store.rescueExpiredLeases(now: now)
+                let rescued = try await store.rescueExpiredLeases(now: now, sparing: held.ids)
                 if rescued > 0 { logger.warning("rescued jobs with expired leases", metadata: ["count": "\(rescued)"]) }
                 await sweepDeadlines(now: now)
             } catch {
@@ -270,4 +275,15 @@ public struct Worker: Service {
             try await Task.sleep(for: .seconds(configuration.housekeepingInterval))
         }
     }
+}
+
+/// The ids of the jobs a worker is running, shared by its slots and its housekeeping.
+final class HeldJobs: @unchecked Sendable {
+    // @unchecked: `set` is only read or written while holding `lock`.
+    private let lock = NSLock()
+    private var set: Set<JobID> = []
+
+    func insert(_ id: JobID) { lock.withLock { _ = set.insert(id) } }
+    func remove(_ id: JobID) { lock.withLock { _ = set.remove(id) } }
+    var ids: Set<JobID> { lock.withLock { set } }
 }
