@@ -20,7 +20,7 @@ struct JobOutputs: Sendable {
             case .video:
                 file = try await media.video(
                     durationSeconds: request.durationSeconds, width: request.width, height: request.height,
-                    prompt: request.prompt, frameRate: request.frameRate)
+                    prompt: request.prompt, frameRate: request.frameRate, sound: request.sound)
             case .image:
                 let format: ImageFormat = job.deliversPNG ? .png : request.imageFormat ?? .png
                 file = try await media.image(

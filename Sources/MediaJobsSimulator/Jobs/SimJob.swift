@@ -32,6 +32,8 @@ struct JobRequest: Sendable {
     /// For images: the format asked for (nil: PNG) and how many.
     var imageFormat: ImageFormat? = nil
     var count = 1
+    /// For video: whether it has a sound track (fal veo3 unless `generate_audio: false`; Wan never).
+    var sound = true
 }
 
 /// An asynchronous job on its way through the schedule.

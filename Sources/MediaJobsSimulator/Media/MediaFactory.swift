@@ -106,18 +106,18 @@ struct MediaFactory: Sendable {
         }
     }
 
-    /// An MP4 (H.264 + AAC tone) test pattern of `width`×`height` (clamped) with the prompt drawn in. Without a
+    /// An MP4 (H.264, with an AAC tone unless `sound` is false) test pattern of `width`×`height` (clamped) with the prompt drawn in. Without a
     /// `frameRate`: `durationSeconds` clamped to 1–20 s, at 12 fps. With one (a model that takes its length as
     /// frames at a rate, such as Wan): exactly `durationSeconds` (up to 60 s) at that rate.
-    func video(durationSeconds: Double?, width: Int?, height: Int?, prompt: String?, frameRate: Double? = nil)
-        async throws -> StoredFile
+    func video(durationSeconds: Double?, width: Int?, height: Int?, prompt: String?, frameRate: Double? = nil,
+               sound: Bool = true) async throws -> StoredFile
     {
         let (w, h) = Self.drawnSize(width: width, height: height, fallback: (1280, 720))
         let seconds = frameRate == nil ? min(20, max(1, durationSeconds ?? 5)) : min(60, max(0.1, durationSeconds ?? 5))
         let file = temporaryFile("mp4")
         defer { try? FileManager.default.removeItem(at: file) }
         let pattern = TestPattern(
-            width: w, height: h, frameRate: frameRate ?? 12, durationSeconds: seconds, sound: .tone,
+            width: w, height: h, frameRate: frameRate ?? 12, durationSeconds: seconds, sound: sound ? .tone : .none,
             text: Self.caption(prompt))
         var options = VideoOutputOptions(format: .mp4)
         options.fast = true

@@ -73,6 +73,10 @@ struct FalAPI: ProviderAPI {
         var request = JobRequest(
             kind: kind, model: model, prompt: prompt, durationSeconds: duration, width: width, height: height,
             voice: input.string("voice"), audio: input.string("audio_url"), inputJSON: exchange.body)
+        if kind == .video {
+            // veo3 makes sound unless asked not to (and bills it: `price`).
+            request.sound = (input["generate_audio"] as? Bool) ?? true
+        }
         if kind == .image {
             // fal's image models answer JPEG unless asked for PNG (flux's `output_format` default).
             request.imageFormat = MediaFactory.imageFormat(input.string("output_format") ?? "jpeg")

@@ -420,7 +420,8 @@ struct OpenRouterAPI: ProviderAPI {
         var job = SimJob(
             id: id, provider: .openrouter,
             request: JobRequest(kind: .video, model: modelID, prompt: prompt, durationSeconds: Double(duration),
-                                width: width, height: height, inputJSON: exchange.body),
+                                width: width, height: height, inputJSON: exchange.body,
+                                sound: (body["generate_audio"] as? Bool) ?? model.generateAudio),
             schedule: state.schedule(for: .openrouter), submittedAt: Date(), failure: exchange.jobFailure,
             corruptMedia: exchange.corruptMedia, generationID: "gen-\(Int(Date().timeIntervalSince1970))-\(randomID(20))")
         // Billed per second at the SKU of the resolution asked (a `size` of 1080 lines or more is 1080p).

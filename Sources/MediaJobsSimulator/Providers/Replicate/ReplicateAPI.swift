@@ -118,6 +118,8 @@ struct ReplicateAPI: ProviderAPI {
             durationSeconds: duration, frameRate: frameRate, width: width, height: height, voice: input.string("voice"),
             audio: input.string("audio") ?? input.string("audio_file") ?? input.string("audio_url"),
             inputJSON: inputData)
+        // Wan 2.2 makes silent video.
+        if kind == .video { request.sound = !model.hasPrefix("wan-video/") }
         if kind == .image {
             // Flux answers WebP unless asked otherwise; other models PNG.
             let asked = input.string("output_format") ?? (model.hasPrefix("black-forest-labs/flux") ? "webp" : nil)
