@@ -25,7 +25,7 @@ private func withCatalogHome(config: String? = nil, _ body: (Simulator, RemoteHo
         let catalog = try ModelCatalog.load(home: folder, configuration: configuration)
         let home = try RemoteHome(environment: simulator.environment.merging(keys) { $1 }, catalog: catalog)
         defer { home.remove() }
-        if let config { try home.writeCatalogConfig(config) }
+        if let config { try home.writeConfig(config) }
         try await body(simulator, home)
     } catch {
         await simulator.stop()
@@ -34,11 +34,6 @@ private func withCatalogHome(config: String? = nil, _ body: (Simulator, RemoteHo
     await simulator.stop()
 }
 
-extension RemoteHome {
-    func writeCatalogConfig(_ json: String) throws {
-        try Data(json.utf8).write(to: root.appendingPathComponent("config.json"))
-    }
-}
 
 @Suite("an open catalog: any model runs, prices in lines, budgets refuse unknown prices at submit")
 struct OpenCatalogTests {
