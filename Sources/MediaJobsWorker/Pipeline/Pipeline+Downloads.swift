@@ -10,9 +10,10 @@ import MediaJobsStore
 /// new one, after the usual `max_cost_usd` and budget checks.
 extension Pipeline {
     /// Validation failures that say the bytes are not the media at all (cut short, noise, an HTML page): a bad
-    /// download, not a bad generation.
+    /// download, not a bad generation. Too large is among them: noise after a PNG signature declares a picture of
+    /// billions of pixels.
     static let undecodableCodes: Set<MediaJobsError.Code> = [
-        .mediaEmpty, .mediaNotMedia, .mediaTruncated, .mediaCorrupt, .mediaOpenFailed, .mediaDecodeFailed,
+        .mediaEmpty, .mediaNotMedia, .mediaTruncated, .mediaCorrupt, .mediaOpenFailed, .mediaDecodeFailed, .mediaTooLarge,
     ]
 
     /// The failure that makes `error` a bad download of a result the provider still holds: a download that broke off
