@@ -149,7 +149,7 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether `path` starts with `prefix`, a `*` in `prefix` matching any one segment.
-    static func path(_ path: String, startsWith prefix: String) -> Bool {
+    public static func path(_ path: String, startsWith prefix: String) -> Bool {
         guard prefix.contains("*") else { return path.hasPrefix(prefix) }
         let wanted = prefix.split(separator: "/", omittingEmptySubsequences: false)
         let given = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -170,7 +170,8 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
     public init(spec: String) throws {
         var rest = Substring(spec)
         var frequency = Frequency.next(1)
-        if let star = rest.lastIndex(of: "*") {
+        // A `*` followed by more path or a method is a path segment ("/videos/*/content"), not a count.
+        if let star = rest.lastIndex(of: "*"), !rest[star...].contains("/"), !rest[star...].contains("^") {
             guard let count = Int(rest[rest.index(after: star)...]), count > 0 else {
                 throw SimulatorSpecError("fault rule '\(spec)': *COUNT is a whole number > 0")
             }
