@@ -110,6 +110,27 @@ struct FaultTests {
         }
     }
 
+    @Test("mislabelled: the normal body, untouched, under another Content-Type")
+    func mislabelled() async throws {
+        try await withSimulator { sim in
+            sim.inject(.mislabelled(contentType: "text/html"), provider: .openai)
+            let reply = try await HTTP.json(sim.url(.openai, "/audio/speech"), Self.speech)
+            #expect(reply.status == 200)
+            #expect(reply.header("Content-Type") == "text/html")
+            _ = try await validateMedia(reply.body, ext: "mp3", kind: .audio)
+            #expect(try Fault(spec: "mislabel:image/png") == .mislabelled(contentType: "image/png"))
+        }
+    }
+
+    @Test("a * in a fault rule's path stands for one segment")
+    func pathSegmentWildcard() throws {
+        let rule = try FaultRule(spec: "corrupt@openrouter/videos/*/content^GET")
+        #expect(rule.path == "/videos/*/content")
+        #expect(FaultRule.path("/videos/abc/content", startsWith: "/videos/*/content"))
+        #expect(!FaultRule.path("/videos/abc", startsWith: "/videos/*/content"))
+        #expect(!FaultRule.path("/images/abc/content", startsWith: "/videos/*/content"))
+    }
+
     @Test("truncated body and connection reset make the client fail mid-body", arguments: [Fault.truncatedBody, .connectionReset])
     func brokenBodies(fault: Fault) async throws {
         try await withSimulator { sim in

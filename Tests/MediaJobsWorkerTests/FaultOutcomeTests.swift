@@ -40,8 +40,9 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
                   path: "/models", ending: .retried(said: "HTTP 429")),
         FaultCase(fault: .status(401), remote: .first("openai", .tts), provider: .openai, path: "/audio/speech",
                   ending: .failed(.providerFailed, said: "HTTP 401: You didn't provide an API key")),
+        // A paid answer whose bytes are an HTML page cannot be fetched again: it is asked again (judged by its bytes).
         FaultCase(fault: .wrongContentType, remote: .first("openai", .tts), provider: .openai, path: "/audio/speech",
-                  ending: .retried(said: "expected audio, got text/html")),
+                  ending: .retried(said: "media.not_media")),
         FaultCase(fault: .slowBody(seconds: 1), remote: .first("openai", .tts), provider: .openai, path: "/audio/speech",
                   ending: .unharmed),
         // A paid create whose answer broke off may have been generated and billed: never sent again blindly.

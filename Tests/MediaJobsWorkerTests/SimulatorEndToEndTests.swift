@@ -102,7 +102,7 @@ struct SimulatorEndToEndTests {
         }
     }
 
-    @Test("corrupt media is refused by validation and the next attempt succeeds")
+    @Test("corrupt media is refused by validation and downloaded again; the generation is not bought again")
     func corruptMediaRetried() async throws {
         try await withSimulator { simulator, home in
             simulator.inject(.corruptMedia, count: 1, provider: .fal, path: "/files")
@@ -110,9 +110,11 @@ struct SimulatorEndToEndTests {
             let id = try await home.submitter.submit(spec).job.id
             let job = try await home.runUntilFinal(id)
             #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
-            #expect(job.attempts == 2)
+            #expect(job.attempts == 1)
+            #expect(simulator.requests(.fal).filter { $0.method == "POST" }.count == 1)
             let events = try await home.store.events(id, after: nil)
-            #expect(events.contains { $0.kind == .retryScheduled && $0.detail.contains("not valid media") }, "\(events.map(\.detail))")
+            #expect(events.contains { $0.detail.contains("downloaded again") && $0.detail.contains("media.") },
+                    "\(events.map(\.detail))")
         }
     }
 

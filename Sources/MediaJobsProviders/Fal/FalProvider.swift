@@ -131,10 +131,15 @@ public struct FalProvider: CatalogBackedProvider {
                                            action: "result", creates: false)
         } catch let error as ProviderError where error.classification != .retryable {
             // A finished request whose result is an error: what the model said, classified; never polled again.
-            // (A retryable failure is thrown instead: the worker keeps the job waiting and fetches again.)
             return .failed(error)
+        } catch let error as ProviderError {
+            // The result is paid and still held: the worker fetches it again (it is not bought again).
+            throw error.asDownloadFailure
         }
-        let output = answer.jsonObject ?? [:]
+        guard let output = answer.jsonObject else {
+            throw ProviderError(.retryable, MediaJobsError(.providerDownloadFailed,
+                "fal result: the answer is not JSON (\(answer.mediaType ?? "no content type"), \(answer.body.count) bytes)"))
+        }
         let links = FalProvider.outputURLs(output)
         guard !links.isEmpty else {
             return .failed(ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "fal result: no output file in the answer")))

@@ -74,11 +74,11 @@ public struct OpenAIProvider: CatalogBackedProvider {
             try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "speech", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.tts))
-        guard let type = response.mediaType, type.hasPrefix("audio/") || type == "application/octet-stream" else {
-            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput,
-                "openai speech: expected audio, got \(response.mediaType ?? "no content type")"))
-        }
-        let produced = format == "opus" ? "opus" : (RemoteClient.format(mediaType: type, url: nil) ?? format)
+        // Paid now, whatever the label says: the worker judges the bytes (the label, when it names no audio
+        // format, is kept as the file's name, so a mismatch is noted).
+        let declared = RemoteClient.declaredFormat(mediaType: response.mediaType)
+        let audioLabel = RemoteClient.format(mediaType: response.mediaType, url: nil) != nil
+        let produced = format == "opus" && audioLabel ? "opus" : (declared ?? format)
         let file = request.workDirectory.appendingPathComponent("speech.\(produced)")
         try response.body.write(to: file)
         return await client.result(files: [.init(url: file, format: produced)], request: request, reportedUSD: nil,

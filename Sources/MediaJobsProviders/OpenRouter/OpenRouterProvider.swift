@@ -94,11 +94,9 @@ public struct OpenRouterProvider: CatalogBackedProvider {
             try HTTPRequest.json(url: client.endpoint.url("/audio/speech"), body: body, headers: try headers(),
                                  timeouts: client.settings.timeouts.submit),
             action: "speech", creates: true, maxBodyBytes: RemoteClient.maxDownloadBytes(.tts))
-        guard let type = response.mediaType, type.hasPrefix("audio/") else {
-            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput,
-                "openrouter speech: expected audio, got \(response.mediaType ?? "no content type")"))
-        }
-        let format = RemoteClient.format(mediaType: type, url: nil) ?? "mp3"
+        // Paid now, whatever the label says: the worker judges the bytes (the label, when it names no audio
+        // format, is kept as the file's name, so a mismatch is noted).
+        let format = RemoteClient.declaredFormat(mediaType: response.mediaType) ?? "mp3"
         let file = request.workDirectory.appendingPathComponent("speech.\(format)")
         try response.body.write(to: file)
         var reported: Decimal?

@@ -134,3 +134,14 @@ public enum ProviderErrorClassifier {
         return text.replacingOccurrences(of: key, with: "[redacted]")
     }
 }
+
+extension ProviderError {
+    /// The same failure, said of fetching a finished result: one that may pass becomes `provider.download_failed` (the
+    /// result is fetched again, not bought again); any other is left as it is.
+    public var asDownloadFailure: ProviderError {
+        guard classification == .retryable, error.code != .providerResultGone else { return self }
+        var failure = self
+        failure.error = MediaJobsError(.providerDownloadFailed, error.message, underlying: error)
+        return failure
+    }
+}

@@ -8,6 +8,11 @@ extension MediaJobsError.Code {
     public static let providerOutcomeUnknown = MediaJobsError.Code("provider.outcome_unknown")
     /// The provider's key is not set in the environment.
     public static let providerKeyMissing = MediaJobsError.Code("provider.key_missing")
+    /// A finished (paid) result could not be fetched whole: reset, cut short, empty, an error status that may pass, or
+    /// (judged by the worker) bytes that are not the media asked for. The provider still holds it: fetch it again.
+    public static let providerDownloadFailed = MediaJobsError.Code("provider.download_failed")
+    /// A finished result is gone at the provider (404 or 410: expired or removed); only a new generation can replace it.
+    public static let providerResultGone = MediaJobsError.Code("provider.result_gone")
 }
 
 /// What the four remote adapters share: the endpoint and key, timeouts, the HTTP client, the catalog,
@@ -82,8 +87,10 @@ struct RemoteClient: Sendable {
         return response
     }
 
-    /// Downloads an output into `directory` as `output.<ext>`, checking status and size; the extension comes
-    /// from the content type, else from the URL, else from `fallbackFormat`.
+    /// Downloads an output into `directory` as `output.<ext>`, checking status and size. The extension is what the
+    /// provider's label says (see `declaredFormat`), else the URL's, else `fallbackFormat`: the worker judges the
+    /// bytes against it. A transfer that broke off, an empty body or a status that may pass is
+    /// `provider.download_failed`; 404 and 410 are `provider.result_gone`.
     func download(_ url: URL, into directory: URL, index: Int, kind: JobKind, fallbackFormat: String,
                   headers: [(name: String, value: String)]) async throws -> ProviderResult.File {
         let temporary = directory.appendingPathComponent("download-\(index).part")
@@ -93,18 +100,38 @@ struct RemoteClient: Sendable {
             download = try await http.download(request, to: temporary, maxBytes: RemoteClient.maxDownloadBytes(kind))
         } catch let error as HTTPClientError {
             throw ProviderErrorClassifier.classify(error, provider: name, action: "download", creates: false, key: endpoint.key)
+                .asDownloadFailure
         }
         guard download.isSuccess else {
+            if download.status == 404 || download.status == 410 {
+                throw ProviderError(.retryable, MediaJobsError(.providerResultGone,
+                    "\(name) download: HTTP \(download.status): the result is gone at the provider (expired or removed)"))
+            }
             throw ProviderErrorClassifier.classify(download.errorResponse, provider: name, action: "download", key: endpoint.key)
+                .asDownloadFailure
         }
         guard download.bytes > 0 else {
-            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "\(name) download: the output is empty"))
+            throw ProviderError(.retryable, MediaJobsError(.providerDownloadFailed, "\(name) download: the output is empty"))
         }
-        let format = RemoteClient.format(mediaType: download.mediaType, url: url) ?? fallbackFormat
+        let format = RemoteClient.declaredFormat(mediaType: download.mediaType)
+            ?? RemoteClient.format(mediaType: nil, url: url) ?? fallbackFormat
         let file = directory.appendingPathComponent("output-\(index).\(format)")
         try? FileManager.default.removeItem(at: file)
         try FileManager.default.moveItem(at: temporary, to: file)
         return ProviderResult.File(url: file, format: format)
+    }
+
+    /// The format a response's `Content-Type` declares: a media format we know (`audio/mpeg` → `mp3`), else the
+    /// subtype of a type that names something other than media (`text/html` → `html`), so that the worker, which
+    /// judges the bytes, sees the label and notes a mismatch; nil when there is no type or only a generic one
+    /// (`application/octet-stream`).
+    static func declaredFormat(mediaType: String?) -> String? {
+        guard let type = mediaType?.lowercased(), !type.isEmpty else { return nil }
+        if let known = format(mediaType: type, url: nil) { return known }
+        if ["application/octet-stream", "binary/octet-stream", "application/binary"].contains(type) { return nil }
+        let subtype = type.split(separator: "/").last.map(String.init) ?? type
+        let token = subtype.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        return token.isEmpty ? nil : token
     }
 
     /// Writes base64 data (a bare string or a `data:` URL) to `output-<index>.<format>`.

@@ -127,6 +127,11 @@ public struct ReplicateProvider: CatalogBackedProvider {
                 "replicate create prediction: HTTP \(response.status) without a prediction id; not sent again blindly"))
         }
         let handle = self.handle(id: id, prediction)
+        if prediction["status"] as? String == "succeeded", request.spec.kind != .transcribe {
+            // Finished within `Prefer: wait`, but its files are still to be fetched: they are fetched by a poll of
+            // the stored handle, so a download that fails is fetched again, never bought again.
+            return .pending(handle: handle.encoded(), pollAfter: 0)
+        }
         switch try await outcome(prediction, request: request) {
         case .pending:
             return .pending(handle: handle.encoded(), pollAfter: client.settings.pollIntervalSeconds)
@@ -197,8 +202,11 @@ public struct ReplicateProvider: CatalogBackedProvider {
         default: []
         }
         guard !links.isEmpty else {
-            let removed = prediction["data_removed"] as? Bool == true ? " (data_removed: the output expired)" : ""
-            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "replicate: the prediction has no output URL\(removed)"))
+            if prediction["data_removed"] as? Bool == true {
+                throw ProviderError(.retryable, MediaJobsError(.providerResultGone,
+                    "replicate: the prediction's output is gone (data_removed: it expired)"))
+            }
+            throw ProviderError(.retryable, MediaJobsError(.mediaInvalidOutput, "replicate: the prediction has no output URL"))
         }
         var files: [ProviderResult.File] = []
         for (index, link) in links.enumerated() {

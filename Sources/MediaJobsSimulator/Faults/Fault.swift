@@ -16,6 +16,9 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
     case corruptMedia
     /// A 200 with `Content-Type: text/html` and an HTML page instead of the expected body.
     case wrongContentType
+    /// The normal answer, body untouched, under another `Content-Type` (a CDN or proxy that labels media as
+    /// `text/html`): valid media the client must judge by its bytes.
+    case mislabelled(contentType: String)
     /// A refusal on content-policy grounds in the provider's shape (OpenRouter 403
     /// `content_policy_violation`, OpenAI 400 `content_policy_violation`, fal 422, a failed Replicate prediction).
     case contentPolicy
@@ -38,6 +41,7 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case .truncatedBody: "truncate"
         case .corruptMedia: "corrupt"
         case .wrongContentType: "content-type"
+        case .mislabelled(let contentType): "mislabel:\(contentType)"
         case .contentPolicy: "policy"
         case .unknownModel: "unknown-model"
         case .jobFailure: "job-fail"
@@ -54,7 +58,8 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses one fault: "429", "429:2" (Retry-After 2), "slow", "slow:3", "reset", "truncate",
-    /// "corrupt", "content-type", "policy", "unknown-model", "job-fail", "job-fail:MESSAGE", "png-instead".
+    /// "corrupt", "content-type", "mislabel", "mislabel:TYPE", "policy", "unknown-model", "job-fail",
+    /// "job-fail:MESSAGE", "png-instead".
     public init(spec: String) throws {
         let head = spec.split(separator: ":", maxSplits: 1).first.map(String.init) ?? spec
         let argument = spec.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init)
@@ -81,6 +86,7 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case "truncate": self = .truncatedBody
         case "corrupt": self = .corruptMedia
         case "content-type": self = .wrongContentType
+        case "mislabel": self = .mislabelled(contentType: argument ?? "text/html; charset=utf-8")
         case "policy": self = .contentPolicy
         case "unknown-model": self = .unknownModel
         case "job-fail": self = .jobFailure(argument ?? "The model failed to generate the output")
@@ -88,8 +94,8 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         default:
             throw SimulatorSpecError(
                 "fault '\(spec)': expected a status (429, 429:RETRY_AFTER, 500, 502, 503, 524, 529, 401, 402), "
-                    + "slow[:SECONDS], reset, truncate, corrupt, content-type, policy, unknown-model, job-fail[:MESSAGE] "
-                    + "or png-instead")
+                    + "slow[:SECONDS], reset, truncate, corrupt, content-type, mislabel[:TYPE], policy, unknown-model, "
+                    + "job-fail[:MESSAGE] or png-instead")
         }
     }
 }
@@ -106,7 +112,8 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
     public var fault: Fault
     /// nil: every provider.
     public var provider: SimulatedProvider?
-    /// A path prefix after the provider's prefix ("/audio/speech", "/videos"); nil: every path.
+    /// A path prefix after the provider's prefix ("/audio/speech", "/videos"), in which `*` stands for one whole
+    /// segment ("/videos/*/content": a video's download, not its status); nil: every path.
     public var path: String?
     /// An HTTP method ("POST"); nil: every method.
     public var method: String?
@@ -136,8 +143,21 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
 
     func matches(provider: SimulatedProvider?, path: String, method: String) -> Bool {
         if let wanted = self.provider, wanted != provider { return false }
-        if let prefix = self.path, !path.hasPrefix(prefix) { return false }
+        if let prefix = self.path, !FaultRule.path(path, startsWith: prefix) { return false }
         if let wanted = self.method, wanted.uppercased() != method.uppercased() { return false }
+        return true
+    }
+
+    /// Whether `path` starts with `prefix`, a `*` in `prefix` matching any one segment.
+    public static func path(_ path: String, startsWith prefix: String) -> Bool {
+        guard prefix.contains("*") else { return path.hasPrefix(prefix) }
+        let wanted = prefix.split(separator: "/", omittingEmptySubsequences: false)
+        let given = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard given.count >= wanted.count else { return false }
+        for (index, (want, have)) in zip(wanted, given).enumerated() where want != "*" {
+            let last = index == wanted.count - 1
+            if last ? !have.hasPrefix(want) : want != have { return false }
+        }
         return true
     }
 
@@ -150,7 +170,8 @@ public struct FaultRule: Sendable, Equatable, CustomStringConvertible {
     public init(spec: String) throws {
         var rest = Substring(spec)
         var frequency = Frequency.next(1)
-        if let star = rest.lastIndex(of: "*") {
+        // A `*` followed by more path or a method is a path segment ("/videos/*/content"), not a count.
+        if let star = rest.lastIndex(of: "*"), !rest[star...].contains("/"), !rest[star...].contains("^") {
             guard let count = Int(rest[rest.index(after: star)...]), count > 0 else {
                 throw SimulatorSpecError("fault rule '\(spec)': *COUNT is a whole number > 0")
             }

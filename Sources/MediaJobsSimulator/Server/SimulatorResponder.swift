@@ -139,6 +139,10 @@ struct SimulatorResponder: HTTPResponder {
             answer.body = Data(
                 "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n".utf8)
             return response(answer)
+        case .mislabelled(let contentType) where (200..<300).contains(answer.status):
+            answer.headers.removeAll { $0.0.lowercased() == "content-type" }
+            answer.headers.append(("Content-Type", contentType))
+            return response(answer)
         case .slowBody(let seconds):
             var base = response(answer)
             let bytes = answer.body

@@ -15,10 +15,13 @@ struct PendingGeneration: Codable, Sendable {
     var polls: Int?
     /// A synchronous provider's answer, kept: the job is finished from it, and nothing is polled.
     var answer: KeptAnswer? = nil
+    /// Downloads of the finished result that failed so far (see `DownloadRetryPolicy`).
+    var badDownloads: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case provider, model, handle, polls, answer
         case pollErrors = "poll_errors"
+        case badDownloads = "bad_downloads"
     }
 
     func encoded() -> String {
@@ -48,7 +51,8 @@ extension Pipeline {
 
     /// Polls the generation a provider already holds. In the step that sees it complete, its outputs are downloaded
     /// (by the adapter) and stored, so a job never keeps only a URL that will expire. A poll that fails in a way that
-    /// may pass (429, 5xx, a timeout) keeps the job waiting rather than paying for a new generation.
+    /// may pass (429, 5xx, a timeout) keeps the job waiting rather than paying for a new generation; so does a bad
+    /// download of the finished result (see `Pipeline+Downloads.swift`).
     func resume(_ job: Job, handle text: String, worker: String, workDirectory: URL) async throws -> Resumption {
         var pending = try PendingGeneration.decode(text)
         let route = Route(provider: pending.provider, model: pending.model)
@@ -65,6 +69,13 @@ extension Pipeline {
             let poll: ProviderPoll
             do {
                 poll = try await provider.poll(pending.handle, request: request)
+            } catch let error as ProviderError where error.error.code == .providerResultGone && !Task.isCancelled {
+                throw resultGone(job, pending: pending, failure: error, provider: provider, request: request)
+            } catch where !Task.isCancelled && Pipeline.badDownload(error) != nil {
+                let bad = Pipeline.badDownload(error)!
+                return .finished(try await downloadAgain(
+                    job, pending: pending, failure: bad.error, retryAfter: bad.retryAfter, provider: provider,
+                    request: request, worker: worker))
             } catch let error as ProviderError where error.classification == .retryable && !Task.isCancelled {
                 pending.pollErrors += 1
                 guard pending.pollErrors < Pipeline.maxPollErrors else { throw error }
@@ -85,8 +96,18 @@ extension Pipeline {
             case .done(let result):
                 try await store.addEvent(job.id, kind: .note, worker: worker,
                                          detail: "\(route): generation finished; outputs downloaded", now: Date())
-                return .finished(try await finish(job, provider: provider, model: pending.model, request: request,
-                                                  result: result, worker: worker, workDirectory: workDirectory, costs: &costs))
+                do {
+                    return .finished(try await finish(
+                        job, provider: provider, model: pending.model, request: request, result: result, worker: worker,
+                        workDirectory: workDirectory, costs: &costs))
+                } catch where !Task.isCancelled && Pipeline.badDownload(error) != nil {
+                    // Bytes that are not media: a bad download of a result the provider still holds.
+                    costs.removeAll()
+                    let bad = Pipeline.badDownload(error)!
+                    return .finished(try await downloadAgain(
+                        job, pending: pending, failure: bad.error, retryAfter: bad.retryAfter, provider: provider,
+                        request: request, worker: worker))
+                }
             }
         } catch where Task.isCancelled {
             throw CancellationError()

@@ -15,6 +15,8 @@ public struct Pipeline: Sendable {
     public let providers: ProviderRegistry
     /// How srt and vtt transcripts are laid out (`transcripts` in `config.json`).
     public var transcripts = TranscriptSettings.defaults
+    /// How a paid result that arrived broken is fetched again (see `DownloadRetryPolicy`).
+    public var downloadRetry = DownloadRetryPolicy.standard
 
     public init(store: any JobStore, artifacts: ArtifactStore, engine: MediaEngine, providers: ProviderRegistry) {
         self.store = store
@@ -27,6 +29,7 @@ public struct Pipeline: Sendable {
     public func using(engine: MediaEngine) -> Pipeline {
         var copy = Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
         copy.transcripts = transcripts
+        copy.downloadRetry = downloadRetry
         return copy
     }
 
@@ -258,7 +261,7 @@ public struct Pipeline: Sendable {
             durationSeconds: duration, role: .output, checks: [check])]
     }
 
-    private func costRecord(
+    func costRecord(
         for job: Job, provider: any Provider, model: String, request: ProviderRequest, result: ProviderResult
     ) -> CostRecord {
         // The provider's stated amount, else our price lines for what it billed, else for what was asked.

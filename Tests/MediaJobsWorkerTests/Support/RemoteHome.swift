@@ -108,6 +108,8 @@ struct RemoteHome {
     let artifacts: ArtifactStore
     let providers: ProviderRegistry
     var transcripts = TranscriptSettings.defaults
+    /// Broken downloads are fetched again at once (a few milliseconds apart): the policy, not the clock, is tested.
+    var downloadRetry = DownloadRetryPolicy(maxAttempts: 4, delays: [0.01, 0.02, 0.04])
     let logs = LogCollector()
 
     init(environment: [String: String], catalog: ModelCatalog = .builtIn, openrouter: OpenRouterSettings? = nil) throws {
@@ -131,6 +133,7 @@ struct RemoteHome {
     var pipeline: Pipeline {
         var pipeline = Pipeline(store: store, artifacts: artifacts, engine: .shared, providers: providers)
         pipeline.transcripts = transcripts
+        pipeline.downloadRetry = downloadRetry
         return pipeline
     }
 
