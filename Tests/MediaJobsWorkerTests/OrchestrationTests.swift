@@ -19,10 +19,11 @@ struct OrchestrationHome {
 
     /// `key` is sent as every provider's credential: two homes with different keys tell their requests apart
     /// at the simulator.
-    /// `http`: the client its providers send with (a test timing its requests can keep them off the shared
-    /// client's transfer threads, which the rest of a parallel test run keeps busy).
+    /// `http`: the client its providers send with; by default one of the home's own, so its requests never wait
+    /// for the shared client's transfer threads, which the rest of a parallel test run keeps busy (deadline tests
+    /// time their submissions).
     init(simulator: Simulator, root: URL? = nil, pollInterval: Double = 0.1, key: String = "sk-sim-key-000",
-         http: HTTPClient = .shared) throws {
+         http: HTTPClient? = nil) throws {
         self.root = root ?? FileManager.default.temporaryDirectory.appendingPathComponent("orch-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: self.root, withIntermediateDirectories: true)
         store = try SQLiteJobStore(path: self.root.appendingPathComponent("mediajobs.sqlite").path)
@@ -33,7 +34,8 @@ struct OrchestrationHome {
             engine: .shared,
             configuration: ProvidersConfiguration(openrouter: OpenRouterSettings(common: fast), openai: fast, fal: fast,
                                                   replicate: fast),
-            environment: simulator.environment.merging(keys) { $1 }, http: http, limiter: store)
+            environment: simulator.environment.merging(keys) { $1 }, http: http ?? HTTPClient(maxConcurrentTransfers: 4),
+            limiter: store)
     }
 
     var pipeline: Pipeline { Pipeline(store: store, artifacts: artifacts, engine: .shared, providers: providers) }
