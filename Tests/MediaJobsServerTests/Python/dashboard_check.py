@@ -7,26 +7,23 @@ Usage: dashboard_check.py BASE_URL SCREENSHOT_FOLDER
 import os
 import sys
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+
+import chromium_session
 
 
 def main() -> int:
     base, shots = sys.argv[1], sys.argv[2]
     os.makedirs(shots, exist_ok=True)
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        problems = []
-        page.on("pageerror", lambda error: problems.append(str(error)))
 
+    def check(new_page, problems):
+        page = new_page()
         page.goto(base + "/")
         expect(page.locator("h1")).to_have_text("Jobs")
         expect(page.locator("#live")).to_have_text("live", timeout=10_000)
 
         # A second tab stays on the jobs table: only the live stream (SSE) can show it the new job.
-        watcher = browser.new_page(viewport={"width": 1280, "height": 900})
-        watcher.on("pageerror", lambda error: problems.append(str(error)))
+        watcher = new_page()
         watcher.goto(base + "/#/?kind=tts")
         expect(watcher.locator("#live")).to_have_text("live", timeout=10_000)
 
@@ -53,13 +50,9 @@ def main() -> int:
         expect(page.locator("#cost-chart")).to_be_visible()
         expect(page.locator("#cost-chart rect")).not_to_have_count(0)
         page.screenshot(path=os.path.join(shots, "dashboard-costs.png"), full_page=True)
+        return f"dashboard: submitted {job_id} and saw it succeed; screenshots in {shots}"
 
-        browser.close()
-        if problems:
-            print("page errors:", problems, file=sys.stderr)
-            return 1
-    print("dashboard: submitted", job_id, "and saw it succeed; screenshots in", shots)
-    return 0
+    return chromium_session.run(check)
 
 
 if __name__ == "__main__":

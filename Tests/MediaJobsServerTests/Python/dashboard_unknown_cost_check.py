@@ -6,19 +6,17 @@ Usage: dashboard_unknown_cost_check.py BASE_URL JOB_ID SCREENSHOT_FOLDER
 import os
 import sys
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+
+import chromium_session
 
 
 def main() -> int:
     base, job_id, shots = sys.argv[1], sys.argv[2], sys.argv[3]
     os.makedirs(shots, exist_ok=True)
-    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        problems = []
-        page.on("pageerror", lambda error: problems.append(str(error)))
 
+    def check(new_page, problems):
+        page = new_page()
         page.goto(f"{base}/#/jobs/{job_id}")
         expect(page.locator("dd.cost")).to_have_text("unknown (1 attempt)", timeout=10_000)
         cells = page.locator("td.cost")
@@ -37,12 +35,9 @@ def main() -> int:
         for text in page.locator("td.cost, dd.cost").all_inner_texts():
             if "$0.0000" in text:
                 problems.append(f"an unknown cost shown as $0: {text}")
-        browser.close()
-        if problems:
-            print("problems:", problems, file=sys.stderr)
-            return 1
-    print("dashboard: job", job_id, "shows its unknown cost as unknown; screenshots in", shots)
-    return 0
+        return f"dashboard: job {job_id} shows its unknown cost as unknown; screenshots in {shots}"
+
+    return chromium_session.run(check)
 
 
 if __name__ == "__main__":
