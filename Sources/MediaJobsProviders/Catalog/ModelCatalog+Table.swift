@@ -116,7 +116,8 @@ extension ModelCatalog {
                                 date: "2026-08-02"),
                      ModelPrice(unit: "video_seconds", usdPerUnit: "0.15", when: ["audio": ["on"]],
                                 source: "FAL-VEO3F (audio on; 5 s with audio = $0.75)", date: "2026-08-02")],
-            limits: ModelLimits(durations: [8], resolutions: ["720p", "1080p"], aspectRatios: videoAspectRatios,
+            // fal's model page: "4s", "6s" or "8s"; 16:9 or 9:16.
+            limits: ModelLimits(durations: [4, 6, 8], resolutions: ["720p", "1080p"], aspectRatios: ["16:9", "9:16"],
                                 frameImages: ["first_frame"], maxReferenceImages: 0),
             // fal makes sound unless the job says `"audio": false` (sent as generate_audio).
             defaults: ["audio": "on", "duration_s": "8"],
