@@ -171,6 +171,17 @@ public struct CostTotal: Sendable, Equatable, Encodable {
         self.unknown = unknown
     }
 
+    /// The sum of `amounts`, nil ones (unknown) counted apart.
+    public init(_ amounts: some Sequence<Money?>) {
+        var known = Money.zero
+        var knownRecords = 0
+        var unknown = 0
+        for amount in amounts {
+            if let amount { known += amount; knownRecords += 1 } else { unknown += 1 }
+        }
+        self.init(known: known, knownRecords: knownRecords, unknown: unknown)
+    }
+
     /// From the sum of known amounts and the counts of known and unknown records.
     public init(known: Money, knownRecords: Int, unknown: Int) {
         self.init(usd: knownRecords == 0 && unknown > 0 ? nil : known, unknown: unknown)

@@ -74,14 +74,10 @@ public struct JobView: Sendable, Codable, Equatable {
 
         public init(records: [Record]) {
             self.records = records
-            var known: Money?
-            var unknown = 0
-            for record in records {
-                if let usd = record.usd { known = (known ?? .zero) + usd } else { unknown += 1 }
-            }
-            usd = unknown > 0 ? known : (known ?? .zero)
-            unknownAttempts = unknown
-            display = CostReport.describe(usd, unknown: unknown)
+            let total = CostTotal(records.map(\.usd))
+            usd = total.usd
+            unknownAttempts = total.unknown
+            display = total.display
         }
 
         public func encode(to encoder: any Encoder) throws {

@@ -46,19 +46,17 @@ struct BatchReport: Encodable {
     ) async throws -> BatchReport {
         let entries = try await context.store.batchEntries(batch.id)
         var jobs: [JobID: Job] = [:]
-        var cost = Money.zero
-        var unknown = 0
+        var amounts: [Money?] = []
         for id in Set(entries.compactMap(\.jobID)) {
             guard let job = try await context.store.job(id) else { continue }
             jobs[id] = job
-            for record in try await context.store.costs(id) {
-                if let usd = record.usd { cost += usd } else { unknown += 1 }
-            }
+            amounts += try await context.store.costs(id).map(\.usd)
         }
+        let cost = CostTotal(amounts)
         var report = BatchReport(
             batch: batch.id, kind: batch.kind, source: batch.source, out: batch.out, inputs: entries.count,
             jobs: jobs.count, newJobs: created, done: 0, failed: 0, pending: 0, skipped: 0,
-            costUSD: unknown > 0 && cost == .zero ? nil : cost, unknownCosts: unknown,
+            costUSD: cost.usd, unknownCosts: cost.unknown,
             seconds: (Date().timeIntervalSince(started) * 100).rounded() / 100, entries: [])
         for entry in entries {
             let file: String? = switch written[entry.output] {
