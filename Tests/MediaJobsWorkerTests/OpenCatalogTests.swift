@@ -1,6 +1,7 @@
 import Foundation
 import MediaJobsCore
 import MediaJobsFFmpeg
+import MediaJobsHTTP
 import MediaJobsProviders
 import MediaJobsSimulator
 import MediaJobsStore
@@ -150,7 +151,12 @@ struct OpenCatalogTests {
         do {
             let environment = simulator.environment.merging(["OPENROUTER_API_KEY": "sk-sim-key-000"]) { $1 }
             let now = Date(timeIntervalSince1970: 1_796_212_800)  // 2026-12-02
-            let refreshed = try await CatalogRefresh.openRouter(environment: environment, now: now)
+            // Patient reads, on a client of the test's own: under the whole suite's load the in-process simulator may
+            // be slow to answer, and the shared client's transfer threads busy.
+            let patient = ProviderTimeouts(poll: HTTPTimeouts(connect: 10, total: 600, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 300))
+            let configuration = ProvidersConfiguration(openrouter: OpenRouterSettings(common: RemoteProviderSettings(timeouts: patient)))
+            let refreshed = try await CatalogRefresh.openRouter(configuration: configuration, environment: environment,
+                                                                http: HTTPClient(maxConcurrentTransfers: 2), now: now)
             #expect(refreshed.readAt.hasPrefix("2026-12-02"))
             let models = try #require(simulator.requests(.openrouter, path: "/models").first)
             #expect(models.query == "output_modalities=audio,image")
