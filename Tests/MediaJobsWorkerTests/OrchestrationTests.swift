@@ -208,8 +208,9 @@ struct OrchestrationTests {
     func lastLookCollectsAFinishedGeneration() async throws {
         try await withSimulator { simulator, home in
             simulator.setSchedule(.seconds(queued: 0, running: 0.5), for: .fal)
-            // Submitted 540 s "ago" with a 600 s deadline: 60 s to reach fal and wait there, even on a loaded machine.
-            let created = Date().addingTimeInterval(-540)
+            // Submitted 420 s "ago" with a 600 s deadline: 180 s to reach fal and wait there, even on a machine loaded by
+            // the whole suite (60 s was not always enough).
+            let created = Date().addingTimeInterval(-420)
             let id = try await home.store.enqueue(video("fal", deadline: 600), now: created).job.id
             try await home.run(id: "first") { store in
                 guard let job = try? await store.job(id) else { return true }
