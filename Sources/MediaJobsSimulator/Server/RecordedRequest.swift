@@ -27,6 +27,12 @@ public struct RecordedRequest: Sendable {
     /// references and images to animate; in a multipart body the image file parts (`image[]`, `image`, `mask` of
     /// OpenAI's `/images/edits`). How a test sees that a request really sent its image.
     public var images: [ReceivedImage] = []
+    /// The body the simulator answered with (before any body fault), when it was not media and at most
+    /// `maxAnswerBytes`: what a test compares a job's result with (the words of a transcription, say).
+    public var answer: Data?
+
+    /// The largest answer body kept in `answer`.
+    public static let maxAnswerBytes = 1 << 20
 
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {

@@ -89,6 +89,7 @@ struct SimulatorResponder: HTTPResponder {
                 in: body, contentType: request.headers[.contentType], file: state.file)
         }
         record.fault = fault?.description
+        if !answer.isMedia && answer.body.count <= RecordedRequest.maxAnswerBytes { record.answer = answer.body }
         record.answeredAt = Date()
         state.record(record)
         return Self.deliver(answer, fault: fault, channel: context.channel)
