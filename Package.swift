@@ -165,6 +165,7 @@ let package = Package(
                 "MediaJobsSimulator", "MediaJobsHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "MediaJobsSimulatorTests",

@@ -53,8 +53,22 @@ final class GroupCommitWriter: @unchecked Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try Task.checkCancellation()
         return try await withUnsafeThrowingContinuation { continuation in
-            submit(TypedWriteRequest(body: body, continuation: continuation))
+            submit(TypedWriteRequest(body: body) { continuation.resume(with: $0) })
         }
+    }
+
+    /// `write` for a thread of its own (never the writer thread, nor a thread of the cooperative pool): it blocks
+    /// until the transaction holding `body` is committed. What a lease keeper uses, so renewing a lease needs no
+    /// thread of the cooperative pool, however busy that pool is.
+    func writeBlocking<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        let box = OutcomeBox<T>()
+        submit(TypedWriteRequest(body: body) { outcome in
+            box.outcome = outcome
+            done.signal()
+        })
+        done.wait()
+        return try box.outcome!.get()
     }
 
     private func submit(_ request: any WriteRequest) {
@@ -199,16 +213,23 @@ private protocol WriteRequest: AnyObject, Sendable {
     func finish(with error: any Error)
 }
 
+/// The outcome of a blocking write, handed from the writer thread to the waiting one.
+private final class OutcomeBox<T: Sendable>: @unchecked Sendable {
+    // @unchecked: written once by the writer thread before it signals the semaphore the reader waits on.
+    var outcome: Result<T, any Error>?
+}
+
 private final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sendable {
     // @unchecked: `outcome` is written and read on the writer thread only, before `resume` hands
-    // it to the caller's continuation (which happens exactly once).
+    // it to the caller's completion (which is called exactly once).
     private let body: @Sendable (Database) throws -> T
-    private let continuation: UnsafeContinuation<T, any Error>
+    private let completion: @Sendable (Result<T, any Error>) -> Void
     private var outcome: Result<T, any Error>?
 
-    init(body: @escaping @Sendable (Database) throws -> T, continuation: UnsafeContinuation<T, any Error>) {
+    init(body: @escaping @Sendable (Database) throws -> T,
+         completion: @escaping @Sendable (Result<T, any Error>) -> Void) {
         self.body = body
-        self.continuation = continuation
+        self.completion = completion
     }
 
     func run(_ db: Database) throws {
@@ -220,10 +241,10 @@ private final class TypedWriteRequest<T: Sendable>: WriteRequest, @unchecked Sen
     }
 
     func resume() {
-        continuation.resume(with: outcome ?? .failure(CancellationError()))
+        completion(outcome ?? .failure(CancellationError()))
     }
 
     func finish(with error: any Error) {
-        continuation.resume(throwing: error)
+        completion(.failure(error))
     }
 }

@@ -52,9 +52,9 @@ public struct Worker: Service {
     /// slot that finds a generation done never queues its download's validation (or conversion) behind the
     /// transcodes of the work slots, which can hold every thread of the shared engine.
     let pollPipeline: Pipeline
-    /// The jobs this worker is running now: its own rescue of expired leases spares them, since a worker that is
-    /// looking is alive (a lapse means it was busy, and its heartbeat renews the lease).
-    let held = HeldJobs()
+    /// The jobs this worker is running now, whose leases it renews from a thread of its own (see `LeaseKeeper`):
+    /// its own rescue of expired leases spares them, since a worker that is looking is alive.
+    let held = LeaseKeeper()
 
     public init(store: any JobStore, pipeline: Pipeline, configuration: WorkerConfiguration, logger: Logger) {
         self.store = store
@@ -77,6 +77,10 @@ public struct Worker: Service {
             pid: ProcessInfo.processInfo.processIdentifier, concurrency: configuration.concurrency,
             startedAt: now, heartbeatAt: now))
         logger.info("worker started", metadata: ["worker": "\(configuration.id)", "concurrency": "\(configuration.concurrency)"])
+        if let renewal = store as? any BlockingLeaseRenewal {
+            held.start(store: renewal, worker: configuration.id, leaseDuration: configuration.leaseDuration, logger: logger)
+        }
+        defer { held.stop() }
         let swept = await pipeline.sweepKeptAnswers()
         if swept > 0 { logger.info("removed answers kept for jobs that have ended", metadata: ["count": "\(swept)"]) }
         defer { logger.info("worker stopped", metadata: ["worker": "\(configuration.id)"]) }
@@ -180,7 +184,11 @@ public struct Worker: Service {
                 return Task.isCancelled ? nil : .failure(DeadlinePassed(deadline: deadline))
             }
             group.addTask {
-                // Heartbeat: extends the lease; if it is lost (job canceled), the run is abandoned.
+                // The lease: if it is lost (job canceled, or taken over), the run is abandoned. The keeper's thread
+                // renews it where the store can (see `LeaseKeeper`); otherwise a heartbeat here does.
+                if self.store is any BlockingLeaseRenewal {
+                    return await self.held.lost(id).map { .failure($0) }
+                }
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(self.configuration.leaseDuration / 3))
                     if Task.isCancelled { return nil }
@@ -275,15 +283,4 @@ public struct Worker: Service {
             try await Task.sleep(for: .seconds(configuration.housekeepingInterval))
         }
     }
-}
-
-/// The ids of the jobs a worker is running, shared by its slots and its housekeeping.
-final class HeldJobs: @unchecked Sendable {
-    // @unchecked: `set` is only read or written while holding `lock`.
-    private let lock = NSLock()
-    private var set: Set<JobID> = []
-
-    func insert(_ id: JobID) { lock.withLock { _ = set.insert(id) } }
-    func remove(_ id: JobID) { lock.withLock { _ = set.remove(id) } }
-    var ids: Set<JobID> { lock.withLock { set } }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import MediaJobsCore
+import MediaJobsStore
+
+/// The jobs a worker is running, and the renewal of their leases from a thread of the keeper's own.
+///
+/// A heartbeat on the cooperative pool waits behind whatever CPU-heavy work holds that pool's few threads (two on a
+/// 2-core machine), so a busy worker's leases could lapse and its jobs be taken for a dead worker's. The keeper's
+/// thread wakes every third of the lease and renews every held lease in one blocking write (`BlockingLeaseRenewal`),
+/// needing no thread of the pool. A lease found lost (the job canceled or taken over) wakes that job's `lost` wait,
+/// so its run is abandoned. A store without blocking renewal gets the same through async heartbeats (`Worker`).
+///
+/// Its own rescue of expired leases spares the jobs held here: a worker that is looking is alive.
+final class LeaseKeeper: @unchecked Sendable {
+    // @unchecked: every stored property but the constants is only touched while holding `condition`.
+    private let condition = NSCondition()
+    private var held: [JobID: Holding] = [:]
+    private var running = false
+    private var stopped = false
+
+    private struct Holding {
+        /// The run waiting to hear that its lease is lost, if it waits.
+        var waiter: CheckedContinuation<MediaJobsError?, Never>?
+        /// Set once the lease is found lost, for a `lost` call that comes after.
+        var lost: MediaJobsError?
+    }
+
+    /// The ids of the jobs held now.
+    var ids: Set<JobID> { condition.withLock { Set(held.keys) } }
+
+    func insert(_ id: JobID) {
+        condition.withLock { held[id] = Holding() }
+    }
+
+    func remove(_ id: JobID) {
+        let waiter = condition.withLock { held.removeValue(forKey: id)?.waiter }
+        waiter?.resume(returning: nil)
+    }
+
+    /// Waits until the lease of `id` is found lost (its error), or the wait is cancelled (nil).
+    func lost(_ id: JobID) async -> MediaJobsError? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<MediaJobsError?, Never>) in
+                let ready: MediaJobsError?? = condition.withLock {
+                    guard var holding = held[id], !Task.isCancelled else { return .some(nil) }
+                    if let lost = holding.lost { return .some(lost) }
+                    holding.waiter = continuation
+                    held[id] = holding
+                    return .none
+                }
+                if case .some(let value) = ready { continuation.resume(returning: value) }
+            }
+        } onCancel: {
+            let waiter = condition.withLock { () -> CheckedContinuation<MediaJobsError?, Never>? in
+                let waiter = held[id]?.waiter
+                held[id]?.waiter = nil
+                return waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    /// Starts the keeper's thread, renewing through `store` every `leaseDuration / 3` until `stop`.
+    func start(store: any BlockingLeaseRenewal, worker: String, leaseDuration: TimeInterval, logger: Logger) {
+        let begin = condition.withLock { () -> Bool in
+            guard !running else { return false }
+            running = true
+            stopped = false
+            return true
+        }
+        guard begin else { return }
+        let thread = Thread { [self] in
+            run(store: store, worker: worker, leaseDuration: leaseDuration, logger: logger)
+        }
+        thread.name = "MediaJobs.leases"
+        thread.start()
+    }
+
+    /// Ends the thread at its next wake-up (at once if it sleeps).
+    func stop() {
+        condition.withLock {
+            stopped = true
+            condition.signal()
+        }
+    }
+
+    private func run(store: any BlockingLeaseRenewal, worker: String, leaseDuration: TimeInterval, logger: Logger) {
+        let interval = max(0.05, leaseDuration / 3)
+        while true {
+            let ids: [JobID]? = condition.withLock {
+                let wake = Date().addingTimeInterval(interval)
+                while !stopped && Date() < wake { _ = condition.wait(until: wake) }
+                if stopped {
+                    running = false
+                    return nil
+                }
+                return held.filter { $0.value.lost == nil }.map(\.key)
+            }
+            guard let ids else { return }
+            guard !ids.isEmpty else { continue }
+            let now = Date()
+            do {
+                let lost = try store.renewLeasesBlocking(ids, worker: worker, leaseExpiry: now.addingTimeInterval(leaseDuration),
+                                                         now: now)
+                for id in lost { markLost(id) }
+            } catch {
+                logger.warning("lease renewal failed", metadata: ["jobs": "\(ids.count)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func markLost(_ id: JobID) {
+        let error = MediaJobsError(.leaseLost, "job \(id): the lease is no longer this worker's (canceled or taken over)")
+        let waiter = condition.withLock { () -> CheckedContinuation<MediaJobsError?, Never>? in
+            guard var holding = held[id] else { return nil }
+            holding.lost = error
+            let waiter = holding.waiter
+            holding.waiter = nil
+            held[id] = holding
+            return waiter
+        }
+        waiter?.resume(returning: error)
+    }
+}
