@@ -54,6 +54,17 @@ public struct CostRecord: Sendable, Codable, Equatable {
         case reported, estimated, unknown, cached
     }
 
+    /// Whether the answer to the billed request arrived.
+    public enum Outcome: String, Sendable, Codable {
+        /// It did: a result, a handle to poll, or an answer we judged and refused.
+        case answered
+        /// The request was sent and its answer never arrived whole (cut mid-body, timed out, or its worker died
+        /// first): the provider may have made and billed it. Counted in the totals, marked, until a look-up at the
+        /// provider settles it (then it is no longer `charged`: either the generation was collected and costed by a
+        /// later attempt, or it was never created).
+        case unknown
+    }
+
     public var jobID: JobID
     public var attempt: Int
     public var provider: String
@@ -67,13 +78,16 @@ public struct CostRecord: Sendable, Codable, Equatable {
     public var lines: [PriceLine]
     /// Whether the provider bills this attempt.
     public var charged: Bool
+    /// Whether the answer arrived; `unknown` when the request may have been billed with nothing to show for it.
+    public var outcome: Outcome
     /// The provider's own usage report, kept verbatim (JSON), when it gave one.
     public var rawUsage: String?
     public var at: Date
 
     public init(
         jobID: JobID, attempt: Int, provider: String, model: String, units: [String: Decimal], usd: Money?,
-        source: Source, lines: [PriceLine] = [], charged: Bool, rawUsage: String? = nil, at: Date
+        source: Source, lines: [PriceLine] = [], charged: Bool, outcome: Outcome = .answered, rawUsage: String? = nil,
+        at: Date
     ) {
         self.jobID = jobID
         self.attempt = attempt
@@ -84,7 +98,25 @@ public struct CostRecord: Sendable, Codable, Equatable {
         self.source = usd == nil && source != .cached ? .unknown : source
         self.lines = lines
         self.charged = charged
+        self.outcome = outcome
         self.rawUsage = rawUsage
         self.at = at
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case jobID, attempt, provider, model, units, usd, source, lines, charged, outcome, rawUsage, at
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            jobID: try c.decode(JobID.self, forKey: .jobID), attempt: try c.decode(Int.self, forKey: .attempt),
+            provider: try c.decode(String.self, forKey: .provider), model: try c.decode(String.self, forKey: .model),
+            units: try c.decode([String: Decimal].self, forKey: .units), usd: try c.decodeIfPresent(Money.self, forKey: .usd),
+            source: try c.decode(Source.self, forKey: .source),
+            lines: try c.decodeIfPresent([PriceLine].self, forKey: .lines) ?? [],
+            charged: try c.decode(Bool.self, forKey: .charged),
+            outcome: try c.decodeIfPresent(Outcome.self, forKey: .outcome) ?? .answered,
+            rawUsage: try c.decodeIfPresent(String.self, forKey: .rawUsage), at: try c.decode(Date.self, forKey: .at))
     }
 }

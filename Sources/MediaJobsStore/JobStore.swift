@@ -84,7 +84,19 @@ public enum ClaimScope: Sendable, Equatable {
     case duePolls
 }
 
-/// An attempt whose create request may have started a generation that was never recorded.
+/// A store that renews leases from a thread of the caller's own, blocking, without the cooperative pool: what a
+/// worker's lease keeper uses, so that CPU-heavy work on that pool cannot starve a lease into lapsing.
+public protocol BlockingLeaseRenewal: Sendable {
+    /// Extends each of `ids` that `worker` still holds to `leaseExpiry`, in one transaction, blocking until it is
+    /// committed; returns the ids whose lease is lost (canceled, ended, or taken over). A lapse that nobody took over
+    /// is renewed and noted as the worker being busy, not dead (as `heartbeat` does). Never call it from a thread of
+    /// the cooperative pool.
+    func renewLeasesBlocking(_ ids: [JobID], worker: String, leaseExpiry: Date, now: Date) throws -> Set<JobID>
+}
+
+/// An attempt whose create request may have started a generation that was never recorded: its worker died before
+/// the answer was stored, or the answer never arrived whole. Its cost, as marked when it was sent, is in the ledger
+/// with an unknown outcome until a look-up at the provider settles it.
 public struct SubmissionRisk: Sendable, Equatable, Codable {
     /// What a look-up at the provider settled about the risk.
     public enum Resolution: String, Sendable, Equatable, Codable {
@@ -111,6 +123,9 @@ public struct SubmissionRisk: Sendable, Equatable, Codable {
 
     /// How the note event of such an attempt begins, in the job's story (`mediajobs status`).
     public static let notePrefix = "possible duplicate paid submission"
+    /// How the note of a create request whose answer was lost in flight begins (the worker lived; the answer did not
+    /// arrive whole, and the provider could not show the generation).
+    public static let unknownOutcomePrefix = "paid request of unknown outcome"
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id"
@@ -231,8 +246,14 @@ public protocol JobStore: Sendable {
     func claim(worker: String, now: Date, leaseExpiry: Date, limit: Int, scope: ClaimScope) async throws -> [Job]
 
     /// Records, before a create request is sent, that this attempt is starting a (maybe paid) submission: an event,
-    /// and a mark that `rescueExpiredLeases` reads if the worker dies before the answer is stored.
-    func markSubmissionStarted(_ id: JobID, worker: String, detail: String, now: Date) async throws
+    /// and a mark that `rescueExpiredLeases` reads if the worker dies before the answer is stored. `cost` is what the
+    /// request would cost: if its answer never arrives, it enters the ledger with an unknown outcome.
+    func markSubmissionStarted(_ id: JobID, worker: String, detail: String, cost: CostRecord?, now: Date) async throws
+
+    /// Records that the create request this attempt marked as started got no whole answer (cut mid-body, timed
+    /// out) and was not found at the provider: a submission risk saying `detail`, and the request's marked cost in
+    /// the ledger with an unknown outcome. Nothing when no request was marked. Lease-checked.
+    func noteUnknownOutcome(_ id: JobID, worker: String, detail: String, now: Date) async throws
 
     /// Attempts that sent a create request and were lost (their worker died) before its answer was stored:
     /// each may have been paid for twice, unless a look-up at the provider settled it (`resolution`). Newest first.

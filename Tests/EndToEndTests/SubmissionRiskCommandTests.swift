@@ -29,12 +29,19 @@ struct SubmissionRiskCommandTests {
                                             limit: 5, scope: .queued)
         #expect(claimed.contains { $0.id == id })
         for job in claimed where job.id != id { try await store.release(job.id, worker: "crashed-worker", now: now) }
-        try await store.markSubmissionStarted(id, worker: "crashed-worker", detail: "fal/fal-ai/veo3", now: now)
+        let marked = CostRecord(jobID: id, attempt: 1, provider: "fal", model: "fal-ai/veo3", units: ["video_seconds": 8],
+                                usd: Money(Decimal(string: "3.2")!), source: .estimated, charged: true, outcome: .unknown,
+                                at: now)
+        try await store.markSubmissionStarted(id, worker: "crashed-worker", detail: "fal/fal-ai/veo3", cost: marked, now: now)
         #expect(try await store.rescueExpiredLeases(now: now.addingTimeInterval(5)) == 1)
 
         let table = try await cli.run(["costs"])
         #expect(table.status == 0, "stderr: \(table.stderr)")
         #expect(table.stdout.contains("possible duplicate paid submissions: 1 (jobs \(id.rawValue))"), "\(table.stdout)")
+        // The request it sent is in the ledger at its marked cost, in the "lost" column.
+        let header = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("day") })
+        #expect(header.contains("lost"), "\(table.stdout)")
+        #expect(table.stdout.contains("total: $3.2"), "\(table.stdout)")
 
         let json = try await cli.run(["costs", "--json"])
         let risks = try #require(json.json["submission_risks"] as? [[String: Any]], "\(json.stdout)")
@@ -42,6 +49,8 @@ struct SubmissionRiskCommandTests {
         #expect(risks.first?["job_id"] as? String == id.rawValue)
         #expect(risks.first?["attempt"] as? Int == 1)
         #expect((risks.first?["detail"] as? String)?.contains("crashed-worker") == true)
+        #expect(json.json["unknown_outcomes"] as? Int == 1, "\(json.stdout)")
+        #expect((json.json["usd"] as? NSNumber)?.doubleValue == 3.2, "\(json.stdout)")
 
         // A window that ends before the risk leaves it out, as it leaves out that window's costs.
         let earlier = try await cli.run(["costs", "--until", "2000-01-01"])
@@ -51,6 +60,8 @@ struct SubmissionRiskCommandTests {
         #expect(status.status == 0, "stderr: \(status.stderr)")
         #expect(status.stdout.contains("warning: possible duplicate paid submission (attempt 1)"), "\(status.stdout)")
         #expect(status.stdout.contains("note [crashed-worker]  possible duplicate paid submission: worker crashed-worker"),
+                "\(status.stdout)")
+        #expect(status.stdout.contains("cost of attempt 1 on fal/fal-ai/veo3: $3.2000 (estimated), outcome unknown"),
                 "\(status.stdout)")
     }
 }

@@ -54,7 +54,7 @@ struct ReportsAndSecurityTests {
             #expect(pod["usd"] as? Double == 0.07)
             #expect(byLabel.text.contains(#""usd":0.07}"#))
             #expect(pod["attempts"] as? Int == 2)
-            #expect(byLabel.text.hasSuffix(#""records":3,"reported_usd":0,"submission_risks":[],"unknown_prices":0,"usd":0.12}"#))
+            #expect(byLabel.text.hasSuffix(#""records":3,"reported_usd":0,"submission_risks":[],"unknown_outcomes":0,"unknown_prices":0,"usd":0.12}"#))
 
             let byDay = try await server.client.get("/v1/costs?group_by=day,kind")
             let dayGroups = try #require(byDay.object["groups"] as? [[String: Any]])
@@ -73,7 +73,7 @@ struct ReportsAndSecurityTests {
             // A worker that died after sending a paid request: the report names the job that may be paid twice.
             let risky = try await store.enqueue(JobSpec(kind: .tts, provider: "local", input: JobInput(text: "d")), now: now).job.id
             _ = try await store.claim(worker: "gone", now: now, leaseExpiry: now.addingTimeInterval(1))
-            try await store.markSubmissionStarted(risky, worker: "gone", detail: "local/flite", now: now)
+            try await store.markSubmissionStarted(risky, worker: "gone", detail: "local/flite", cost: nil, now: now)
             _ = try await store.rescueExpiredLeases(now: now.addingTimeInterval(5))
             let withRisk = try await server.client.get("/v1/costs?group_by=day")
             let risks = try #require(withRisk.object["submission_risks"] as? [[String: Any]])

@@ -147,7 +147,7 @@ struct OrchestrationStoreTests {
             let risky = try await store.enqueue(tts("risky"), now: t0).job.id
             let safe = try await store.enqueue(tts("safe"), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 2)
-            try await store.markSubmissionStarted(risky, worker: "a", detail: "fal/fal-ai/veo3", now: t0 + 1)
+            try await store.markSubmissionStarted(risky, worker: "a", detail: "fal/fal-ai/veo3", cost: nil, now: t0 + 1)
             #expect(try await store.rescueExpiredLeases(now: t0 + 10) == 2)
             let risks = try await store.submissionRisks()
             #expect(risks.map(\.jobID) == [risky])
@@ -168,7 +168,7 @@ struct OrchestrationStoreTests {
         try await withStore { store, _ in
             let id = try await store.enqueue(tts("risky"), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 1)
-            try await store.markSubmissionStarted(id, worker: "a", detail: "replicate/owner/model", now: t0 + 1)
+            try await store.markSubmissionStarted(id, worker: "a", detail: "replicate/owner/model", cost: nil, now: t0 + 1)
             #expect(try await store.rescueExpiredLeases(now: t0 + 10) == 1)
             let risk = try #require(try await store.unsettledSubmissionRisk(id))
             #expect(risk.attempt == 1)
@@ -191,6 +191,73 @@ struct OrchestrationStoreTests {
             #expect(settled.resolvedAt == t0 + 11)
             let notes = try await store.events(id, after: nil).map(\.detail)
             #expect(notes.contains { $0.hasPrefix("submission risk of attempt 1 settled: found at the provider") }, "\(notes)")
+        }
+    }
+
+    @Test("a request in flight when its worker died enters the ledger at its marked cost, and leaves the totals once settled")
+    func unknownOutcomeInTheLedger() async throws {
+        try await withStore { store, _ in
+            let id = try await store.enqueue(tts("risky"), now: t0).job.id
+            _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 1)
+            #expect(try await store.costs(id).isEmpty)
+            let line = PriceLine(unit: "video_seconds", quantity: 8, usdPerUnit: Decimal(string: "0.4")!, source: "test")
+            let marked = CostRecord(jobID: id, attempt: 1, provider: "fal", model: "fal-ai/veo3", units: ["video_seconds": 8],
+                                    usd: Money(Decimal(string: "3.2")!), source: .estimated, lines: [line], charged: true,
+                                    outcome: .unknown, at: t0 + 1)
+            try await store.markSubmissionStarted(id, worker: "a", detail: "fal/fal-ai/veo3", cost: marked, now: t0 + 1)
+            // Sent, not yet lost: nothing in the ledger until the answer is lost or arrives.
+            #expect(try await store.costs(id).isEmpty)
+            #expect(try await store.rescueExpiredLeases(now: t0 + 10) == 1)
+
+            let lost = try #require(try await store.costs(id).first)
+            #expect(lost.outcome == .unknown && lost.charged && lost.attempt == 1)
+            #expect(lost.usd == Money(Decimal(string: "3.2")!) && lost.source == .estimated && lost.lines == [line])
+            #expect(lost.units == ["video_seconds": 8] && lost.provider == "fal" && lost.model == "fal-ai/veo3")
+            let before = CostReport(lines: try await store.costLines(since: nil, until: nil, label: nil), groupBy: ["provider"])
+            #expect(before.usd == Money(Decimal(string: "3.2")!) && before.unknownOutcomes == 1)
+            #expect(try await store.totalCost(since: nil, until: nil).usd == Money(Decimal(string: "3.2")!))
+            // Rescued again without a new submission: not counted twice.
+            _ = try await store.claim(worker: "b", now: t0 + 10, leaseExpiry: t0 + 15, limit: 1)
+            _ = try await store.rescueExpiredLeases(now: t0 + 20)
+            #expect(try await store.costs(id).count == 1)
+
+            // The next attempt finds the generation at the provider: it collects and costs it, so the entry stops counting.
+            _ = try #require(try await store.claim(worker: "c", now: t0 + 20, leaseExpiry: t0 + 60))
+            try await store.resolveSubmissionRisk(id, attempt: 1, resolution: .foundAtProvider, detail: "fal request r1",
+                                                  worker: "c", now: t0 + 21)
+            let settled = try #require(try await store.costs(id).first)
+            #expect(settled.outcome == .unknown && !settled.charged)
+            let after = CostReport(lines: try await store.costLines(since: nil, until: nil, label: nil), groupBy: ["provider"])
+            #expect(after.usd == nil && after.unknownOutcomes == 0, "\(String(describing: after.usd))")
+            #expect(try await store.totalCost(since: nil, until: nil).usd == .zero)
+            let notes = try await store.events(id, after: nil).map(\.detail)
+            #expect(notes.contains { $0.contains("its ledger entry of unknown outcome no longer counts") }, "\(notes)")
+        }
+    }
+
+    @Test("a lost answer noticed by a live worker is a risk and a ledger entry at once, only under its lease")
+    func unknownOutcomeNotedByTheWorker() async throws {
+        try await withStore { store, _ in
+            let id = try await store.enqueue(tts("cut"), now: t0).job.id
+            _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 30, limit: 1)
+            let marked = CostRecord(jobID: id, attempt: 1, provider: "openai", model: "tts-1", units: ["characters": 100],
+                                    usd: Money(Decimal(string: "0.0015")!), source: .estimated, charged: true,
+                                    outcome: .unknown, at: t0 + 1)
+            try await store.markSubmissionStarted(id, worker: "a", detail: "openai/tts-1", cost: marked, now: t0 + 1)
+            await #expect(throws: MediaJobsError.self) {
+                try await store.noteUnknownOutcome(id, worker: "intruder", detail: "\(SubmissionRisk.unknownOutcomePrefix): x",
+                                                   now: t0 + 2)
+            }
+            #expect(try await store.costs(id).isEmpty)
+            try await store.noteUnknownOutcome(id, worker: "a", detail: "\(SubmissionRisk.unknownOutcomePrefix): cut", now: t0 + 2)
+            let risk = try #require(try await store.unsettledSubmissionRisk(id))
+            #expect(risk.route == "openai/tts-1" && risk.submittedAt == t0 + 1)
+            #expect(try await store.costs(id).map(\.outcome) == [.unknown])
+            #expect(try await store.costs(id).first?.usd == Money(Decimal(string: "0.0015")!))
+            // The failure that follows adds nothing more.
+            _ = try await store.fail(id, worker: "a", error: MediaJobsError(.providerFailed, "cut"), retryable: false,
+                                     costs: [], now: t0 + 3)
+            #expect(try await store.costs(id).count == 1)
         }
     }
 }

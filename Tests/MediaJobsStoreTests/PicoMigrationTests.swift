@@ -20,6 +20,8 @@ struct PicoMigrationTests {
         #expect(costs[1].usd == nil)
         #expect(costs[1].source == .unknown)
         #expect(costs[1].units == ["predict_seconds": Decimal(string: "37.123456")!])
+        // v13: every cost recorded before it had an answer.
+        #expect(costs.allSatisfy { $0.outcome == .answered && $0.charged })
         #expect(try await store.totalCost(since: nil, until: nil) == CostTotal(usd: Money(usd: "0.00018"), unknown: 1))
         let held = try await store.pool.read { db in try Int64.fetchOne(db, sql: "SELECT usd_picos FROM budget_holds") }
         #expect(held == 5_000)

@@ -112,7 +112,7 @@ struct SubmissionLookupTests {
             let claimed = try #require(try await home.store.claim(worker: "doomed", now: claimedAt,
                                                                   leaseExpiry: claimedAt.addingTimeInterval(1)))
             #expect(claimed.id == id)
-            try await home.store.markSubmissionStarted(id, worker: "doomed", detail: "replicate/\(model)", now: Date())
+            try await home.store.markSubmissionStarted(id, worker: "doomed", detail: "replicate/\(model)", cost: nil, now: Date())
             let scratch = home.root.appendingPathComponent("doomed-work")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
             _ = try await provider.start(ProviderRequest(jobID: id, attempt: claimed.attempts, spec: spec, model: model,
@@ -148,7 +148,7 @@ struct SubmissionLookupTests {
             _ = try #require(try await home.store.claim(worker: "doomed", now: claimedAt,
                                                         leaseExpiry: claimedAt.addingTimeInterval(1)))
             // Marked, then died before the request left: Replicate has nothing.
-            try await home.store.markSubmissionStarted(id, worker: "doomed", detail: "replicate/\(model)", now: Date())
+            try await home.store.markSubmissionStarted(id, worker: "doomed", detail: "replicate/\(model)", cost: nil, now: Date())
             #expect(try await home.store.rescueExpiredLeases(now: claimedAt.addingTimeInterval(2)) == 1)
 
             let job = try await home.runUntilFinal(id)

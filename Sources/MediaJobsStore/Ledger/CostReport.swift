@@ -19,6 +19,9 @@ public struct CostReport: Sendable, Encodable {
         public var unknownPrices: Int
         /// Jobs answered from the result cache, at no cost.
         public var cacheHits: Int
+        /// Requests sent whose answer never arrived (the provider may have billed them): counted in `usd` at their
+        /// estimated cost, marked, until a look-up at the provider settles them.
+        public var unknownOutcomes: Int = 0
         /// Cost records: billed attempts and cache hits.
         public var attempts: Int
         public var units: [String: Decimal]
@@ -29,6 +32,7 @@ public struct CostReport: Sendable, Encodable {
             case estimatedUSD = "estimated_usd"
             case unknownPrices = "unknown_prices"
             case cacheHits = "cache_hits"
+            case unknownOutcomes = "unknown_outcomes"
             case display
         }
 
@@ -40,6 +44,7 @@ public struct CostReport: Sendable, Encodable {
             try c.encode(estimatedUSD, forKey: .estimatedUSD)
             try c.encode(unknownPrices, forKey: .unknownPrices)
             try c.encode(cacheHits, forKey: .cacheHits)
+            try c.encode(unknownOutcomes, forKey: .unknownOutcomes)
             try c.encode(attempts, forKey: .attempts)
             try c.encode(units, forKey: .units)
             try c.encode(CostReport.describe(usd, unknown: unknownPrices), forKey: .display)
@@ -55,11 +60,13 @@ public struct CostReport: Sendable, Encodable {
     public var cacheHits: Int
     /// Attempts whose price is unknown: the total is at least `usd`, plus these.
     public var unknownPrices: Int
+    /// Requests whose answer never arrived, counted in `usd` at their estimated cost (see `Group.unknownOutcomes`).
+    public var unknownOutcomes: Int
     public var records: Int
     public var groups: [Group]
-    /// Attempts in the report's window that may have been paid for twice (a worker died between sending a create
-    /// request and storing its answer), newest first. Their second charge is not in the totals: the provider
-    /// never told us about the first.
+    /// Attempts in the report's window whose create request may have been billed with nothing collected (a worker
+    /// died between sending it and storing its answer, or the answer never arrived whole), newest first, not yet
+    /// settled by a look-up at the provider. Each is in the totals at its estimated cost, as `unknownOutcomes`.
     public var submissionRisks: [SubmissionRisk]
 
     enum CodingKeys: String, CodingKey {
@@ -70,6 +77,7 @@ public struct CostReport: Sendable, Encodable {
         case estimatedUSD = "estimated_usd"
         case cacheHits = "cache_hits"
         case unknownPrices = "unknown_prices"
+        case unknownOutcomes = "unknown_outcomes"
         case display
     }
 
@@ -81,6 +89,7 @@ public struct CostReport: Sendable, Encodable {
         try c.encode(estimatedUSD, forKey: .estimatedUSD)
         try c.encode(cacheHits, forKey: .cacheHits)
         try c.encode(unknownPrices, forKey: .unknownPrices)
+        try c.encode(unknownOutcomes, forKey: .unknownOutcomes)
         try c.encode(records, forKey: .records)
         try c.encode(groups, forKey: .groups)
         try c.encode(submissionRisks, forKey: .submissionRisks)
@@ -131,6 +140,7 @@ public struct CostReport: Sendable, Encodable {
         estimatedUSD = total.estimatedUSD
         cacheHits = total.cacheHits
         unknownPrices = total.unknownPrices
+        unknownOutcomes = total.unknownOutcomes
         records = lines.count
         self.groups = groups.values.sorted { a, b in
             groupBy.map { a.key[$0] ?? "" }.lexicographicallyPrecedes(groupBy.map { b.key[$0] ?? "" })
@@ -141,6 +151,9 @@ public struct CostReport: Sendable, Encodable {
 extension CostReport.Group {
     mutating func add(_ record: CostRecord) {
         attempts += 1
+        // A request of unknown outcome that a look-up settled: collected by a later attempt, or never made.
+        guard record.charged || record.source == .cached else { return }
+        if record.outcome == .unknown { unknownOutcomes += 1 }
         switch (record.source, record.usd) {
         case (.reported, let amount?):
             reportedUSD += amount

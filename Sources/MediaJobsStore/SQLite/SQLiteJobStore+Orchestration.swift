@@ -72,16 +72,19 @@ extension SQLiteJobStore {
 
     // MARK: - Submission safety
 
-    public func markSubmissionStarted(_ id: JobID, worker: String, detail: String, now: Date) async throws {
+    public func markSubmissionStarted(_ id: JobID, worker: String, detail: String, cost: CostRecord?, now: Date)
+        async throws
+    {
         let time = StoredTime.encode(now)
+        let sent = try cost.map(CostRow.encodeSent)
         try await write("record a submission") { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE jobs SET submission_attempt = attempts, submission_started_at = ?1, submission_route = ?4,
-                    updated_at = ?1
+                    submission_cost = ?5, updated_at = ?1
                 WHERE id = ?2 AND state = 'running' AND lease_owner = ?3
                 RETURNING attempts
                 """)
-            guard let attempt = try Int.fetchOne(statement, arguments: [time, id.rawValue, worker, detail]) else {
+            guard let attempt = try Int.fetchOne(statement, arguments: [time, id.rawValue, worker, detail, sent]) else {
                 throw try self.leaseFailure(db, id)
             }
             try self.insertEvent(db, job: id.rawValue, kind: .note, attempt: attempt, worker: worker,
@@ -89,21 +92,45 @@ extension SQLiteJobStore {
         }
     }
 
+    public func noteUnknownOutcome(_ id: JobID, worker: String, detail: String, now: Date) async throws {
+        let time = StoredTime.encode(now)
+        try await write("record a request of unknown outcome") { db in
+            guard let attempt = try Int.fetchOne(db, sql: """
+                SELECT attempts FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, arguments: [id.rawValue, worker])
+            else { throw try self.leaseFailure(db, id) }
+            try self.recordSubmissionRisk(db, id, attempt: attempt, worker: worker, detail: detail, time: time)
+        }
+    }
+
     /// Called by the rescue of a job whose worker died holding it without a handle: if that attempt had sent a
     /// create request, the provider may have made (and billed) a generation that nobody will collect.
     func noteSubmissionRisk(_ db: Database, _ id: JobID, attempt: Int, owner: String, time: Int64) throws {
-        let row = try Row.fetchOne(
-            db, sql: "SELECT submission_attempt, submission_started_at, submission_route FROM jobs WHERE id = ?",
-            arguments: [id.rawValue])
-        guard let row, row[0] as Int? == attempt else { return }
         let detail = "\(SubmissionRisk.notePrefix): worker \(owner) died after sending attempt \(attempt)'s "
             + "create request and before its answer was stored; the provider may have made and billed it, and the "
             + "next attempt looks for it at the provider where it can, else submits again"
+        try recordSubmissionRisk(db, id, attempt: attempt, worker: owner, detail: detail, time: time)
+    }
+
+    /// If attempt `attempt` of `id` marked a create request as sent, records that its answer never arrived: a
+    /// submission risk, an event saying `detail`, and the request's cost (as marked when it was sent) in the
+    /// ledger with an unknown outcome, so the ledger is never below what the provider may have billed.
+    func recordSubmissionRisk(_ db: Database, _ id: JobID, attempt: Int, worker: String, detail: String,
+                              time: Int64) throws {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT submission_attempt, submission_started_at, submission_route, submission_cost FROM jobs WHERE id = ?
+            """, arguments: [id.rawValue])
+        guard let row, row[0] as Int? == attempt else { return }
         try db.execute(sql: """
             INSERT OR IGNORE INTO submission_risks (job_id, attempt, at, detail, submitted_at, route)
             VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [id.rawValue, attempt, time, detail, row[1] as Int64?, row[2] as String?])
-        try insertEvent(db, job: id.rawValue, kind: .note, attempt: attempt, worker: owner, detail: detail, at: time)
+        guard db.changesCount > 0 else { return }
+        try insertEvent(db, job: id.rawValue, kind: .note, attempt: attempt, worker: worker, detail: detail, at: time)
+        if let sent = row[3] as String? {
+            let cost = try CostRow.decodeSent(sent, job: id, attempt: attempt, at: StoredTime.decode(time))
+            try insertCosts(db, [cost], units: [try CostRow.encodeUnits(cost.units)])
+        }
     }
 
     static let submissionRiskColumns =
@@ -149,12 +176,18 @@ extension SQLiteJobStore {
             guard db.changesCount > 0 else {
                 throw MediaJobsError(.jobNotFound, "job \(id): no submission risk recorded for attempt \(attempt)")
             }
+            // Settled either way: collected (and costed) by this attempt, or never created.
+            try db.execute(sql: """
+                UPDATE costs SET charged = 0 WHERE job_id = ? AND attempt = ? AND outcome = 'unknown'
+                """, arguments: [id.rawValue, attempt])
+            let uncounted = db.changesCount > 0 ? "; its ledger entry of unknown outcome no longer counts" : ""
             let said = switch resolution {
             case .foundAtProvider: "found at the provider"
             case .absentAtProvider: "not at the provider (never created)"
             }
             try self.insertEvent(db, job: id.rawValue, kind: .note, attempt: current, worker: worker,
-                                 detail: "submission risk of attempt \(attempt) settled: \(said): \(detail)", at: time)
+                                 detail: "submission risk of attempt \(attempt) settled: \(said): \(detail)\(uncounted)",
+                                 at: time)
         }
     }
 }

@@ -72,12 +72,12 @@ extension SQLiteJobStore {
                 WHERE c.at >= ? AND c.at < ? ORDER BY c.at, c.id
                 """)
             return try Row.fetchAll(statement, arguments: [label ?? "", lower, upper]).map { row in
-                let kindText: String = try row.decode(atIndex: 11)
+                let kindText: String = try row.decode(atIndex: 12)
                 guard let kind = JobKind(rawValue: kindText) else {
                     throw MediaJobsError(.storeFailure, "\(self.path): a job holds an unknown kind '\(kindText)'")
                 }
                 return CostLine(record: try CostRow.decode(row), kind: kind,
-                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 12))
+                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 13))
             }
         }
     }

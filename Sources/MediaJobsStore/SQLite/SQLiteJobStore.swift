@@ -9,7 +9,7 @@ import MediaJobsCore
 /// `UPDATE … RETURNING` statement over an index in claim order. Writes run on a thread of the
 /// store's own, which commits concurrent callers' writes together (`GroupCommitWriter`); reads run
 /// on GRDB's reader queues. Neither blocks the cooperative thread pool.
-public final class SQLiteJobStore: JobStore {
+public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
     /// How hard SQLite works to keep the last commits through a power loss.
     public enum Synchronous: String, Sendable {
         /// With WAL: durable against process crashes; the last commits may be lost on power loss. Fast.
@@ -332,22 +332,41 @@ public final class SQLiteJobStore: JobStore {
         let expiry = StoredTime.encode(leaseExpiry)
         let now = StoredTime.encode(Date())
         try await write("extend a lease") { db in
-            // A lease that lapsed while its worker was busy (starved of CPU, not dead) and that nobody took over is
-            // renewed, and the lapse is told as such.
-            let previous = try Row.fetchOne(db, sql: """
-                SELECT attempts, lease_expires_at FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?
-                """, arguments: [id.rawValue, worker])
-            let statement = try db.cachedStatement(sql: """
-                UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?
-                """)
-            try statement.execute(arguments: [expiry, id.rawValue, worker])
-            if db.changesCount == 0 { throw try self.leaseFailure(db, id) }
-            if let previous, let lapsedAt: Int64 = previous[1], lapsedAt < now {
-                try self.insertEvent(db, job: id.rawValue, kind: .note, attempt: previous[0], worker: worker, detail: String(
-                    format: "the lease of worker %@ lapsed %.1f s before it was renewed: the worker was busy, not dead",
-                    worker, Double(now - lapsedAt) / 1_000_000), at: now)
-            }
+            if try !self.renewLease(db, id, worker: worker, expiry: expiry, now: now) { throw try self.leaseFailure(db, id) }
         }
+    }
+
+    public func renewLeasesBlocking(_ ids: [JobID], worker: String, leaseExpiry: Date, now: Date) throws -> Set<JobID> {
+        guard !ids.isEmpty else { return [] }
+        let expiry = StoredTime.encode(leaseExpiry)
+        let time = StoredTime.encode(now)
+        do {
+            return try writer.writeBlocking { db in
+                Set(try ids.filter { try !self.renewLease(db, $0, worker: worker, expiry: expiry, now: time) })
+            }
+        } catch {
+            throw SQLiteJobStore.storeError(error, doing: "extend leases", path: path)
+        }
+    }
+
+    /// Extends `worker`'s lease of `id` to `expiry`; false when it holds no lease of it any more. A lease that lapsed
+    /// while its worker was busy (starved of CPU, not dead) and that nobody took over is renewed, and the lapse is
+    /// told as such.
+    func renewLease(_ db: Database, _ id: JobID, worker: String, expiry: Int64, now: Int64) throws -> Bool {
+        let previous = try Row.fetchOne(db, sql: """
+            SELECT attempts, lease_expires_at FROM jobs WHERE id = ? AND state = 'running' AND lease_owner = ?
+            """, arguments: [id.rawValue, worker])
+        let statement = try db.cachedStatement(sql: """
+            UPDATE jobs SET lease_expires_at = ? WHERE id = ? AND state = 'running' AND lease_owner = ?
+            """)
+        try statement.execute(arguments: [expiry, id.rawValue, worker])
+        if db.changesCount == 0 { return false }
+        if let previous, let lapsedAt: Int64 = previous[1], lapsedAt < now {
+            try insertEvent(db, job: id.rawValue, kind: .note, attempt: previous[0], worker: worker, detail: String(
+                format: "the lease of worker %@ lapsed %.1f s before it was renewed: the worker was busy, not dead",
+                worker, Double(now - lapsedAt) / 1_000_000), at: now)
+        }
+        return true
     }
 
     public func setStage(_ id: JobID, worker: String, stage: String, detail: String, now: Date) async throws {
@@ -469,13 +488,15 @@ public final class SQLiteJobStore: JobStore {
     func insertCosts(_ db: Database, _ costs: [CostRecord], units: [String]) throws {
         guard !costs.isEmpty else { return }
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO costs (job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO costs (job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines,
+                               outcome)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (cost, units) in zip(costs, units) {
             try statement.execute(arguments: [
                 cost.jobID.rawValue, cost.attempt, cost.provider, cost.model, units, cost.usd?.picos,
                 cost.source.rawValue, cost.charged, cost.rawUsage, StoredTime.encode(cost.at), try CostRow.encodeLines(cost.lines),
+                cost.outcome.rawValue,
             ])
         }
     }

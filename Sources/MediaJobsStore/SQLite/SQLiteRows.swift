@@ -187,7 +187,7 @@ enum ArtifactRow {
 }
 
 enum CostRow {
-    static let columns = "job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines"
+    static let columns = "job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines, outcome"
 
     /// Units are stored as a JSON object of decimal strings, so they come back exactly.
     static func encodeUnits(_ units: [String: Decimal]) throws -> String {
@@ -245,11 +245,50 @@ enum CostRow {
         }
     }
 
+    /// What a create request in flight would cost (`jobs.submission_cost`), without its job, attempt and time.
+    private struct Sent: Codable {
+        var provider: String
+        var model: String
+        var units: String
+        var usdPicos: Int64?
+        var source: String
+        var lines: String
+    }
+
+    static func encodeSent(_ cost: CostRecord) throws -> String {
+        let sent = Sent(provider: cost.provider, model: cost.model, units: try encodeUnits(cost.units),
+                        usdPicos: cost.usd?.picos, source: cost.source.rawValue, lines: try encodeLines(cost.lines))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(sent), as: UTF8.self)
+    }
+
+    /// The stored cost of a request in flight, as the record of attempt `attempt` whose answer never arrived.
+    static func decodeSent(_ text: String, job: JobID, attempt: Int, at: Date) throws -> CostRecord {
+        do {
+            let sent = try JSONDecoder().decode(Sent.self, from: Data(text.utf8))
+            guard let source = CostRecord.Source(rawValue: sent.source) else {
+                throw StoredValueError("unknown cost source '\(sent.source)'")
+            }
+            return CostRecord(
+                jobID: job, attempt: attempt, provider: sent.provider, model: sent.model,
+                units: try decodeUnits(sent.units), usd: sent.usdPicos.map { Money(picos: $0) }, source: source,
+                lines: try decodeLines(sent.lines), charged: true, outcome: .unknown, at: at)
+        } catch {
+            throw MediaJobsError(.storeFailure, "the submission cost of job \(job) is corrupt (\(error))",
+                                 underlying: error)
+        }
+    }
+
     static func decode(_ row: Row) throws -> CostRecord {
         do {
             let sourceText = try row.decode(String.self, atIndex: 6)
             guard let source = CostRecord.Source(rawValue: sourceText) else {
                 throw StoredValueError("unknown cost source '\(sourceText)'")
+            }
+            let outcomeText = try row.decode(String.self, atIndex: 11)
+            guard let outcome = CostRecord.Outcome(rawValue: outcomeText) else {
+                throw StoredValueError("unknown cost outcome '\(outcomeText)'")
             }
             return CostRecord(
                 jobID: JobID(rawValue: try row.decode(String.self, atIndex: 0)),
@@ -261,6 +300,7 @@ enum CostRow {
                 source: source,
                 lines: try decodeLines(try row.decode(String.self, atIndex: 10)),
                 charged: try row.decode(Bool.self, atIndex: 7),
+                outcome: outcome,
                 rawUsage: try row.decode(String?.self, atIndex: 8),
                 at: StoredTime.decode(try row.decode(Int64.self, atIndex: 9)))
         } catch {

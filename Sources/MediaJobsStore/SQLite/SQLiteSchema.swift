@@ -34,6 +34,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v10-pico-dollars-and-price-lines") { db in
             try db.execute(sql: v10PicoDollarsAndPriceLines)
         }
+        migrator.registerMigration("v13-cost-outcomes") { db in
+            try db.execute(sql: v13CostOutcomes)
+        }
         return migrator
     }
 

@@ -19,14 +19,36 @@ extension Pipeline {
             return adopted
         }
         let submittedAt = Date()
-        // Before the create request: if this worker dies before the answer is stored, the rescue says so.
-        try await store.markSubmissionStarted(job.id, worker: worker, detail: route, now: submittedAt)
+        // Before the create request: if this worker dies before the answer is stored, the rescue says so, and puts
+        // what the request costs in the ledger.
+        try await store.markSubmissionStarted(
+            job.id, worker: worker, detail: route, cost: sentCost(request, provider: provider, model: model, job: job),
+            now: submittedAt)
         do {
             return try await provider.start(request)
         } catch let error as ProviderError where error.error.code == .providerOutcomeUnknown && !Task.isCancelled {
-            return try await findUnknownOutcome(error, job: job, provider: provider, request: request, since: submittedAt,
-                                                worker: worker)
+            do {
+                return try await findUnknownOutcome(error, job: job, provider: provider, request: request,
+                                                    since: submittedAt, worker: worker)
+            } catch let unknown as ProviderError where unknown.error.code == .providerOutcomeUnknown {
+                // Not found: the provider may have billed it, so it goes in the ledger now, marked.
+                try await store.noteUnknownOutcome(job.id, worker: worker, detail: """
+                    \(SubmissionRisk.unknownOutcomePrefix): attempt \(job.attempts)'s create request to \(route) was \
+                    sent and its answer never arrived whole (\(unknown.error.message)); it is in the ledger at its \
+                    estimated cost until the provider's invoice says otherwise
+                    """, now: Date())
+                throw unknown
+            }
         }
+    }
+
+    /// What a create request costs if the provider makes it (the price lines of the request as sent), recorded with
+    /// an unknown outcome should its answer never arrive.
+    func sentCost(_ request: ProviderRequest, provider: any Provider, model: String, job: Job) -> CostRecord {
+        let estimate = provider.estimate(request)
+        return CostRecord(
+            jobID: job.id, attempt: job.attempts, provider: provider.name, model: model, units: estimate.units,
+            usd: estimate.usd, source: .estimated, lines: estimate.lines, charged: true, outcome: .unknown, at: Date())
     }
 
     /// After a create request whose answer never came: the generation it started, when the provider lists it.

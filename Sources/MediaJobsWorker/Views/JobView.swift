@@ -38,11 +38,13 @@ public struct JobView: Sendable, Codable, Equatable {
             /// The price lines that explain the amount.
             public var lines: [PriceLine]
             public var charged: Bool
+            /// `unknown` when the request was sent and its answer never arrived whole: the provider may have billed it.
+            public var outcome: CostRecord.Outcome = .answered
             /// "$0.0520" or "unknown".
             public var display: String
 
             enum CodingKeys: String, CodingKey {
-                case attempt, provider, model, units, usd, source, lines, charged, display
+                case attempt, provider, model, units, usd, source, lines, charged, outcome, display
             }
 
             public func encode(to encoder: any Encoder) throws {
@@ -55,6 +57,7 @@ public struct JobView: Sendable, Codable, Equatable {
                 try c.encode(source, forKey: .source)
                 try c.encode(lines, forKey: .lines)
                 try c.encode(charged, forKey: .charged)
+                try c.encode(outcome, forKey: .outcome)
                 try c.encode(display, forKey: .display)
             }
         }
@@ -74,7 +77,8 @@ public struct JobView: Sendable, Codable, Equatable {
 
         public init(records: [Record]) {
             self.records = records
-            let total = CostTotal(records.map(\.usd))
+            // Not charged: cache hits ($0), and requests of unknown outcome that a look-up at the provider settled.
+            let total = CostTotal(records.filter { $0.charged || $0.usd == .zero }.map(\.usd))
             usd = total.usd
             unknownAttempts = total.unknown
             display = total.display
@@ -173,7 +177,8 @@ public struct JobView: Sendable, Codable, Equatable {
         }
         let records = costs.map {
             Cost.Record(attempt: $0.attempt, provider: $0.provider, model: $0.model, units: $0.units, usd: $0.usd,
-                        source: $0.source, lines: $0.lines, charged: $0.charged, display: $0.usd.display())
+                        source: $0.source, lines: $0.lines, charged: $0.charged, outcome: $0.outcome,
+                        display: $0.usd.display())
         }
         return JobView(
             id: job.id, kind: job.kind, state: job.state, stage: job.stage, provider: job.spec.provider,

@@ -15,8 +15,11 @@ struct Costs: AsyncParsableCommand {
             Each row shows the total beside its reported (the provider said) and estimated (from the
             model catalog) parts, attempts whose price is unknown, and jobs answered from the result
             cache at no cost. The same grouping as GET /v1/costs?group_by=….
-            Attempts that may have been paid for twice (a worker died between sending a
-            paid request and storing its answer) are listed after the table.
+            Requests of unknown outcome (sent, and their answer never arrived whole: cut
+            mid-body, timed out, or their worker died) may have been billed with nothing
+            to show: each is counted in the total at its estimated cost, marked in the
+            "lost" column, and listed after the table until a look-up at the provider
+            settles it.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -43,15 +46,22 @@ struct Costs: AsyncParsableCommand {
                        + (Costs.riskLine(report.submissionRisks).map { "\n" + $0 } ?? ""))
     }
 
-    /// `possible duplicate paid submissions: 2 (jobs 01J…, 01J…)`, or nil when there are none. Each is an attempt
-    /// whose worker died after sending a paid create request: the provider may have billed a generation twice,
-    /// and only its own invoice can tell.
+    /// One line per kind of unsettled risk, or nil when there are none: `possible duplicate paid submissions: 2
+    /// (jobs 01J…, 01J…)` (a worker died after sending a paid create request: the next attempt may have sent it
+    /// again) and `paid requests of unknown outcome: 1 (jobs 01J…)` (the answer never arrived whole). The provider's
+    /// own invoice is what tells.
     static func riskLine(_ risks: [SubmissionRisk]) -> String? {
-        guard !risks.isEmpty else { return nil }
-        var jobs: [String] = []
-        for risk in risks where !jobs.contains(risk.jobID.rawValue) { jobs.append(risk.jobID.rawValue) }
-        return "possible duplicate paid submissions: \(risks.count) (jobs \(jobs.joined(separator: ", "))); "
-            + "see mediajobs status JOB, and compare with the provider's invoice"
+        func line(_ title: String, _ risks: [SubmissionRisk]) -> String? {
+            guard !risks.isEmpty else { return nil }
+            var jobs: [String] = []
+            for risk in risks where !jobs.contains(risk.jobID.rawValue) { jobs.append(risk.jobID.rawValue) }
+            return "\(title): \(risks.count) (jobs \(jobs.joined(separator: ", "))), in the total at their estimated "
+                + "cost; see mediajobs status JOB, and compare with the provider's invoice"
+        }
+        let lost = risks.filter { $0.detail.hasPrefix(SubmissionRisk.unknownOutcomePrefix) }
+        let lines = [line("possible duplicate paid submissions", risks.filter { !lost.contains($0) }),
+                     line("paid requests of unknown outcome", lost)].compactMap { $0 }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
     /// A reported or estimated part of a total: "-" when there is none, so a column of zeros is not read as a cost.
@@ -61,20 +71,20 @@ struct Costs: AsyncParsableCommand {
 
     /// The report as aligned columns: the grouping's values, then the amounts.
     static func table(_ report: CostReport) -> String {
-        let header = report.groupBy + ["usd", "reported", "estimated", "unknown", "cached", "records"]
+        let header = report.groupBy + ["usd", "reported", "estimated", "unknown", "lost", "cached", "records"]
         var rows = [header]
         for group in report.groups {
             rows.append(report.groupBy.map { group.key[$0].flatMap { $0.isEmpty ? nil : $0 } ?? "-" } + [
                 CostReport.describe(group.usd, unknown: group.unknownPrices, places: 6), Costs.part(group.reportedUSD),
                 Costs.part(group.estimatedUSD),
-                "\(group.unknownPrices)",
+                "\(group.unknownPrices)", "\(group.unknownOutcomes)",
                 "\(group.cacheHits)", "\(group.attempts)",
             ])
         }
         rows.append(report.groupBy.enumerated().map { $0.offset == 0 ? "total" : "" } + [
             CostReport.describe(report.usd, unknown: report.unknownPrices, places: 6), Costs.part(report.reportedUSD),
             Costs.part(report.estimatedUSD),
-            "\(report.unknownPrices)", "\(report.cacheHits)", "\(report.records)",
+            "\(report.unknownPrices)", "\(report.unknownOutcomes)", "\(report.cacheHits)", "\(report.records)",
         ])
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in

@@ -40,12 +40,22 @@ enum JobText {
         }
         for record in view.cost.records {
             text += "\n  cost of attempt \(record.attempt) on \(record.provider)/\(record.model): \(record.display) (\(record.source.rawValue))"
+            if record.outcome == .unknown {
+                text += record.charged
+                    ? ", outcome unknown: the request was sent and its answer never arrived whole; the provider may have billed it"
+                    : ", outcome unknown, since settled at the provider: not counted"
+            }
             for line in record.lines {
                 text += "\n    " + JobText.line(line)
             }
         }
         if let events = view.events {
             let risks = events.filter { $0.detail.hasPrefix(SubmissionRisk.notePrefix) }.map(\.attempt)
+            let lost = events.filter { $0.detail.hasPrefix(SubmissionRisk.unknownOutcomePrefix) }.map(\.attempt)
+            if !lost.isEmpty {
+                text += "\n  warning: paid request of unknown outcome (attempt \(lost.map(String.init).joined(separator: ", "))): "
+                    + "its answer never arrived whole; see the events below"
+            }
             if !risks.isEmpty {
                 text += "\n  warning: possible duplicate paid submission (attempt \(risks.map(String.init).joined(separator: ", "))): "
                     + "see the events below"
