@@ -91,7 +91,23 @@ public protocol BlockingLeaseRenewal: Sendable {
     /// committed; returns the ids whose lease is lost (canceled, ended, or taken over). A lapse that nobody took over
     /// is renewed and noted as the worker being busy, not dead (as `heartbeat` does). Never call it from a thread of
     /// the cooperative pool.
-    func renewLeasesBlocking(_ ids: [JobID], worker: String, leaseExpiry: Date, now: Date) throws -> Set<JobID>
+    ///
+    /// With `claimedSince`, the leases of `worker`'s running jobs claimed at or after it are extended too: jobs just
+    /// claimed whose claim has not yet reached the caller (its answer waits for a thread of the busy pool). Their ids
+    /// are returned in `claimed`.
+    func renewLeasesBlocking(_ ids: [JobID], claimedSince: Date?, worker: String, leaseExpiry: Date,
+                             now: Date) throws -> LeaseRenewal
+}
+
+/// What one blocking renewal did: the held leases found lost, and the just-claimed jobs renewed by their claim time.
+public struct LeaseRenewal: Sendable, Equatable {
+    public var lost: Set<JobID>
+    public var claimed: Set<JobID>
+
+    public init(lost: Set<JobID>, claimed: Set<JobID>) {
+        self.lost = lost
+        self.claimed = claimed
+    }
 }
 
 /// An attempt whose create request may have started a generation that was never recorded: its worker died before

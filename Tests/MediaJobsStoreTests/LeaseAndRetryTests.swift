@@ -43,6 +43,38 @@ struct LeaseAndRetryTests {
         }
     }
 
+    @Test("a blocking renewal extends the held leases, and those of jobs claimed since a claim still under way; not older ones nor other workers'")
+    func blockingRenewalCoversClaimsUnderWay() async throws {
+        try await withStore { store, _ in
+            let stale = try await store.enqueue(tts(), now: t0).job.id
+            let held = try await store.enqueue(tts(), now: t0).job.id
+            let fresh = try await store.enqueue(tts(), now: t0).job.id
+            let others = try await store.enqueue(tts(), now: t0).job.id
+            // A running job of this worker that no run holds any more (its claim is older than the claims under way).
+            #expect(try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 1)?.id == stale)
+            #expect(try await store.claim(worker: "a", now: t0 + 5, leaseExpiry: t0 + 6)?.id == held)
+            // Claimed at t0 + 10, its answer not yet at the worker.
+            #expect(try await store.claim(worker: "a", now: t0 + 10, leaseExpiry: t0 + 11)?.id == fresh)
+            #expect(try await store.claim(worker: "b", now: t0 + 10, leaseExpiry: t0 + 11)?.id == others)
+
+            let renewal = try await Task.detached {
+                try store.renewLeasesBlocking([held], claimedSince: t0 + 10, worker: "a", leaseExpiry: t0 + 40, now: t0 + 10.5)
+            }.value
+            #expect(renewal == LeaseRenewal(lost: [], claimed: [fresh]))
+            #expect(try await store.job(held)?.leaseExpiresAt == t0 + 40)
+            #expect(try await store.job(fresh)?.leaseExpiresAt == t0 + 40)
+            #expect(try await store.job(stale)?.leaseExpiresAt == t0 + 1)
+            #expect(try await store.job(others)?.leaseExpiresAt == t0 + 11)
+
+            // Once rescued (all four leases have run out by t0 + 50), a held lease is reported lost.
+            #expect(try await store.rescueExpiredLeases(now: t0 + 50) == 4)
+            let again = try await Task.detached {
+                try store.renewLeasesBlocking([held], claimedSince: nil, worker: "a", leaseExpiry: t0 + 80, now: t0 + 51)
+            }.value
+            #expect(again == LeaseRenewal(lost: [held], claimed: []))
+        }
+    }
+
     @Test("heartbeat extends the lease so rescue leaves the job alone")
     func heartbeatExtends() async throws {
         try await withStore { store, _ in

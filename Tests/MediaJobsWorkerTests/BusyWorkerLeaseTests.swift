@@ -65,7 +65,9 @@ struct BusyWorkerLeaseTests {
             // The speech answer comes slowly, so the job is running (waiting on its answer) while the pool is blocked.
             simulator.inject(.slowBody(seconds: 3), count: 1, provider: .openai, path: "/audio/speech")
             let id = try await home.submitter.submit(RemoteCase.first("openai", .tts).spec()).job.id
-            let lease: TimeInterval = 0.6
+            // Short enough for the test to be quick, long enough that the renewal thread (every third of it) is
+            // scheduled in time on two cores busy with the rest of the suite.
+            let lease: TimeInterval = 1.5
             let store = home.store
             let worker = Worker(store: store, pipeline: home.pipeline,
                                 configuration: WorkerConfiguration(id: "busy-worker", concurrency: 1, leaseDuration: lease),

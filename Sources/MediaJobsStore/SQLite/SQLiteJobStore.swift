@@ -336,13 +336,28 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
         }
     }
 
-    public func renewLeasesBlocking(_ ids: [JobID], worker: String, leaseExpiry: Date, now: Date) throws -> Set<JobID> {
-        guard !ids.isEmpty else { return [] }
+    public func renewLeasesBlocking(_ ids: [JobID], claimedSince: Date?, worker: String, leaseExpiry: Date,
+                                    now: Date) throws -> LeaseRenewal {
+        guard !ids.isEmpty || claimedSince != nil else { return LeaseRenewal(lost: [], claimed: []) }
         let expiry = StoredTime.encode(leaseExpiry)
         let time = StoredTime.encode(now)
+        let since = claimedSince.map(StoredTime.encode)
         do {
             return try writer.writeBlocking { db in
-                Set(try ids.filter { try !self.renewLease(db, $0, worker: worker, expiry: expiry, now: time) })
+                let lost = Set(try ids.filter { try !self.renewLease(db, $0, worker: worker, expiry: expiry, now: time) })
+                var claimed: Set<JobID> = []
+                if let since {
+                    // A claim sets updated_at to its own time; a held job is renewed above whatever its updated_at.
+                    let held = Set(ids.map(\.rawValue))
+                    let fresh = try String.fetchAll(db, sql: """
+                        SELECT id FROM jobs WHERE state = 'running' AND lease_owner = ? AND updated_at >= ?
+                        """, arguments: [worker, since]).filter { !held.contains($0) }
+                    for raw in fresh {
+                        let id = JobID(rawValue: raw)
+                        if try self.renewLease(db, id, worker: worker, expiry: expiry, now: time) { claimed.insert(id) }
+                    }
+                }
+                return LeaseRenewal(lost: lost, claimed: claimed)
             }
         } catch {
             throw SQLiteJobStore.storeError(error, doing: "extend leases", path: path)

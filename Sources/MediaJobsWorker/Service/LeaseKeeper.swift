@@ -18,6 +18,11 @@ final class LeaseKeeper: @unchecked Sendable {
     private var held: [JobID: Holding] = [:]
     private var running = false
     private var stopped = false
+    /// The claims under way, by ticket: the time each was made at. A job they claim is leased from that time, before
+    /// its claim's answer reaches the worker (which may wait for a thread of a busy pool), so the keeper renews this
+    /// worker's jobs claimed since the earliest of them too.
+    private var claims: [Int: Date] = [:]
+    private var nextTicket = 0
 
     private struct Holding {
         /// The run waiting to hear that its lease is lost, if it waits.
@@ -30,7 +35,25 @@ final class LeaseKeeper: @unchecked Sendable {
     var ids: Set<JobID> { condition.withLock { Set(held.keys) } }
 
     func insert(_ id: JobID) {
-        condition.withLock { held[id] = Holding() }
+        condition.withLock { if held[id] == nil { held[id] = Holding() } }
+    }
+
+    /// Notes a claim about to be made at `time` (the time the claim stamps on the jobs it takes); hand the ticket to
+    /// `claimed` once its answer is here.
+    func claiming(at time: Date) -> Int {
+        condition.withLock {
+            nextTicket += 1
+            claims[nextTicket] = time
+            return nextTicket
+        }
+    }
+
+    /// The claim of `ticket` has answered with `ids`: they are held from now on.
+    func claimed(_ ticket: Int, ids: [JobID]) {
+        condition.withLock {
+            for id in ids where held[id] == nil { held[id] = Holding() }
+            claims.removeValue(forKey: ticket)
+        }
     }
 
     func remove(_ id: JobID) {
@@ -88,24 +111,24 @@ final class LeaseKeeper: @unchecked Sendable {
     private func run(store: any BlockingLeaseRenewal, worker: String, leaseDuration: TimeInterval, logger: Logger) {
         let interval = max(0.05, leaseDuration / 3)
         while true {
-            let ids: [JobID]? = condition.withLock {
+            let round: (ids: [JobID], claimedSince: Date?)? = condition.withLock {
                 let wake = Date().addingTimeInterval(interval)
                 while !stopped && Date() < wake { _ = condition.wait(until: wake) }
                 if stopped {
                     running = false
                     return nil
                 }
-                return held.filter { $0.value.lost == nil }.map(\.key)
+                return (held.filter { $0.value.lost == nil }.map(\.key), claims.values.min())
             }
-            guard let ids else { return }
-            guard !ids.isEmpty else { continue }
+            guard let round else { return }
+            guard !round.ids.isEmpty || round.claimedSince != nil else { continue }
             let now = Date()
             do {
-                let lost = try store.renewLeasesBlocking(ids, worker: worker, leaseExpiry: now.addingTimeInterval(leaseDuration),
-                                                         now: now)
-                for id in lost { markLost(id) }
+                let renewal = try store.renewLeasesBlocking(round.ids, claimedSince: round.claimedSince, worker: worker,
+                                                            leaseExpiry: now.addingTimeInterval(leaseDuration), now: now)
+                for id in renewal.lost { markLost(id) }
             } catch {
-                logger.warning("lease renewal failed", metadata: ["jobs": "\(ids.count)", "error": "\(error)"])
+                logger.warning("lease renewal failed", metadata: ["jobs": "\(round.ids.count)", "error": "\(error)"])
             }
         }
     }

@@ -117,6 +117,8 @@ public struct Worker: Service {
             if let stop, await stop() { return }
             let now = Date()
             let job: Job?
+            // The keeper renews what this claim takes even before its answer reaches this task (see `LeaseKeeper`).
+            let ticket = held.claiming(at: now)
             do {
                 job = try await store.claim(worker: configuration.id, now: now,
                                             leaseExpiry: now.addingTimeInterval(configuration.leaseDuration), limit: 1,
@@ -125,6 +127,7 @@ public struct Worker: Service {
                 logger.error("claim failed", metadata: ["error": "\(error)"])
                 job = nil
             }
+            held.claimed(ticket, ids: job.map { [$0.id] } ?? [])
             guard let job else {
                 try? await Task.sleep(for: .seconds(idleSleep))
                 idleSleep = min(configuration.maxIdleSleep, idleSleep * 2)
