@@ -142,6 +142,9 @@ let package = Package(
             dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsSimulator"],
             path: "Benchmarks/ChaosBenchmark"),
         .executableTarget(
+            name: "SubmitBenchmark",
+            path: "Benchmarks/SubmitBenchmark"),
+        .executableTarget(
             name: "MediaBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/MediaBenchmark"),

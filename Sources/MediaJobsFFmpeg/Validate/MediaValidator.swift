@@ -48,7 +48,10 @@ struct MediaValidator {
         }
     }
 
-    func run() throws -> MediaReport {
+    /// The checks made before decoding, whose cost does not grow with the file's length: the first bytes, the
+    /// declared size and length, the extension, the index against the file's size, the expected kind and shape.
+    /// What `MediaEngine.inspect` answers with, and where `run` starts.
+    func inspect() throws -> (input: InputFile, info: MediaInfo, checks: [MediaCheck]) {
         var checks: [MediaCheck] = []
         let bytes = try ContentSniffer.inspect(file, limits: limits)
         let input = try InputFile(opening: file, maxPixels: limits.maxPixels) { context in
@@ -62,6 +65,12 @@ struct MediaValidator {
         if bytes > 0 { checks.append(MediaCheck(name: "complete", detail: try checkComplete(input, bytes: bytes))) }
         try checkKind(info)
         checks += try checkShape(info)
+        return (input, info, checks)
+    }
+
+    func run() throws -> MediaReport {
+        let (input, info, inspected) = try inspect()
+        var checks = inspected
 
         var tallies: [Int: StreamTally] = [:]
         let firstVideo = info.videoStreams.first?.index
@@ -455,4 +464,43 @@ extension MediaEngine {
             ).run()
         }
     }
+
+    /// The checks `validate` makes before decoding (see `MediaValidator.inspect`), for a quick answer about a file
+    /// of any length: the headers, the declared duration and streams, and the index against the file's size. Nothing
+    /// is decoded, so a damaged part past the headers is only found by `validate`. Gives up after `timeout`
+    /// seconds with `media.canceled`.
+    public func inspect(
+        _ file: URL, expecting: MediaExpectation = MediaExpectation(), limits: MediaLimits = .defaults,
+        timeout: TimeInterval = 10
+    ) async throws -> MediaInspection {
+        let flag = CancellationFlag()
+        return try await withThrowingTaskGroup(of: MediaInspection?.self) { group in
+            group.addTask {
+                try await self.run { _ in
+                    let (input, info, checks) = try MediaValidator(
+                        file: file, expectation: expecting, limits: limits, cancel: flag).inspect()
+                    let estimated = input.context.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE
+                    return MediaInspection(info: info, checks: checks, durationIsEstimate: estimated)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout))
+                if !Task.isCancelled { flag.cancel() }
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let inspection = next { return inspection }
+            }
+            throw MediaJobsError.media(.mediaCanceled, file, "reading the headers took longer than \(Int(timeout)) s")
+        }
+    }
+}
+
+/// What the headers of a file say, checked before decoding (`MediaEngine.inspect`).
+public struct MediaInspection: Sendable {
+    public var info: MediaInfo
+    public var checks: [MediaCheck]
+    /// Whether the declared duration is only a guess from the bitrate (an MP3 without an index, say).
+    public var durationIsEstimate: Bool
 }

@@ -76,6 +76,7 @@ public struct Pipeline: Sendable {
         if job.providerHandle == nil, let cached = try await answerFromCache(job, worker: worker) {
             return cached
         }
+        try await decodeInputInFull(job, worker: worker)
         for route in routes {
             do {
                 return try await attemptHonouringRetryAfter(

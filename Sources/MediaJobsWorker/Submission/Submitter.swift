@@ -211,25 +211,43 @@ public struct Submitter: Sendable {
         return text
     }
 
-    /// Proves a media file real (FFmpeg decodes it all) and copies it into the artifact store.
+    /// Recordings up to this long (as their headers declare) are decoded in full at submit, so a damaged short file
+    /// is refused at once; decoding one takes well under a second. Longer ones are checked by their headers only,
+    /// so that `submit` answers at once for any length, and decoded in full by the worker before anything is sent
+    /// for them (`Pipeline.decodeInputInFull`).
+    public static let fullDecodeAtSubmitSeconds: Double = 60
+
+    /// Checks a media file (see `fullDecodeAtSubmitSeconds`) and copies it into the artifact store. A file whose
+    /// headers declare no duration is decoded in full here, whatever its length.
     private func ingestMedia(path: String, field: String) async throws -> ArtifactRef {
         if path.hasPrefix("http://") || path.hasPrefix("https://") {
             throw MediaJobsError.invalidInput(field, "URLs as inputs are not supported yet; download the file first")
         }
         let url = try existingFile(path, field: field)
-        let report: MediaReport
+        var checks: [MediaCheck]
+        let info: MediaInfo
+        var duration: Double?
         do {
-            report = try await engine.validate(url, expecting: MediaExpectation())
+            let inspection = try await engine.inspect(url, expecting: MediaExpectation())
+            (info, checks, duration) = (inspection.info, inspection.checks, inspection.info.durationSeconds)
+            if let declared = duration, declared > Submitter.fullDecodeAtSubmitSeconds {
+                checks.append(MediaCheck(name: "duration", detail: String(
+                    format: "the headers declare %.2f s%@; decoded in full by the worker before any provider is sent it",
+                    declared, inspection.durationIsEstimate ? " (estimated from the bitrate)" : "")))
+            } else {
+                let report = try await engine.validate(url, expecting: MediaExpectation())
+                (checks, duration) = (report.results, report.durationSeconds)
+            }
         } catch let error as MediaJobsError {
             throw MediaJobsError(.invalidInput, "\(field): \(path) is not usable media: \(error.message)", underlying: error)
         }
-        guard let audio = report.info.streams.first(where: { $0.type == "audio" }) else {
+        guard let audio = info.streams.first(where: { $0.type == "audio" }) else {
             throw MediaJobsError.invalidInput(field, "\(path) has no audio stream")
         }
         let stored = try artifacts.put(copying: url)
         let format = url.pathExtension.isEmpty ? "bin" : url.pathExtension.lowercased()
         return ArtifactRef(
             sha256: stored.sha256, mime: ArtifactRef.mime(forFormat: format), bytes: stored.bytes, format: format,
-            durationSeconds: report.durationSeconds, codec: audio.codec, role: .input)
+            durationSeconds: duration, codec: audio.codec, role: .input, checks: checks.map { $0.about("input") })
     }
 }
