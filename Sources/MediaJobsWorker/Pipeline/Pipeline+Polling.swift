@@ -91,6 +91,9 @@ extension Pipeline {
                 pending.polls = (pending.polls ?? 0) + 1
                 let delay = PollCadence.delay(hint: pollAfter, polls: pending.polls ?? 0, kind: job.kind)
                 return .finished(.waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(delay)))
+            case .failed(let error) where error.error.code == .providerGenerationExpired:
+                // Finished and billed, then expired before it was fetched: that purchase is in the ledger.
+                throw resultGone(job, pending: pending, failure: error, provider: provider, request: request)
             case .failed(let error):
                 throw error
             case .done(let result):
