@@ -28,6 +28,9 @@ public protocol Provider: Sendable {
     /// `request`; its handle is one `poll` takes. `.unsupported` when the provider cannot list what was submitted
     /// (the default).
     func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup
+    /// The account requests are sent as (a key's fingerprint), for pauses after a refused key or missing credit;
+    /// nil when the provider needs no key or none is set (the default).
+    var account: ProviderAccount? { get }
 }
 
 extension Provider {
@@ -39,6 +42,9 @@ extension Provider {
 
     /// No way to list submissions: a lost create request cannot be found again.
     public func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup { .unsupported }
+
+    /// No key, no account to pause.
+    public var account: ProviderAccount? { nil }
 }
 
 /// What a look-up of a possibly lost submission found (`Provider.findSubmission`).

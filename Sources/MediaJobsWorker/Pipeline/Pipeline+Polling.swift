@@ -117,6 +117,7 @@ extension Pipeline {
         } catch let error as ProviderError where error.classification == .fallback {
             try await store.addEvent(job.id, kind: .note, worker: worker,
                                      detail: "route \(route) cannot serve this job: \(error.error.message)", now: Date())
+            try await pauseAccount(after: error, route: route, job: job, worker: worker)
             let routes = job.spec.routes
             let index = routes.firstIndex { $0.provider == route.provider && ($0.model == nil || $0.model == route.model) }
             return .fallback(routes[((index ?? routes.count - 1) + 1)...], "\(route): \(error.error.message)")
