@@ -220,9 +220,10 @@ public struct ProviderError: Error, Sendable {
     public enum Class: String, Sendable {
         /// Try the same route again later (429, 5xx, timeouts).
         case retryable
-        /// Try the next route (model not found, unsupported parameter, content policy).
+        /// Try the next route (model not found, unsupported parameter, content policy, a refused key or missing
+        /// credit: the provider's account, which the worker then pauses for every job).
         case fallback
-        /// Give up (bad input, authentication, credits, budget).
+        /// Give up (bad input, budget).
         case fatal
     }
 
