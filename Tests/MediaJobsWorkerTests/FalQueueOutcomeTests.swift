@@ -106,4 +106,18 @@ struct FalQueueOutcomeTests {
             #expect(simulator.totalBilled == 0)
         }
     }
+
+    @Test("a generation cancelled at OpenRouter or Replicate fails with provider.canceled too",
+          arguments: [(RemoteCase.first("openrouter", .video), SimulatedProvider.openrouter, "/videos"),
+                      (RemoteCase.first("replicate", .video), SimulatedProvider.replicate, "/models")])
+    func canceledElsewhere(_ remote: RemoteCase, _ provider: SimulatedProvider, _ path: String) async throws {
+        try await withSimulator { simulator, home in
+            simulator.inject(.canceledAtProvider, count: 1, provider: provider, path: path, method: "POST")
+            let id = try await home.submitter.submit(remote.spec()).job.id
+            let job = try await home.runUntilFinal(id)
+            #expect(job.state == .failed)
+            #expect(job.error?.code == MediaJobsError.Code.providerCanceled.rawValue, "\(job.error?.description ?? "")")
+            #expect(simulator.requests(provider).filter { $0.method == "POST" }.count == 1)
+        }
+    }
 }
