@@ -61,7 +61,10 @@ let package = Package(
             linkerSettings: [.linkedLibrary("avutil")]),
         .target(
             name: "MediaJobsProviders",
-            dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsHTTP"]),
+            dependencies: [
+                "MediaJobsCore", "MediaJobsFFmpeg", "MediaJobsHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .target(
             name: "MediaJobsWorker",
             dependencies: [

@@ -32,14 +32,32 @@ struct ErrorClassificationTests {
         }
     }
 
-    @Test("401 and 402 are fatal; OpenAI's insufficient_quota 429 is fatal too")
-    func fatal() {
-        #expect(classify(401, #"{"error":{"code":401,"message":"No auth credentials found"}}"#).classification == .fatal)
+    @Test("401, 403, 402 and OpenAI's insufficient_quota 429 fail the route, not the job, each with its own code")
+    func accountRefusals() {
+        let unauthorized = classify(401, #"{"error":{"code":401,"message":"No auth credentials found"}}"#)
+        #expect(unauthorized.classification == .fallback)
+        #expect(unauthorized.error.code == .providerUnauthorized)
+        #expect(unauthorized.isAccountRefusal)
+        let forbidden = classify(403, #"{"error":{"code":403,"message":"This key is disabled"}}"#)
+        #expect(forbidden.classification == .fallback && forbidden.error.code == .providerUnauthorized)
         let credits = classify(402, #"{"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}}"#)
-        #expect(credits.classification == .fatal)
+        #expect(credits.classification == .fallback)
+        #expect(credits.error.code == .providerInsufficientCredits)
         #expect(credits.error.message.contains("Insufficient credits"))
         let quota = classify(429, #"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#)
-        #expect(quota.classification == .fatal)
+        #expect(quota.classification == .fallback && quota.error.code == .providerInsufficientCredits)
+        // A 403 that is a content-policy refusal is about the request, not the account.
+        let policy = classify(403, #"{"error":{"code":403,"message":"Input flagged by moderation"}}"#)
+        #expect(!policy.isAccountRefusal)
+    }
+
+    @Test("a key's fingerprint is 8 hex digits of its SHA-256, never the key")
+    func keyFingerprint() {
+        // SHA-256("sk-test") = f3abf2a6cc4f…
+        let fingerprint = ProviderAccount.fingerprint(of: "sk-test")
+        #expect(fingerprint == "sha256:f3abf2a6", "\(fingerprint)")
+        #expect(fingerprint != ProviderAccount.fingerprint(of: "sk-test2"))
+        #expect(!fingerprint.contains("sk-test"))
     }
 
     @Test("unknown model, unsupported parameter and content policy move to the next route")

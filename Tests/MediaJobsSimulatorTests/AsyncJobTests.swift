@@ -131,6 +131,38 @@ struct AsyncJobTests {
         }
     }
 
+    @Test("fal failures as fal documents them: COMPLETED, then the result answers the stored error")
+    func falFinishedFailures() async throws {
+        try await withSimulator(schedule: .immediate) { sim in
+            func finish(_ fault: Fault) async throws -> HTTPReply {
+                sim.inject(fault, count: 1, provider: .fal, method: "POST")
+                let submit = try await HTTP.json(sim.url(.fal, "/fal-ai/flux/schnell"), ["prompt": "x"], key: "k", scheme: "Key")
+                let status = try await HTTP.get(URL(string: submit.json["status_url"] as! String)!, key: "k", scheme: "Key")
+                #expect(status.status == 200)
+                #expect(status.json["status"] as? String == "COMPLETED", "fal has three states only: \(status.json)")
+                return try await HTTP.get(URL(string: submit.json["response_url"] as! String)!, key: "k", scheme: "Key")
+            }
+            let failed = try await finish(.jobFailure("CUDA out of memory"))
+            #expect(failed.status == 500)
+            let item = try #require((failed.json["detail"] as? [[String: Any]])?.first, "\(failed.json)")
+            #expect(item["msg"] as? String == "CUDA out of memory")
+            #expect(item["type"] as? String == "internal_server_error")
+            #expect(item["loc"] as? [String] == ["body"] && item["url"] is String)
+
+            let canceled = try await finish(.canceledAtProvider)
+            #expect(canceled.status == 499)
+            #expect(canceled.json["error_type"] as? String == "client_cancelled")
+            #expect(canceled.header("X-Fal-Error-Type") == "client_cancelled")
+            #expect(canceled.json["detail"] is String)
+
+            let expired = try await finish(.resultExpired)
+            #expect(expired.status == 410)
+            #expect(expired.json["detail"] is String)
+            // The expired one finished, so fal billed it; the failed and the cancelled ones bill nothing.
+            #expect(sim.billing().count == 1)
+        }
+    }
+
     @Test("fal image and whisper models: images with sizes, a real transcript of a data: URI")
     func falImageAndTranscript() async throws {
         try await withSimulator(schedule: .immediate) { sim in

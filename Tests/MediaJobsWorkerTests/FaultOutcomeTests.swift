@@ -39,7 +39,7 @@ struct FaultCase: Sendable, CustomTestStringConvertible {
         FaultCase(fault: .status(429, retryAfter: 1), remote: .first("replicate", .image), provider: .replicate,
                   path: "/models", ending: .retried(said: "HTTP 429")),
         FaultCase(fault: .status(401), remote: .first("openai", .tts), provider: .openai, path: "/audio/speech",
-                  ending: .failed(.providerFailed, said: "HTTP 401: You didn't provide an API key")),
+                  ending: .failed(.providerUnauthorized, said: "HTTP 401: You didn't provide an API key")),
         // A paid answer whose bytes are an HTML page cannot be fetched again: it is asked again (judged by its bytes).
         FaultCase(fault: .wrongContentType, remote: .first("openai", .tts), provider: .openai, path: "/audio/speech",
                   ending: .retried(said: "media.not_media")),

@@ -89,7 +89,7 @@ struct SimulatorEndToEndTests {
         }
     }
 
-    @Test("402 fails the job at once with what OpenRouter said")
+    @Test("402 without another route fails the job at once with provider.insufficient_credits and what OpenRouter said")
     func insufficientCredits() async throws {
         try await withSimulator { simulator, home in
             simulator.inject(.status(402), count: 5, provider: .openrouter, path: "/images")
@@ -98,7 +98,9 @@ struct SimulatorEndToEndTests {
             let job = try await home.runUntilFinal(id)
             #expect(job.state == .failed)
             #expect(job.attempts == 1)
-            #expect(job.error?.message.hasPrefix("openrouter image: HTTP 402: ") == true, "\(job.error?.message ?? "")")
+            #expect(job.error?.code == MediaJobsError.Code.providerInsufficientCredits.rawValue, "\(job.error?.description ?? "")")
+            #expect(job.error?.message.contains("openrouter image: HTTP 402: ") == true, "\(job.error?.message ?? "")")
+            #expect(simulator.requests(.openrouter, path: "/images").count == 1)
         }
     }
 

@@ -119,7 +119,12 @@ public struct FalProvider: CatalogBackedProvider {
         case "IN_QUEUE", "IN_PROGRESS":
             return .pending(pollAfter: client.settings.pollIntervalSeconds)
         case "COMPLETED":
-            break
+            // A finished request that says how it failed is not fetched: its failure is final.
+            if let failure = FalOutcome.statusFailure(object, requestID: handle.id, key: client.endpoint.key) {
+                return .failed(failure)
+            }
+        case "CANCELLED", "CANCELED":
+            return .failed(FalOutcome.canceled(requestID: handle.id, said: object["error"] as? String))
         case let other:
             let said = (object["error"] as? String) ?? "status '\(other)'"
             return .failed(ProviderError(.retryable, MediaJobsError(.providerFailed, "fal: \(said)")))
@@ -127,13 +132,23 @@ public struct FalProvider: CatalogBackedProvider {
         let answer: HTTPResponse
         do {
             // The result can be large and slow to come (fal builds it on request): the submit timeouts apply.
-            answer = try await client.send(HTTPRequest(url: result, headers: try headers(), timeouts: client.settings.timeouts.submit),
-                                           action: "result", creates: false)
-        } catch let error as ProviderError where error.classification != .retryable {
-            // A finished request whose result is an error: what the model said, classified; never polled again.
-            return .failed(error)
+            answer = try await client.exchange(
+                HTTPRequest(url: result, headers: try headers(), timeouts: client.settings.timeouts.submit),
+                action: "result", creates: false)
         } catch let error as ProviderError {
-            // The result is paid and still held: the worker fetches it again (it is not bought again).
+            // No answer came: the result is paid and still held, so the worker fetches it again (not bought again).
+            throw error.asDownloadFailure
+        }
+        if !answer.isSuccess {
+            // fal's own error for the request (its documented fields): the generation's final outcome, never polled
+            // again, so the attempt ends now.
+            if let failure = FalOutcome.resultFailure(answer, requestID: handle.id, key: client.endpoint.key) {
+                return .failed(failure)
+            }
+            let error = ProviderErrorClassifier.classify(answer, provider: name, action: "result", key: client.endpoint.key)
+            // Any other error that cannot pass (a refused key) is final; one that may (a gateway's 502 page, a 429)
+            // is a failed fetch of a result that is paid and still held.
+            if error.classification != .retryable { return .failed(error) }
             throw error.asDownloadFailure
         }
         guard let output = answer.jsonObject else {

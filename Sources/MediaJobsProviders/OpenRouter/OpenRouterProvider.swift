@@ -283,7 +283,8 @@ public struct OpenRouterProvider: CatalogBackedProvider {
                                        rawUsage: usage))
         case let state:
             let said = ProviderErrorClassifier.redact((object["error"] as? String) ?? "no reason given", key: client.endpoint.key)
-            let error = MediaJobsError(.providerFailed, "openrouter video \(state.isEmpty ? "answer" : state): \(said)")
+            let error = MediaJobsError(state == "cancelled" ? .providerCanceled : .providerFailed,
+                                       "openrouter video \(state.isEmpty ? "answer" : state): \(said)")
             let lower = said.lowercased()
             if ProviderErrorClassifier.isPolicy(lower, "") { return .failed(ProviderError(.fallback, error)) }
             return .failed(ProviderError(state == "cancelled" ? .fatal : .retryable, error))

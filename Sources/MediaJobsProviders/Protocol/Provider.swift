@@ -28,6 +28,9 @@ public protocol Provider: Sendable {
     /// `request`; its handle is one `poll` takes. `.unsupported` when the provider cannot list what was submitted
     /// (the default).
     func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup
+    /// The account requests are sent as (a key's fingerprint), for pauses after a refused key or missing credit;
+    /// nil when the provider needs no key or none is set (the default).
+    var account: ProviderAccount? { get }
 }
 
 extension Provider {
@@ -39,6 +42,9 @@ extension Provider {
 
     /// No way to list submissions: a lost create request cannot be found again.
     public func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup { .unsupported }
+
+    /// No key, no account to pause.
+    public var account: ProviderAccount? { nil }
 }
 
 /// What a look-up of a possibly lost submission found (`Provider.findSubmission`).
@@ -214,9 +220,10 @@ public struct ProviderError: Error, Sendable {
     public enum Class: String, Sendable {
         /// Try the same route again later (429, 5xx, timeouts).
         case retryable
-        /// Try the next route (model not found, unsupported parameter, content policy).
+        /// Try the next route (model not found, unsupported parameter, content policy, a refused key or missing
+        /// credit: the provider's account, which the worker then pauses for every job).
         case fallback
-        /// Give up (bad input, authentication, credits, budget).
+        /// Give up (bad input, budget).
         case fatal
     }
 

@@ -24,6 +24,13 @@ extension CatalogBackedProvider {
         try client.requireKey()
     }
 
+    public var account: ProviderAccount? {
+        client.endpoint.key.map {
+            ProviderAccount(keyFingerprint: ProviderAccount.fingerprint(of: $0),
+                            creditRecheckSeconds: client.settings.creditRecheckSeconds)
+        }
+    }
+
     public func uploadLimit(model: String) -> Int64? {
         client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
     }

@@ -5,8 +5,8 @@ import MediaJobsHTTP
 /// Turns a provider's error answer into a classified `ProviderError` whose message says what the provider said.
 ///
 /// Classes follow DESIGN.md: 408, 429 (honouring `Retry-After`), 5xx, 524 and 529 are retryable; model not
-/// found, unsupported parameter and content policy move to the next route; bad input, authentication and
-/// missing credits are fatal. Secrets never reach the message: the key is cut out of anything quoted.
+/// found, unsupported parameter, content policy, a refused key (401, 403) and missing credits (402) move to the
+/// next route; bad input is fatal. Secrets never reach the message: the key is cut out of anything quoted.
 public enum ProviderErrorClassifier {
     public static func classify(_ response: HTTPResponse, provider: String, action: String, key: String?) -> ProviderError {
         let said = redact(providerMessage(response), key: key)
@@ -15,11 +15,13 @@ public enum ProviderErrorClassifier {
         let text = "\(provider) \(action): HTTP \(status): \(said)"
         let lower = said.lowercased()
         let code = errorCode(response)?.lowercased() ?? ""
+        // The account, not the job: this provider cannot serve any job with this key, so the next route is tried
+        // (and the worker pauses the provider for every worker, see `ProviderAccount`).
         if status == 402 || code.contains("insufficient_quota") || lower.contains("insufficient credits") {
-            return ProviderError(.fatal, MediaJobsError(.providerFailed, text))
+            return ProviderError(.fallback, MediaJobsError(.providerInsufficientCredits, text))
         }
         if status == 401 || status == 403 && !isPolicy(lower, code) {
-            return ProviderError(.fatal, MediaJobsError(.providerFailed, text))
+            return ProviderError(.fallback, MediaJobsError(.providerUnauthorized, text))
         }
         if status == 429 {
             return ProviderError(.retryable, MediaJobsError(.rateLimited, text), retryAfter: retryAfter)

@@ -37,19 +37,24 @@ public struct RemoteProviderSettings: Sendable, Equatable, Decodable {
     public var requestsPerMinute: Int?
     /// Seconds between polls of an asynchronous generation.
     public var pollIntervalSeconds: Double
+    /// Seconds a provider paused for want of credit (402) is left alone before a job tries it again
+    /// (`credit_recheck_s`, default 600).
+    public var creditRecheckSeconds: Double
 
     public init(baseURL: String? = nil, timeouts: ProviderTimeouts = ProviderTimeouts(), concurrency: Int? = nil,
-                requestsPerMinute: Int? = nil, pollIntervalSeconds: Double = 5) {
+                requestsPerMinute: Int? = nil, pollIntervalSeconds: Double = 5, creditRecheckSeconds: Double = 600) {
         self.baseURL = baseURL
         self.timeouts = timeouts
         self.concurrency = concurrency
         self.requestsPerMinute = requestsPerMinute
         self.pollIntervalSeconds = pollIntervalSeconds
+        self.creditRecheckSeconds = creditRecheckSeconds
     }
 
     enum CodingKeys: String, CodingKey {
         case baseURL = "baseUrl", timeouts, concurrency, requestsPerMinute
         case pollIntervalSeconds = "pollIntervalS"
+        case creditRecheckSeconds = "creditRecheckS"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,6 +64,10 @@ public struct RemoteProviderSettings: Sendable, Equatable, Decodable {
         concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency)
         requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute)
         pollIntervalSeconds = try c.decodeIfPresent(Double.self, forKey: .pollIntervalSeconds) ?? 5
+        creditRecheckSeconds = try c.decodeIfPresent(Double.self, forKey: .creditRecheckSeconds) ?? 600
+        guard creditRecheckSeconds >= 0 else {
+            throw MediaJobsError(.invalidInput, "credit_recheck_s: \(creditRecheckSeconds) is negative (seconds, default 600)")
+        }
     }
 }
 

@@ -13,6 +13,12 @@ extension MediaJobsError.Code {
     public static let providerDownloadFailed = MediaJobsError.Code("provider.download_failed")
     /// A finished result is gone at the provider (404 or 410: expired or removed); only a new generation can replace it.
     public static let providerResultGone = MediaJobsError.Code("provider.result_gone")
+    /// The provider finished the request and says its generation failed (fal: `COMPLETED`, the result an error).
+    public static let providerGenerationFailed = MediaJobsError.Code("provider.generation_failed")
+    /// The provider finished (and billed) the generation, but its result has expired before it was fetched.
+    public static let providerGenerationExpired = MediaJobsError.Code("provider.generation_expired")
+    /// The generation was cancelled at the provider (its cancel endpoint or its dashboard), not by this job.
+    public static let providerCanceled = MediaJobsError.Code("provider.canceled")
 }
 
 /// What the four remote adapters share: the endpoint and key, timeouts, the HTTP client, the catalog,
@@ -66,6 +72,17 @@ struct RemoteClient: Sendable {
     /// Sends `request` and returns the 2xx response; anything else becomes a classified `ProviderError`.
     /// `creates` marks a request that starts a paid generation (its unknown outcome is not retried).
     func send(_ request: HTTPRequest, action: String, creates: Bool, maxBodyBytes: Int64 = 64 << 20) async throws -> HTTPResponse {
+        let response = try await exchange(request, action: action, creates: creates, maxBodyBytes: maxBodyBytes)
+        guard response.isSuccess else {
+            throw ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
+        }
+        return response
+    }
+
+    /// Sends `request` and returns whatever answer came, for an adapter that reads the provider's own error fields
+    /// (a 429 has paused the provider first); a transfer without an answer becomes a classified `ProviderError`.
+    func exchange(_ request: HTTPRequest, action: String, creates: Bool, maxBodyBytes: Int64 = 64 << 20) async throws
+        -> HTTPResponse {
         let response: HTTPResponse
         do {
             let http = self.http
@@ -76,13 +93,10 @@ struct RemoteClient: Sendable {
         } catch let error as HTTPClientError {
             throw ProviderErrorClassifier.classify(error, provider: name, action: action, creates: creates, key: endpoint.key)
         }
-        guard response.isSuccess else {
-            if response.status == 429 {
-                // Before classifying: the pause counts from the 429's arrival and holds this process's requests at once.
-                let retryAfter = ProviderErrorClassifier.retryAfterSeconds(response.headers, now: response.receivedAt)
-                await gate.pause(retryAfter: retryAfter, receivedAt: response.receivedAt, reason: "\(action): HTTP 429")
-            }
-            throw ProviderErrorClassifier.classify(response, provider: name, action: action, key: endpoint.key)
+        if response.status == 429 {
+            // Before classifying: the pause counts from the 429's arrival and holds this process's requests at once.
+            let retryAfter = ProviderErrorClassifier.retryAfterSeconds(response.headers, now: response.receivedAt)
+            await gate.pause(retryAfter: retryAfter, receivedAt: response.receivedAt, reason: "\(action): HTTP 429")
         }
         return response
     }

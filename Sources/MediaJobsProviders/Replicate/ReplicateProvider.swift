@@ -169,7 +169,8 @@ public struct ReplicateProvider: CatalogBackedProvider {
         case "succeeded":
             return .done(try await result(prediction, request: request))
         case "canceled":
-            return .failed(ProviderError(.fatal, MediaJobsError(.providerFailed, "replicate: the prediction was canceled")))
+            return .failed(ProviderError(.fatal, MediaJobsError(.providerCanceled,
+                "replicate: the prediction was canceled at the provider; it is not submitted again on its own")))
         case let state:
             let said = ProviderErrorClassifier.redact((prediction["error"] as? String) ?? "status '\(state)'", key: client.endpoint.key)
             let lower = said.lowercased()

@@ -28,20 +28,28 @@ extension ProviderRegistry {
         return ProviderRegistry(providers)
     }
 
-    /// What `mediajobs providers` and `doctor` show for each remote provider: never the key itself.
+    /// What `mediajobs providers` and `doctor` show for each remote provider: never the key itself, only its
+    /// fingerprint, and the account pause among `pauses` that holds for that key now.
     public static func describe(configuration: ProvidersConfiguration = .defaults,
                                 environment: [String: String] = ProcessInfo.processInfo.environment,
-                                catalog: ModelCatalog = .builtIn) throws -> [ProviderDescription] {
+                                catalog: ModelCatalog = .builtIn, pauses: [ProviderAccountPause] = [],
+                                now: Date = Date()) throws -> [ProviderDescription] {
         var result = [ProviderDescription(name: "local", kinds: [.tts, .transcribe], baseURL: nil, baseURLSource: nil,
                                           keyVariable: nil, keySet: true, concurrency: nil, requestsPerMinute: nil)]
         for name in ["openrouter", "openai", "fal", "replicate"] {
             let settings = configuration.settings(for: name)
             let endpoint = try ProviderEndpoint.resolve(name, settings: settings, environment: environment)
             let kinds = JobKind.allCases.filter { kind in catalog.models(provider: name, kind: kind).isEmpty == false }
-            result.append(ProviderDescription(
+            var description = ProviderDescription(
                 name: name, kinds: kinds, baseURL: endpoint.baseURL.absoluteString, baseURLSource: endpoint.baseURLSource,
                 keyVariable: endpoint.keyVariable, keySet: endpoint.hasKey, concurrency: settings?.concurrency,
-                requestsPerMinute: settings?.requestsPerMinute))
+                requestsPerMinute: settings?.requestsPerMinute)
+            description.keyFingerprint = endpoint.key.map(ProviderAccount.fingerprint(of:))
+            if let fingerprint = description.keyFingerprint {
+                description.pause = pauses.first { $0.provider == name && $0.holds(forKey: fingerprint, at: now) }
+            }
+            description.usable = description.pause == nil
+            result.append(description)
         }
         return result
     }
@@ -58,9 +66,15 @@ public struct ProviderDescription: Sendable, Codable, Equatable {
     public var keySet: Bool
     public var concurrency: Int?
     public var requestsPerMinute: Int?
+    /// `sha256:` and 8 hex digits of the key, so a user can tell which key is in use (nil: no key set or needed).
+    public var keyFingerprint: String?
+    /// False while the provider's account is paused for this key (`pause` says why).
+    public var usable = true
+    public var pause: ProviderAccountPause?
 
     enum CodingKeys: String, CodingKey {
-        case name, kinds, concurrency
+        case name, kinds, concurrency, usable, pause
+        case keyFingerprint = "key_fingerprint"
         case baseURL = "base_url"
         case baseURLSource = "base_url_source"
         case keyVariable = "key_variable"

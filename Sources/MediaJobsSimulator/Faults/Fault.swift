@@ -25,8 +25,16 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
     /// The provider's answer to a model it does not know (OpenRouter 400, OpenAI 404 `model_not_found`,
     /// fal 404, Replicate 404).
     case unknownModel
-    /// An asynchronous job that is accepted, then ends `failed` with `message` at its last poll.
+    /// An asynchronous job that is accepted, then ends `failed` with `message` at its last poll. fal, whose status has
+    /// no failed state, says `COMPLETED` and answers the result with the model's error (500, a `detail` list).
     case jobFailure(String)
+    /// An asynchronous job that is accepted, then cancelled at the provider (as from its dashboard) before it ends:
+    /// OpenRouter `cancelled`, Replicate `canceled`; fal says `COMPLETED` and answers the result 499
+    /// `client_cancelled`. Nothing is billed.
+    case canceledAtProvider
+    /// A fal request that completes (and is billed) but whose result has expired by the time it is fetched: the result
+    /// answers 410 with a `detail`. Other providers ignore it.
+    case resultExpired
     /// An image answer whose bytes are PNG although the request asked for another format (OpenAI
     /// `output_format: webp` or `jpeg`, Replicate or fal `output_format`), still labelled as asked: valid media the
     /// client must convert itself. Billed once, as the normal answer.
@@ -45,6 +53,8 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case .contentPolicy: "policy"
         case .unknownModel: "unknown-model"
         case .jobFailure: "job-fail"
+        case .canceledAtProvider: "provider-cancel"
+        case .resultExpired: "expired"
         case .pngInsteadOfAskedFormat: "png-instead"
         }
     }
@@ -59,7 +69,7 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses one fault: "429", "429:2" (Retry-After 2), "slow", "slow:3", "reset", "truncate",
     /// "corrupt", "content-type", "mislabel", "mislabel:TYPE", "policy", "unknown-model", "job-fail",
-    /// "job-fail:MESSAGE", "png-instead".
+    /// "job-fail:MESSAGE", "provider-cancel", "expired", "png-instead".
     public init(spec: String) throws {
         let head = spec.split(separator: ":", maxSplits: 1).first.map(String.init) ?? spec
         let argument = spec.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init)
@@ -90,12 +100,14 @@ public enum Fault: Sendable, Equatable, CustomStringConvertible {
         case "policy": self = .contentPolicy
         case "unknown-model": self = .unknownModel
         case "job-fail": self = .jobFailure(argument ?? "The model failed to generate the output")
+        case "provider-cancel": self = .canceledAtProvider
+        case "expired": self = .resultExpired
         case "png-instead": self = .pngInsteadOfAskedFormat
         default:
             throw SimulatorSpecError(
                 "fault '\(spec)': expected a status (429, 429:RETRY_AFTER, 500, 502, 503, 524, 529, 401, 402), "
                     + "slow[:SECONDS], reset, truncate, corrupt, content-type, mislabel[:TYPE], policy, unknown-model, "
-                    + "job-fail[:MESSAGE] or png-instead")
+                    + "job-fail[:MESSAGE], provider-cancel, expired or png-instead")
         }
     }
 }

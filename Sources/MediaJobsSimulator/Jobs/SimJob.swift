@@ -54,6 +54,10 @@ struct SimJob: Sendable {
     var corruptMedia = false
     /// A `pngInsteadOfAskedFormat` fault: images come out PNG whatever `imageFormat` says.
     var deliversPNG = false
+    /// A `canceledAtProvider` fault: the job is cancelled at the provider when it would have ended.
+    var endsCanceled = false
+    /// A `resultExpired` fault: the job succeeds (and is billed), and its result has expired when fetched (fal).
+    var resultExpired = false
     var generationID: String
     /// The credential that created the job, where the provider lists a caller's own jobs (Replicate).
     var owner: String?
@@ -81,7 +85,7 @@ struct SimJob: Sendable {
             started = elapsed >= queued
             done = elapsed >= queued + running
         }
-        if done { return failure.map { .failed($0) } ?? .succeeded }
+        if done { return endsCanceled ? .canceled : failure.map { .failed($0) } ?? .succeeded }
         return started ? .running : .queued
     }
 

@@ -18,6 +18,10 @@ struct Exchange: Sendable {
     var jobFailure: String?
     /// Set by a `pngInsteadOfAskedFormat` fault: images are PNG whatever format was asked.
     var deliversPNG = false
+    /// Set by a `canceledAtProvider` fault: the job this request creates is cancelled at the provider before it ends.
+    var canceledAtProvider = false
+    /// Set by a `resultExpired` fault: the fal request this creates completes, and its result has expired.
+    var resultExpired = false
 
     /// The provider's base URL as this client reached it: "http://127.0.0.1:PORT/openai/v1".
     var baseURL: String { origin + provider.pathPrefix }

@@ -73,6 +73,12 @@ struct SimulatorResponder: HTTPResponder {
             case .jobFailure(let message):
                 exchange.jobFailure = message
                 answer = await Self.handle(exchange, api)
+            case .canceledAtProvider:
+                exchange.canceledAtProvider = true
+                answer = await Self.handle(exchange, api)
+            case .resultExpired:
+                exchange.resultExpired = true
+                answer = await Self.handle(exchange, api)
             case .pngInsteadOfAskedFormat:
                 exchange.deliversPNG = true
                 answer = await Self.handle(exchange, api)

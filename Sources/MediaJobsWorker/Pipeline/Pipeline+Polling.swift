@@ -91,6 +91,9 @@ extension Pipeline {
                 pending.polls = (pending.polls ?? 0) + 1
                 let delay = PollCadence.delay(hint: pollAfter, polls: pending.polls ?? 0, kind: job.kind)
                 return .finished(.waiting(handle: pending.encoded(), pollAt: Date().addingTimeInterval(delay)))
+            case .failed(let error) where error.error.code == .providerGenerationExpired:
+                // Finished and billed, then expired before it was fetched: that purchase is in the ledger.
+                throw resultGone(job, pending: pending, failure: error, provider: provider, request: request)
             case .failed(let error):
                 throw error
             case .done(let result):
@@ -114,6 +117,7 @@ extension Pipeline {
         } catch let error as ProviderError where error.classification == .fallback {
             try await store.addEvent(job.id, kind: .note, worker: worker,
                                      detail: "route \(route) cannot serve this job: \(error.error.message)", now: Date())
+            try await pauseAccount(after: error, route: route, job: job, worker: worker)
             let routes = job.spec.routes
             let index = routes.firstIndex { $0.provider == route.provider && ($0.model == nil || $0.model == route.model) }
             return .fallback(routes[((index ?? routes.count - 1) + 1)...], "\(route): \(error.error.message)")

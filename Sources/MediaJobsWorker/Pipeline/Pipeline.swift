@@ -77,7 +77,12 @@ public struct Pipeline: Sendable {
             return cached
         }
         try await decodeInputInFull(job, worker: worker)
+        var accountCode: MediaJobsError.Code?
         for route in routes {
+            if let pause = try await pausedAccount(route, job: job, worker: worker) {
+                (routeErrors, accountCode) = (routeErrors + ["\(route): \(route.provider) is paused: \(pause.reason)"], pause.code)
+                continue
+            }
             do {
                 return try await attemptHonouringRetryAfter(
                     job, route: route, worker: worker, workDirectory: workDirectory, costs: &costs)
@@ -89,6 +94,10 @@ public struct Pipeline: Sendable {
                 routeErrors.append("\(route): \(error.error.message)")
                 try await store.addEvent(job.id, kind: .note, worker: worker,
                                          detail: "route \(route) cannot serve this job: \(error.error.message)", now: Date())
+                if error.isAccountRefusal {
+                    accountCode = error.error.code
+                    try await pauseAccount(after: error, route: route, job: job, worker: worker)
+                }
                 continue
             } catch let error as ProviderError {
                 throw Pipeline.failure(error, job: job, costs: costs)
@@ -101,9 +110,7 @@ public struct Pipeline: Sendable {
                 throw Failure(error: wrapped, retryable: Pipeline.isRetryable(wrapped), costs: costs)
             }
         }
-        throw Failure(
-            error: MediaJobsError(.providerUnsupported, "no route could serve this job: " + routeErrors.joined(separator: "; ")),
-            retryable: false, costs: costs)
+        throw Pipeline.noUsableRoute(routeErrors, accountCode: accountCode, costs: costs)
     }
 
     /// Errors in the user's input or this machine's set-up will not go away by trying again.

@@ -49,7 +49,7 @@ struct Doctor: AsyncParsableCommand {
             let ok = media.checks[name] ?? false
             checks.append(Check(name: name, ok: ok, detail: ok ? "present" : "missing", fix: ok ? nil : Doctor.fix(for: name)))
         }
-        checks.append(contentsOf: Doctor.providerChecks(home: home))
+        checks.append(contentsOf: Doctor.providerChecks(home: home, pauses: (try? await Providers.pauses(home: home)) ?? []))
         if global.json {
             try Terminal.writeJSON(checks)
         } else {
@@ -62,13 +62,21 @@ struct Doctor: AsyncParsableCommand {
     }
 
     /// One line per remote provider: its base URL and whether its key is set (never the key). A missing key is not
-    /// a failure: jobs for that provider are refused at submit, everything else works.
-    static func providerChecks(home: MediaJobsHome) -> [Check] {
+    /// a failure: jobs for that provider are refused at submit, everything else works. A provider paused because it
+    /// refused its key or has no credit is a failure, with the reason.
+    static func providerChecks(home: MediaJobsHome, pauses: [ProviderAccountPause]) -> [Check] {
         do {
             let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
-            return try ProviderRegistry.describe(configuration: configuration).compactMap { provider in
+            return try ProviderRegistry.describe(configuration: configuration, pauses: pauses).compactMap { provider in
                 guard let variable = provider.keyVariable else { return nil }
                 let url = provider.baseURL ?? "?"
+                if let pause = provider.pause {
+                    let fix = pause.code.rawValue == "provider.insufficient_credits"
+                        ? "add credit at \(provider.name), then: mediajobs providers resume \(provider.name)"
+                        : "set a valid \(variable), or fix the key's access, then: mediajobs providers resume \(provider.name)"
+                    return Check(name: "provider \(provider.name)", ok: false,
+                                 detail: "PAUSED: \(pause.code.rawValue): \(pause.reason); \(url)", fix: fix)
+                }
                 return Check(name: "provider \(provider.name)", ok: true,
                              detail: provider.keySet ? "\(variable) set; \(url)" : "\(variable) not set; \(url)",
                              fix: provider.keySet ? nil : "export \(variable)=… to send jobs to \(provider.name)")

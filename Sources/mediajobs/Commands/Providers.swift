@@ -6,39 +6,102 @@ import MediaJobsStore
 
 struct Providers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the providers, the kinds each makes, where each is reached and which keys are missing.",
+        abstract: "List the providers: the kinds each makes, where each is reached, its key, and whether it is paused.",
         discussion: """
-            Keys come from the environment only (OPENROUTER_API_KEY, OPENAI_API_KEY, FAL_KEY,
-            REPLICATE_API_TOKEN) and are never printed. Base URLs come from OPENROUTER_BASE_URL,
-            OPENAI_BASE_URL, FAL_BASE_URL, REPLICATE_BASE_URL, else from config.json ("providers").
+            Keys come from the environment only (OPENROUTER_API_KEY, OPENAI_API_KEY, FAL_KEY, \
+            REPLICATE_API_TOKEN) and are never printed: a key is shown by its fingerprint (sha256: and 8 hex \
+            digits of its SHA-256). Base URLs come from OPENROUTER_BASE_URL, OPENAI_BASE_URL, FAL_BASE_URL, \
+            REPLICATE_BASE_URL, else from config.json ("providers").
+
+            A provider that refused its key (HTTP 401, 403) or has no credit (402) is paused for every worker: \
+            jobs skip it and go to their next route. The pause ends when the key changes, when \
+            providers.NAME.credit_recheck_s (default 600) has passed after a 402, or with `resume`.
 
               mediajobs providers
               OPENAI_BASE_URL=http://127.0.0.1:8090/openai/v1 mediajobs providers --json
-            """)
+              mediajobs providers resume openrouter
+            """,
+        subcommands: [List.self, Resume.self],
+        defaultSubcommand: List.self)
 
-    @OptionGroup var global: GlobalOptions
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List each provider: kinds, base URL, key (by fingerprint), usable or paused and why.")
 
-    func run() async throws {
-        let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
-        let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
-        let providers = try ProviderRegistry.describe(configuration: configuration)
-        if global.json {
-            try Terminal.writeJSON(providers)
-            return
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+            let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
+            let providers = try ProviderRegistry.describe(configuration: configuration,
+                                                          pauses: try await Providers.pauses(home: home))
+            if global.json {
+                try Terminal.writeJSON(providers)
+                return
+            }
+            for provider in providers {
+                let kinds = provider.kinds.map(\.rawValue).joined(separator: ", ")
+                let key: String
+                if let variable = provider.keyVariable {
+                    key = provider.keySet ? "\(variable) set (\(provider.keyFingerprint ?? "?"))" : "\(variable) MISSING"
+                } else {
+                    key = "no key needed"
+                }
+                let state = provider.pause == nil ? "usable" : "PAUSED"
+                Terminal.write("\(JobText.pad(provider.name, 11)) \(JobText.pad(kinds, 32)) \(JobText.pad(state, 7)) \(key)")
+                if let url = provider.baseURL {
+                    Terminal.write("            \(url) (from \(provider.baseURLSource ?? "default"))")
+                }
+                if let pause = provider.pause {
+                    Terminal.write("            paused: \(pause.code.rawValue): \(pause.reason)")
+                }
+            }
         }
-        for provider in providers {
-            let kinds = provider.kinds.map(\.rawValue).joined(separator: ", ")
-            let key: String
-            if let variable = provider.keyVariable {
-                key = provider.keySet ? "\(variable) set" : "\(variable) MISSING"
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a provider's pause (after fixing its key or adding credit): jobs are sent to it again.",
+            discussion: """
+                  mediajobs providers resume openrouter
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Argument(help: "The provider: openrouter, openai, fal or replicate.")
+        var name: String
+
+        func run() async throws {
+            guard ProviderRegistry.knownNames.contains(name) else {
+                throw MediaJobsError(.providerUnknown,
+                                     "NAME: unknown provider '\(name)' (one of \(ProviderRegistry.knownNames.joined(separator: ", ")))")
+            }
+            let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+            try home.prepare()
+            let store = try SQLiteJobStore(path: home.databaseURL.path)
+            let ended = try await store.resumeAccount(provider: name)
+            if global.json {
+                try Terminal.writeJSON(ResumeResult(provider: name, resumed: ended != nil, pause: ended))
+                return
+            }
+            if let ended {
+                Terminal.write("\(name) resumed: jobs are sent to it again (it was paused: \(ended.code.rawValue): \(ended.reason))")
             } else {
-                key = "no key needed"
-            }
-            Terminal.write("\(JobText.pad(provider.name, 11)) \(JobText.pad(kinds, 32)) \(key)")
-            if let url = provider.baseURL {
-                Terminal.write("            \(url) (from \(provider.baseURLSource ?? "default"))")
+                Terminal.write("\(name) was not paused")
             }
         }
+
+        struct ResumeResult: Encodable {
+            var provider: String
+            var resumed: Bool
+            var pause: ProviderAccountPause?
+        }
+    }
+
+    /// The account pauses kept in the home's database (none when it has no database yet).
+    static func pauses(home: MediaJobsHome) async throws -> [ProviderAccountPause] {
+        guard FileManager.default.fileExists(atPath: home.databaseURL.path) else { return [] }
+        return try await SQLiteJobStore(path: home.databaseURL.path).accountPauses()
     }
 }
 

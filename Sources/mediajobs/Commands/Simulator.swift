@@ -17,7 +17,8 @@ struct SimulatorCommand: AsyncParsableCommand {
 
             --faults is a comma-separated list of FAULT[@PROVIDER[/PATH]][^METHOD][*COUNT|~RATE]:
               FAULT    429[:RETRY_AFTER] 500 502 503 524 529 401 402 (any 4xx/5xx), slow[:SECONDS],
-                       reset, truncate, corrupt, content-type, policy, unknown-model, job-fail[:MESSAGE]
+                       reset, truncate, corrupt, content-type, policy, unknown-model, job-fail[:MESSAGE],
+                       provider-cancel, expired (fal), png-instead
               PROVIDER openrouter, openai, fal, replicate; PATH a prefix after the provider's base URL
               *COUNT   the next COUNT matching requests (default *1); ~RATE each with probability RATE
             --schedule is polls:QUEUED:RUNNING (status reads) or seconds:QUEUED:RUNNING.

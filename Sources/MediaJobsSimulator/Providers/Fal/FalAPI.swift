@@ -87,6 +87,8 @@ struct FalAPI: ProviderAPI {
             schedule: state.schedule(for: .fal), submittedAt: Date(), failure: exchange.jobFailure,
             corruptMedia: exchange.corruptMedia, generationID: id)
         job.deliversPNG = exchange.deliversPNG
+        job.endsCanceled = exchange.canceledAtProvider
+        job.resultExpired = exchange.resultExpired
         job.predictTime = state.predictTime(model: model, kind: kind, id: id)
         job.charge = Charge(
             model: model, endpoint: "POST /\(model)", text: prompt,
@@ -164,15 +166,27 @@ struct FalAPI: ProviderAPI {
         }
     }
 
+    /// The request's output, or the error it ended with. fal's status has three states only: a request that failed,
+    /// was cancelled or whose result expired is `COMPLETED`, and its result answers the stored failure in fal's
+    /// documented shapes: a model error (`detail` list of `{loc, msg, type, url}`), a request error (`detail` string,
+    /// `error_type`, also in `X-Fal-Error-Type`), or 410 for a result that has expired.
     private func result(_ exchange: Exchange, model: String, id: String) async throws(ProviderError) -> Answer {
         let job = try find(id, poll: false)
         switch job.phase(at: Date()) {
         case .queued, .running:
             throw ProviderError(400, "Request is still in progress")
         case .canceled:
-            throw ProviderError(400, "Request was cancelled")
+            return .json(status: 499, ["detail": "Request was cancelled", "error_type": "client_cancelled"],
+                         headers: [("X-Fal-Error-Type", "client_cancelled"), ("x-fal-request-id", id)])
         case .failed(let message):
-            throw ProviderError(422, message, code: "generation_failed", param: "prompt")
+            let item: [String: Any] = [
+                "loc": ["body"], "msg": message, "type": "internal_server_error",
+                "url": "https://docs.fal.ai/errors#internal_server_error",
+            ]
+            return .json(status: 500, ["detail": [item]], headers: [("x-fal-request-id", id)])
+        case .succeeded where job.resultExpired:
+            return .json(status: 410, ["detail": "Request \(id) has expired: its result is no longer stored"],
+                         headers: [("x-fal-request-id", id)])
         case .succeeded:
             break
         }

@@ -432,6 +432,7 @@ struct OpenRouterAPI: ProviderAPI {
             searchable: String(decoding: exchange.body.prefix(65_536), as: UTF8.self),
             amount: .lines([BillingEntry.Line(item: "video seconds (\(sku.name))", quantity: Decimal(duration),
                                               unit: "second", unitPrice: sku.price)]))
+        job.endsCanceled = exchange.canceledAtProvider
         state.insert(job)
         return .json(status: 202, [
             "id": id, "polling_url": "\(exchange.baseURL)/videos/\(id)", "status": "pending",

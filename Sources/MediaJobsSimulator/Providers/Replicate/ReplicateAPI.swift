@@ -138,6 +138,7 @@ struct ReplicateAPI: ProviderAPI {
             searchable: String(decoding: exchange.body.prefix(65_536), as: UTF8.self),
             amount: Prices.replicateRate(model: model).map { .replicate($0, images: request.count) } ?? .unpriced)
         // Stored before any answer is written, so a prediction whose answer a fault cuts off still exists (and lists).
+        job.endsCanceled = exchange.canceledAtProvider
         state.insert(job)
 
         var current = job
