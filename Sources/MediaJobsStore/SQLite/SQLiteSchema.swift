@@ -37,6 +37,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v13-cost-outcomes") { db in
             try db.execute(sql: v13CostOutcomes)
         }
+        migrator.registerMigration("v15-route-used") { db in
+            try db.execute(sql: v15RouteUsed)
+        }
         return migrator
     }
 
