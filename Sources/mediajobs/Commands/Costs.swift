@@ -5,16 +5,21 @@ import MediaJobsStore
 
 struct Costs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report what jobs cost, grouped by day, provider, model, kind or label.",
+        abstract: "Report what jobs cost, grouped by day, provider, model, kind, label or route.",
         discussion: """
             mediajobs costs
             mediajobs costs --by provider,model --since 2026-11-01
             mediajobs costs --by day,kind --json
             mediajobs costs --by label,provider --label project
+            mediajobs costs --by route_asked,route_used
 
             Each row shows the total beside its reported (the provider said) and estimated (from the
             model catalog) parts, attempts whose price is unknown, and jobs answered from the result
             cache at no cost. The same grouping as GET /v1/costs?group_by=….
+            provider and model are each attempt's own; route_asked is the first route its
+            job asked for, route_used the route that made its job's result ("-" while the
+            job has not succeeded, "unknown" when it succeeded before that was recorded):
+            a job asked of openrouter that its local fallback made shows both.
             Requests of unknown outcome (sent, and their answer never arrived whole: cut
             mid-body, timed out, or their worker died) may have been billed with nothing
             to show: each is counted in the total at its estimated cost, marked in the
@@ -23,7 +28,7 @@ struct Costs: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: .long, help: "Group by these, comma-separated: day, provider, model, kind, label.")
+    @Option(name: .long, help: "Group by these, comma-separated: day, provider, model, kind, label, route_asked, route_used.")
     var by = "day,provider,model"
     @Option(name: .long, help: "With --by label: the label name to group by (for example project).") var label: String?
     @Option(name: .long, help: "From this day (YYYY-MM-DD, UTC).") var since: String?
