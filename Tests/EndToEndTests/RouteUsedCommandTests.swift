@@ -2,9 +2,9 @@ import Foundation
 import MediaJobsSimulator
 import Testing
 
-@Suite("the binary: status, list and costs show the route that made the file beside the routes asked")
+@Suite("the binary: status, list, costs and serve show the route that made the file beside the routes asked")
 struct RouteUsedCommandTests {
-    @Test("a job whose first route is refused is made by its local fallback: status, list and costs say local made it")
+    @Test("a job whose first route is refused is made by its local fallback: status, list, costs and the served API say local made it")
     func fallbackShownEverywhere() async throws {
         let simulator = try await Simulator.start()
         var cli = try CLI()
@@ -60,6 +60,49 @@ struct RouteUsedCommandTests {
         let header = plain.stdout.split(separator: "\n").first?.split(separator: " ").map(String.init) ?? []
         #expect(Array(header.prefix(4)) == ["day", "provider", "model", "usd"], "\(plain.stdout)")
         await simulator.stop()
+
+        // `mediajobs serve` on the same home answers the same over HTTP.
+        let out = Pipe()
+        let serve = try cli.start(["serve", "--port", "0", "--workers", "0"], stdout: out.fileHandleForWriting)
+        defer { if serve.isRunning { serve.terminate() } }
+        let line = await Self.firstLine(out.fileHandleForReading)
+        let port = try #require(line.firstMatch(of: /:(\d+)\//).map { String($0.1) }, "serve printed: \(line)")
+        let api = try await Self.curl("http://127.0.0.1:\(port)/v1/jobs/\(id)", home: cli.home)
+        #expect(api["routes_asked"] as? [[String: String]] == asked, "\(api)")
+        #expect((api["route_used"] as? [String: Any])?["provider"] as? String == "local", "\(api)")
+        #expect((api["route_used"] as? [String: Any])?["model"] as? String == "flite", "\(api)")
+        let grouped = try await Self.curl("http://127.0.0.1:\(port)/v1/costs?group_by=route_used", home: cli.home)
+        #expect((grouped["groups"] as? [[String: Any]])?.map { $0["key"] as? [String: String] } == [["route_used": "local/flite"]],
+                "\(grouped)")
+        serve.terminate()
+        await serve.waitForExit()
+    }
+
+    /// The first line a process writes to `handle`, read on a thread of its own.
+    static func firstLine(_ handle: FileHandle) async -> String {
+        await withCheckedContinuation { (done: CheckedContinuation<String, Never>) in
+            Thread.detachNewThread {
+                var data = Data()
+                while !data.contains(UInt8(ascii: "\n")) {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    data.append(chunk)
+                }
+                done.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    /// GET `url` with curl, as a user would; the answer's JSON object.
+    static func curl(_ url: String, home: URL) async throws -> [String: Any] {
+        let file = home.appendingPathComponent("curl-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "-o", file.path, url]
+        try process.run()
+        await process.waitForExit()
+        return (try JSONSerialization.jsonObject(with: try Data(contentsOf: file))) as? [String: Any] ?? [:]
     }
 
     @Test("a result-cache hit shows the route that made the file and the job whose result it reused")
