@@ -21,7 +21,9 @@ public struct JobCompletion: Sendable, Equatable {
     /// The route that made the result, kept on the job (`Job.routeUsed`); nil when not known.
     public var routeUsed: RouteUsed?
 
-    public init(artifacts: [ArtifactRef] = [], costs: [CostRecord] = [], detail: String = "", routeUsed: RouteUsed? = nil) {
+    public init(
+        artifacts: [ArtifactRef] = [], costs: [CostRecord] = [], detail: String = "", routeUsed: RouteUsed? = nil
+    ) {
         self.artifacts = artifacts
         self.costs = costs
         self.detail = detail

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("the binary: status, list, costs and serve show the route that made the file beside the routes asked")
 struct RouteUsedCommandTests {
-    @Test("a job whose first route is refused is made by its local fallback: status, list, costs and the served API say local made it")
+    @Test("a first route refused, its local fallback makes the file: status, list, costs and the served API say so")
     func fallbackShownEverywhere() async throws {
         let simulator = try await Simulator.start()
         var cli = try CLI()

@@ -443,7 +443,8 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
         let attempts: Int
         if returningJob {
             let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: jobColumns))
-            let arguments = StatementArguments([time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
+            let arguments = StatementArguments(
+                [time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
             guard let found = try fetchJobs(statement, arguments).first else {
                 throw try leaseFailure(db, id)
             }
@@ -451,7 +452,8 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
             attempts = found.attempts
         } else {
             let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: "attempts"))
-            let arguments = StatementArguments([time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
+            let arguments = StatementArguments(
+                [time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
             guard let found = try Int.fetchOne(statement, arguments: arguments) else {
                 throw try leaseFailure(db, id)
             }

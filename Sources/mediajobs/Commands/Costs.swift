@@ -28,7 +28,8 @@ struct Costs: AsyncParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: .long, help: "Group by these, comma-separated: day, provider, model, kind, label, route_asked, route_used.")
+    @Option(name: .long,
+            help: "Group by these, comma-separated: day, provider, model, kind, label, route_asked, route_used.")
     var by = "day,provider,model"
     @Option(name: .long, help: "With --by label: the label name to group by (for example project).") var label: String?
     @Option(name: .long, help: "From this day (YYYY-MM-DD, UTC).") var since: String?

@@ -94,7 +94,8 @@ enum JobText {
         for view in views {
             let used: String
             if view.state == .succeeded {
-                used = view.routeUsed.map { $0.route.description + ($0.cacheHitOf == nil ? "" : " (cache hit)") } ?? "unknown"
+                used = view.routeUsed.map { $0.route.description + ($0.cacheHitOf == nil ? "" : " (cache hit)") }
+                    ?? "unknown"
             } else {
                 used = view.routeTrying.map { "trying \($0)" } ?? "-"
             }
