@@ -16,15 +16,16 @@ struct Costs: AsyncParsableCommand {
             Each row shows the total beside its reported (the provider said) and estimated (from the
             model catalog) parts, attempts whose price is unknown, and jobs answered from the result
             cache at no cost. The same grouping as GET /v1/costs?group_by=….
-            provider and model are each attempt's own; route_asked is the first route its
-            job asked for, route_used the route that made its job's result ("-" while the
-            job has not succeeded, "unknown" when it succeeded before that was recorded):
-            a job asked of openrouter that its local fallback made shows both.
             Requests of unknown outcome (sent, and their answer never arrived whole: cut
             mid-body, timed out, or their worker died) may have been billed with nothing
             to show: each is counted in the total at its estimated cost, marked in the
             "lost" column, and listed after the table until a look-up at the provider
             settles it.
+
+            The provider and model of a row are each attempt's own; route_asked is the first
+            route its job asked for, and route_used the route that made its job's result ("-"
+            while the job has not succeeded, "unknown" when it succeeded before that was
+            recorded): a job asked of openrouter that its local fallback made shows both.
             """)
 
     @OptionGroup var global: GlobalOptions
