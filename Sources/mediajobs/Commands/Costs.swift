@@ -22,10 +22,11 @@ struct Costs: AsyncParsableCommand {
             "lost" column, and listed after the table until a look-up at the provider
             settles it.
 
-            The provider and model of a row are each attempt's own; route_asked is the first
-            route its job asked for, and route_used the route that made its job's result ("-"
-            while the job has not succeeded, "unknown" when it succeeded before that was
-            recorded): a job asked of openrouter that its local fallback made shows both.
+            The provider and model of a row are each attempt's own; route_asked is
+            the first route its job asked for, and route_used the route that made
+            its job's result ("-" while the job has not succeeded, "unknown" when
+            it succeeded before that was recorded): a job asked of openrouter that
+            its local fallback made shows both.
             """)
 
     @OptionGroup var global: GlobalOptions
