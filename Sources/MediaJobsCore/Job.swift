@@ -23,12 +23,15 @@ public struct Job: Sendable, Codable, Equatable {
     /// The provider's handle for an asynchronous generation (JSON), while waiting.
     public var providerHandle: String?
     public var pollAt: Date?
+    /// The route that made the result, once the job succeeded; nil before, and for a job that succeeded before this
+    /// was recorded (unknown, never guessed from the routes asked for).
+    public var routeUsed: RouteUsed?
 
     public init(
         id: JobID, spec: JobSpec, state: JobState, attempts: Int, maxAttempts: Int, priority: Int, runAt: Date,
         createdAt: Date, updatedAt: Date, finishedAt: Date? = nil, leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil, stage: String? = nil, error: JobFailure? = nil,
-        providerHandle: String? = nil, pollAt: Date? = nil
+        providerHandle: String? = nil, pollAt: Date? = nil, routeUsed: RouteUsed? = nil
     ) {
         self.id = id
         self.spec = spec
@@ -46,6 +49,7 @@ public struct Job: Sendable, Codable, Equatable {
         self.error = error
         self.providerHandle = providerHandle
         self.pollAt = pollAt
+        self.routeUsed = routeUsed
     }
 
     public var kind: JobKind { spec.kind }

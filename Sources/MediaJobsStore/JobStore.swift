@@ -18,11 +18,16 @@ public struct JobCompletion: Sendable, Equatable {
     public var costs: [CostRecord]
     /// Shown in the `succeeded` event.
     public var detail: String
+    /// The route that made the result, kept on the job (`Job.routeUsed`); nil when not known.
+    public var routeUsed: RouteUsed?
 
-    public init(artifacts: [ArtifactRef] = [], costs: [CostRecord] = [], detail: String = "") {
+    public init(
+        artifacts: [ArtifactRef] = [], costs: [CostRecord] = [], detail: String = "", routeUsed: RouteUsed? = nil
+    ) {
         self.artifacts = artifacts
         self.costs = costs
         self.detail = detail
+        self.routeUsed = routeUsed
     }
 }
 
@@ -240,8 +245,8 @@ public protocol JobStore: Sendable {
     /// Appends a free-form event (for example a validation report) to a job's story.
     func addEvent(_ id: JobID, kind: JobEvent.Kind, worker: String?, detail: String, now: Date) async throws
 
-    /// Marks the job `succeeded`, storing its artifacts' metadata and cost records in the same
-    /// transaction. Throws `job.lease_lost` if `worker` no longer holds the lease.
+    /// Marks the job `succeeded`, storing its artifacts' metadata, cost records and the route that made it
+    /// (`result.routeUsed`) in the same transaction. Throws `job.lease_lost` if `worker` no longer holds the lease.
     @discardableResult
     func complete(_ id: JobID, worker: String, result: JobCompletion, now: Date) async throws -> Job
 

@@ -124,4 +124,36 @@ struct ServeBinaryTests {
         #expect(view.text.contains(#""display":"unknown""#), "\(view.text)")
         #expect(!view.text.contains(#""usd":0"#), "\(view.text)")
     }
+
+    @Test("the dashboard shows the route that made a job's file beside the routes asked, and a cache hit's source job")
+    func routeUsedInBrowser() async throws {
+        let python = ServeProcess.python
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        let serve = try ServeProcess(arguments: ["--workers", "0"])
+        defer { _ = serve.stop() }
+        // Jobs finished as a worker finishes them, written by the store into the server's own database: one made by its
+        // fallback, one made for its own request, and a cache hit that reused the latter's result.
+        let store = try SQLiteJobStore(path: serve.home.appendingPathComponent("mediajobs.sqlite").path)
+        let now = Date()
+        let local = RouteUsed(provider: "local", model: "flite")
+        func finish(_ spec: JobSpec, _ used: RouteUsed) async throws -> JobID {
+            let job = try await store.enqueue(spec, now: now).job
+            _ = try #require(try await store.claim(worker: "w", now: now, leaseExpiry: now.addingTimeInterval(60)))
+            try await store.complete(job.id, worker: "w", result: JobCompletion(routeUsed: used), now: now)
+            return job.id
+        }
+        let fallback = try await finish(JobSpec(kind: .tts, provider: "openrouter", model: "some-lab/not-served",
+                                                fallbacks: [Route(provider: "local", model: "flite")],
+                                                input: JobInput(text: "Made by the fallback")), local)
+        let reused = try await finish(JobSpec(kind: .tts, input: JobInput(text: "Said once")), local)
+        let hit = try await finish(JobSpec(kind: .tts, input: JobInput(text: "Said once")),
+                                   RouteUsed(provider: "local", model: "flite", cacheHitOf: reused))
+
+        let script = ServeProcess.packageRoot.appendingPathComponent("Tests/MediaJobsServerTests/Python/dashboard_route_check.py")
+        let shots = ServeProcess.packageRoot.appendingPathComponent(".build/screenshots").path
+        let (status, output) = try await ServeProcess.run(
+            python, [script.path, serve.baseURL, fallback.rawValue, hit.rawValue, reused.rawValue, shots])
+        #expect(status == 0, "dashboard check failed:\n\(output.suffix(6000))")
+    }
 }

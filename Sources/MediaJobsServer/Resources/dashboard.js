@@ -51,6 +51,13 @@ const total = (n, unknown) => !unknown ? usd(n ?? 0)
   : n === null || n === undefined ? `unknown (${unknown} attempt${unknown === 1 ? "" : "s"})`
   : `${usd(n)} + ${unknown} attempt${unknown === 1 ? "" : "s"} of unknown cost`;
 const lineText = (l) => `${l.quantity} ${l.unit}${l.variant ? ` (${l.variant})` : ""} × ${l.usd_per_unit === null || l.usd_per_unit === undefined ? "unknown price" : "$" + l.usd_per_unit}`;
+// Routes: as asked ("openrouter/some-model", "local" for its default model), and the one that made the result.
+const routeText = (r) => r.model ? `${r.provider}/${r.model}` : r.provider;
+const routesAsked = (job) => (job.routes_asked || []).map(routeText).join(", ") || routeText(job);
+// What made a succeeded job's result ("unknown" when that was not recorded); "trying X" while a provider works on it.
+const routeUsedText = (job) => job.state === "succeeded"
+  ? (job.route_used ? routeText(job.route_used) + (job.route_used.cache_hit_of ? " (cache hit)" : "") : "unknown")
+  : job.route_trying ? `trying ${routeText(job.route_trying)}` : "-";
 const STATES = ["queued", "running", "waiting", "succeeded", "failed", "canceled"];
 const KINDS = ["tts", "transcribe", "image", "video"];
 
@@ -72,7 +79,7 @@ async function showJobs(params) {
   const body = el("tbody", { id: "jobs-body" });
   const more = el("button", { id: "more", hidden: "" }, "Older jobs");
   view.replaceChildren(el("h1", {}, "Jobs"), filters,
-    el("table", { id: "jobs" }, el("thead", {}, el("tr", {}, ["Job", "Kind", "State", "Route", "Cost", "Created"].map((h) => el("th", {}, h)))), body), more);
+    el("table", { id: "jobs" }, el("thead", {}, el("tr", {}, ["Job", "Kind", "State", "Routes asked", "Route used", "Cost", "Created"].map((h) => el("th", {}, h)))), body), more);
   for (const id of ["filter-state", "filter-kind"]) {
     document.getElementById(id).addEventListener("change", () => {
       const q = new URLSearchParams();
@@ -84,7 +91,7 @@ async function showJobs(params) {
   }
   const row = (job) => el("tr", { "data-job": job.id },
     el("td", { class: "mono" }, el("a", { href: `#/jobs/${job.id}` }, job.id)), el("td", {}, job.kind), el("td", {}, stateBadge(job.state)),
-    el("td", {}, `${job.provider}/${job.model || "-"}`), el("td", { class: "cost" }, total(job.cost.usd, job.cost.unknown_attempts)), el("td", {}, when(job.created_at)));
+    el("td", { class: "route-asked" }, routesAsked(job)), el("td", { class: "route-used" }, routeUsedText(job)), el("td", { class: "cost" }, total(job.cost.usd, job.cost.unknown_attempts)), el("td", {}, when(job.created_at)));
   const upsert = (job) => {
     const existing = body.querySelector(`tr[data-job="${job.id}"]`);
     if (existing) existing.replaceWith(row(job)); else body.prepend(row(job));
@@ -123,7 +130,9 @@ async function showJob(id) {
     facts.replaceChildren(
       el("dt", {}, "State"), el("dd", { id: "job-state" }, stateBadge(job.state), job.stage && !["succeeded", "failed", "canceled"].includes(job.state) ? ` (${job.stage})` : ""),
       el("dt", {}, "Kind"), el("dd", {}, job.kind),
-      el("dt", {}, "Route"), el("dd", {}, `${job.provider}/${job.model || "-"}`),
+      el("dt", {}, "Routes asked"), el("dd", { id: "job-routes-asked" }, routesAsked(job)),
+      el("dt", {}, "Route used"), el("dd", { id: "job-route-used" }, routeUsedText(job),
+        job.route_used && job.route_used.cache_hit_of ? [" from job ", el("a", { class: "mono", href: `#/jobs/${job.route_used.cache_hit_of}` }, job.route_used.cache_hit_of)] : []),
       el("dt", {}, "Attempts"), el("dd", {}, `${job.attempts} of ${job.max_attempts}`),
       el("dt", {}, "Created"), el("dd", {}, when(job.created_at)),
       el("dt", {}, "Finished"), el("dd", {}, when(job.finished_at) || "-"),

@@ -1,11 +1,16 @@
 import Foundation
 import MediaJobsCore
 
-/// Cost records summed by any of day, provider, model, kind and label, with reported, estimated and
-/// cached amounts side by side. One grouping for the CLI (`mediajobs costs --by …`) and `/v1/costs`.
+/// Cost records summed by any of day, provider, model, kind, label and the routes of their jobs, with reported,
+/// estimated and cached amounts side by side. One grouping for the CLI (`mediajobs costs --by …`) and `/v1/costs`.
+///
+/// `provider` and `model` are those of each attempt's own record; `route_asked` is the first route its job asked for
+/// and `route_used` the route that made its job's result (empty while the job has not succeeded, `unknown` when it
+/// succeeded before that was recorded): what jobs asked of a route cost, fallbacks included, and what the results a
+/// route made cost.
 public struct CostReport: Sendable, Encodable {
     /// What a report can group by.
-    public static let dimensions = ["day", "provider", "model", "kind", "label"]
+    public static let dimensions = ["day", "provider", "model", "kind", "label", "route_asked", "route_used"]
 
     /// The records sharing one key.
     public struct Group: Sendable, Encodable, Equatable {
@@ -125,6 +130,8 @@ public struct CostReport: Sendable, Encodable {
                 case "provider": line.record.provider
                 case "model": line.record.model
                 case "kind": line.kind.rawValue
+                case "route_asked": line.routeAsked
+                case "route_used": line.routeUsed
                 default: line.label ?? ""
                 }
             }

@@ -8,6 +8,11 @@ public struct CostLine: Sendable, Equatable {
     public var kind: JobKind
     /// The value of the requested label on the record's job, when a label was asked for and the job has it.
     public var label: String?
+    /// The first route the record's job asked for, as asked (`openrouter/some-model`, or `local` for its default).
+    public var routeAsked: String = ""
+    /// The route that made the record's job's result (`local/flite`): "" while the job has not succeeded, and
+    /// `unknown` for a job that succeeded before the route used was recorded.
+    public var routeUsed: String = ""
 }
 
 /// How far a batch has come: its entries counted by the state of their jobs, and what its jobs cost.
@@ -66,7 +71,8 @@ extension SQLiteJobStore {
             let columns = CostRow.columns.split(separator: ",").map { "c." + $0.trimmingCharacters(in: .whitespaces) }
                 .joined(separator: ", ")
             let statement = try db.cachedStatement(sql: """
-                SELECT \(columns), j.kind, l.value
+                SELECT \(columns), j.kind, l.value, json_extract(j.spec, '$.provider'), json_extract(j.spec, '$.model'),
+                       j.state, j.route_used_provider, j.route_used_model
                 FROM costs c JOIN jobs j ON j.id = c.job_id
                 LEFT JOIN job_labels l ON l.job_id = c.job_id AND l.name = ?
                 WHERE c.at >= ? AND c.at < ? ORDER BY c.at, c.id
@@ -76,8 +82,15 @@ extension SQLiteJobStore {
                 guard let kind = JobKind(rawValue: kindText) else {
                     throw MediaJobsError(.storeFailure, "\(self.path): a job holds an unknown kind '\(kindText)'")
                 }
+                let asked = Route(provider: try row.decode(String?.self, atIndex: 14) ?? JobSpec.defaultProvider,
+                                  model: try row.decode(String?.self, atIndex: 15))
+                let used = try row.decode(String?.self, atIndex: 17).map { provider in
+                    Route(provider: provider, model: try row.decode(String?.self, atIndex: 18)).description
+                }
+                let succeeded = try row.decode(String.self, atIndex: 16) == JobState.succeeded.rawValue
                 return CostLine(record: try CostRow.decode(row), kind: kind,
-                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 13))
+                                label: label == nil ? nil : try row.decode(String?.self, atIndex: 13),
+                                routeAsked: asked.description, routeUsed: used ?? (succeeded ? "unknown" : ""))
             }
         }
     }

@@ -415,7 +415,8 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
         """
         UPDATE jobs
         SET state = 'succeeded', finished_at = ?1, updated_at = ?1, lease_owner = NULL, lease_expires_at = NULL,
-            stage = NULL, poll_at = NULL, error_code = NULL, error_message = NULL
+            stage = NULL, poll_at = NULL, error_code = NULL, error_message = NULL,
+            route_used_provider = ?4, route_used_model = ?5, route_used_cache_hit_of = ?6
         WHERE id = ?2 AND state = 'running' AND lease_owner = ?3
         RETURNING \(columns)
         """
@@ -457,14 +458,18 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
         let attempts: Int
         if returningJob {
             let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: jobColumns))
-            guard let found = try fetchJobs(statement, [time, id.rawValue, worker]).first else {
+            let arguments = StatementArguments(
+                [time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
+            guard let found = try fetchJobs(statement, arguments).first else {
                 throw try leaseFailure(db, id)
             }
             job = found
             attempts = found.attempts
         } else {
             let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: "attempts"))
-            guard let found = try Int.fetchOne(statement, arguments: [time, id.rawValue, worker]) else {
+            let arguments = StatementArguments(
+                [time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
+            guard let found = try Int.fetchOne(statement, arguments: arguments) else {
                 throw try leaseFailure(db, id)
             }
             job = nil

@@ -20,7 +20,8 @@ enum StoredTime {
 /// The columns of `jobs` in the order `JobRowDecoder` reads them.
 let jobColumns = """
     id, spec, state, attempts, max_attempts, priority, run_at, created_at, updated_at, finished_at, \
-    lease_owner, lease_expires_at, stage, error_code, error_message, provider_handle, poll_at
+    lease_owner, lease_expires_at, stage, error_code, error_message, provider_handle, poll_at, \
+    route_used_provider, route_used_model, route_used_cache_hit_of
     """
 
 /// Turns rows of `jobs` into `Job`s, refusing corrupt rows with `store.failure` instead of crashing.
@@ -109,7 +110,8 @@ final class JobRowDecoder: @unchecked Sendable {
                 stage: try row.decode(String?.self, atIndex: 12),
                 error: error,
                 providerHandle: try row.decode(String?.self, atIndex: 15),
-                pollAt: try row.decode(Int64?.self, atIndex: 16).map(StoredTime.decode))
+                pollAt: try row.decode(Int64?.self, atIndex: 16).map(StoredTime.decode),
+                routeUsed: try RouteUsedColumns.decode(row, atIndex: 17))
         } catch {
             throw MediaJobsError(
                 .storeFailure, "job \(rawID): its stored row is corrupt (\(error))",

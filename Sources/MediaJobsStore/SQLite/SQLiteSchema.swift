@@ -40,6 +40,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v14-account-pauses") { db in
             try db.execute(sql: v14AccountPauses)
         }
+        migrator.registerMigration("v15-route-used") { db in
+            try db.execute(sql: v15RouteUsed)
+        }
         return migrator
     }
 

@@ -10,7 +10,8 @@ extension Pipeline {
 
     /// Completes `job` from the newest succeeded job with the same request on its first route, when the job uses the
     /// cache and that job's outputs are all still in the artifact store: the same artifacts, a cost record of $0
-    /// marked `cached`, and an event `cache hit from job X`. Nil on a miss (a failed lookup counts as one).
+    /// marked `cached`, an event `cache hit from job X`, and as the route used that route with job X named. Nil on a
+    /// miss (a failed lookup counts as one).
     func answerFromCache(_ job: Job, worker: String) async throws -> Outcome? {
         guard job.spec.usesCache, job.providerHandle == nil, let first = job.spec.routes.first else { return nil }
         let key: String
@@ -43,7 +44,9 @@ extension Pipeline {
             let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }
                 .joined(separator: ", ")
             return .completed(JobCompletion(
-                artifacts: outputs, costs: [record], detail: "cache hit from job \(candidate): \(summary), no cost"))
+                artifacts: outputs, costs: [record], detail: "cache hit from job \(candidate): \(summary), no cost",
+                // The cache key names the route that served `candidate`: the route that made these outputs.
+                routeUsed: RouteUsed(provider: route.provider.name, model: route.model, cacheHitOf: candidate)))
         }
         return nil
     }

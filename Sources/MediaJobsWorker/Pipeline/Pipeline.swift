@@ -164,7 +164,8 @@ public struct Pipeline: Sendable {
         }
         let summary = outputs.map { "\($0.format) \($0.bytes) bytes sha256:\($0.sha256.prefix(12))" }.joined(separator: ", ")
         await rememberCacheKey(job, provider: provider.name, model: model)
-        return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)"))
+        return .completed(JobCompletion(artifacts: outputs, costs: [cost], detail: "\(provider.name)/\(model): \(summary)",
+                                        routeUsed: RouteUsed(provider: provider.name, model: model)))
     }
 
     /// What this attempt of `job` asks of `model`: the same for a submission, a poll and a kept answer, so each

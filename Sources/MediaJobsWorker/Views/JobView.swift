@@ -123,6 +123,12 @@ public struct JobView: Sendable, Codable, Equatable {
     public var spec: JobSpec
     /// Present in `status`, absent in lists.
     public var events: [Event]?
+    /// The routes the job asked for, in the order they are tried: the first (`provider`, `model`), then its fallbacks.
+    public var routesAsked: [Route] = []
+    /// The route that made the result, once the job succeeded (nil before, and when it was not recorded).
+    public var routeUsed: RouteUsed?
+    /// While the job is running or waiting: the route its provider request went to, when known.
+    public var routeTrying: Route?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, state, stage, provider, model, attempts
@@ -135,6 +141,9 @@ public struct JobView: Sendable, Codable, Equatable {
         case finishedAt = "finished_at"
         case runAt = "run_at"
         case spec, events
+        case routesAsked = "routes_asked"
+        case routeUsed = "route_used"
+        case routeTrying = "route_trying"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -145,6 +154,9 @@ public struct JobView: Sendable, Codable, Equatable {
         try c.encode(stage, forKey: .stage)
         try c.encode(provider, forKey: .provider)
         try c.encode(model, forKey: .model)
+        try c.encode(routesAsked, forKey: .routesAsked)
+        try c.encode(routeUsed, forKey: .routeUsed)  // null until the job succeeded, and when not recorded
+        try c.encode(routeTrying, forKey: .routeTrying)  // null unless running or waiting on a known route
         try c.encode(attempts, forKey: .attempts)
         try c.encode(maxAttempts, forKey: .maxAttempts)
         try c.encode(priority, forKey: .priority)
@@ -180,7 +192,7 @@ public struct JobView: Sendable, Codable, Equatable {
                         source: $0.source, lines: $0.lines, charged: $0.charged, outcome: $0.outcome,
                         display: $0.usd.display())
         }
-        return JobView(
+        var view = JobView(
             id: job.id, kind: job.kind, state: job.state, stage: job.stage, provider: job.spec.provider,
             model: job.spec.model, attempts: job.attempts, maxAttempts: job.maxAttempts, priority: job.priority,
             labels: job.spec.labels, idempotencyKey: job.spec.idempotencyKey, error: job.error,
@@ -190,6 +202,30 @@ public struct JobView: Sendable, Codable, Equatable {
             createdAt: job.createdAt, updatedAt: job.updatedAt, finishedAt: job.finishedAt, runAt: job.runAt,
             spec: job.spec,
             events: events?.map { Event(at: $0.at, kind: $0.kind, attempt: $0.attempt, worker: $0.worker, detail: $0.detail) })
+        view.routesAsked = job.spec.routes
+        view.routeUsed = job.routeUsed
+        view.routeTrying = try await routeTrying(job, events: events, store: store)
+        return view
+    }
+
+    /// The route a running or waiting job's provider request went to: the one its provider handle names, else the
+    /// one its current attempt's last `provider` or `poll` stage named. Nil in other states, and when neither tells.
+    static func routeTrying(_ job: Job, events known: [JobEvent]?, store: any JobStore) async throws -> Route? {
+        guard job.state == .running || job.state == .waiting else { return nil }
+        if let handle = job.providerHandle, let pending = try? PendingGeneration.decode(handle) {
+            return Route(provider: pending.provider, model: pending.model)
+        }
+        guard job.state == .running else { return nil }
+        var events = known ?? []
+        if known == nil { events = try await store.events(job.id, after: nil) }
+        for event in events.reversed() where event.kind == .stage && event.attempt == job.attempts {
+            for prefix in ["provider: ", "poll: "] where event.detail.hasPrefix(prefix) {
+                let route = event.detail.dropFirst(prefix.count)
+                guard let slash = route.firstIndex(of: "/") else { return Route(provider: String(route)) }
+                return Route(provider: String(route[..<slash]), model: String(route[route.index(after: slash)...]))
+            }
+        }
+        return nil
     }
 
     /// The encoder every JSON output uses: sorted keys, ISO-8601 dates.

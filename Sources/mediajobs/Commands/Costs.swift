@@ -5,12 +5,13 @@ import MediaJobsStore
 
 struct Costs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report what jobs cost, grouped by day, provider, model, kind or label.",
+        abstract: "Report what jobs cost, grouped by day, provider, model, kind, label or route.",
         discussion: """
             mediajobs costs
             mediajobs costs --by provider,model --since 2026-11-01
             mediajobs costs --by day,kind --json
             mediajobs costs --by label,provider --label project
+            mediajobs costs --by route_asked,route_used
 
             Each row shows the total beside its reported (the provider said) and estimated (from the
             model catalog) parts, attempts whose price is unknown, and jobs answered from the result
@@ -20,10 +21,17 @@ struct Costs: AsyncParsableCommand {
             to show: each is counted in the total at its estimated cost, marked in the
             "lost" column, and listed after the table until a look-up at the provider
             settles it.
+
+            The provider and model of a row are each attempt's own; route_asked is
+            the first route its job asked for, and route_used the route that made
+            its job's result ("-" while the job has not succeeded, "unknown" when
+            it succeeded before that was recorded): a job asked of openrouter that
+            its local fallback made shows both.
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: .long, help: "Group by these, comma-separated: day, provider, model, kind, label.")
+    @Option(name: .long,
+            help: "Group by these, comma-separated: day, provider, model, kind, label, route_asked, route_used.")
     var by = "day,provider,model"
     @Option(name: .long, help: "With --by label: the label name to group by (for example project).") var label: String?
     @Option(name: .long, help: "From this day (YYYY-MM-DD, UTC).") var since: String?

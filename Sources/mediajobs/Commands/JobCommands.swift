@@ -6,7 +6,7 @@ import MediaJobsWorker
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a job: its state, stage, artifacts, cost, and the story of its events.",
+        abstract: "Show a job: its state, stage, routes asked and used, artifacts, cost, and the story of its events.",
         discussion: "mediajobs status 01JD3F4Y8W1ZKQ6T0V5N2M7C9B --json")
 
     @OptionGroup var global: GlobalOptions
@@ -25,6 +25,11 @@ struct List: AsyncParsableCommand {
         discussion: """
             mediajobs list --state failed --kind tts
             mediajobs list --limit 200 --json
+
+            Each row shows the routes the job asked for (the first, then its fallbacks) and
+            the route that made its result: "unknown" for a job that succeeded before that
+            was recorded, "(cache hit)" for a result reused from an earlier job (its
+            status names that job), "trying X" while a provider works on it.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -65,7 +70,7 @@ struct List: AsyncParsableCommand {
         if global.json {
             try Terminal.writeJSON(views)
         } else {
-            for view in views { Terminal.write(JobText.row(view)) }
+            if !views.isEmpty { Terminal.write(JobText.table(views)) }
         }
     }
 }

@@ -8,6 +8,11 @@ enum JobText {
     static func summary(_ view: JobView) -> String {
         var lines = ["\(view.id)  \(view.kind)  \(view.state)  \(view.provider)/\(view.model ?? "-")  attempts \(view.attempts)/\(view.maxAttempts)"]
         if let stage = view.stage, !view.state.isFinal { lines.append("  stage: \(stage)") }
+        if view.routesAsked.count > 1 {
+            lines.append("  routes asked: " + view.routesAsked.map(\.description).joined(separator: ", "))
+        }
+        if let used = usedRoute(view) { lines.append("  route used: \(used)") }
+        if let trying = view.routeTrying { lines.append("  route now: \(trying)") }
         if let scheduled = scheduled(view) { lines.append("  \(scheduled)") }
         if let error = view.error { lines.append("  error: \(error.code): \(error.message)") }
         for input in view.inputs {
@@ -73,11 +78,36 @@ enum JobText {
         return text
     }
 
-    static func row(_ view: JobView) -> String {
+    /// The route that made a succeeded job's result (`local/flite (cache hit of job 01J…)`), `unknown` when that was
+    /// not recorded; nil for a job that has not succeeded.
+    static func usedRoute(_ view: JobView) -> String? {
+        guard view.state == .succeeded else { return nil }
+        return view.routeUsed?.description ?? "unknown (not recorded)"
+    }
+
+    /// `mediajobs list`: a header, then a row per job with the routes it asked for and the route that made its result
+    /// (`trying X` while a provider works on it).
+    static func table(_ views: [JobView]) -> String {
+        guard !views.isEmpty else { return "" }
         let formatter = ISO8601DateFormatter()
-        let route = "\(view.provider)/\(view.model ?? "-")"
-        return [view.id.rawValue, pad(view.kind.rawValue, 10), pad(view.state.rawValue, 9), pad(route, 24),
-                "\(view.attempts)/\(view.maxAttempts)", formatter.string(from: view.createdAt)].joined(separator: "  ")
+        var rows = [["id", "kind", "state", "routes asked", "route used", "attempts", "created"]]
+        for view in views {
+            let used: String
+            if view.state == .succeeded {
+                used = view.routeUsed.map { $0.route.description + ($0.cacheHitOf == nil ? "" : " (cache hit)") }
+                    ?? "unknown"
+            } else {
+                used = view.routeTrying.map { "trying \($0)" } ?? "-"
+            }
+            rows.append([view.id.rawValue, view.kind.rawValue, view.state.rawValue,
+                         view.routesAsked.map(\.description).joined(separator: ", "), used,
+                         "\(view.attempts)/\(view.maxAttempts)", formatter.string(from: view.createdAt)])
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { pad($0.element, widths[$0.offset]) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
     }
 
     /// `54 characters × $0.0000006 = $0.0000324 (OAI-COMM-TTS, 2026-08-21)`, or `… × unknown price`.
