@@ -6,7 +6,7 @@
 //
 // The recording (H hours, default 3, of a tone with pauses, MP3 mono 64 kb/s 22.05 kHz, as a long meeting might
 // be kept) is made by the ffmpeg program and removed at the end.
-// submit       ours: `mediajobs --home TMP submit transcribe --audio FILE` (no --wait): the headers are checked,
+// submit       ours: `MEDIAJOBS_HOME=TMP mediajobs submit transcribe --audio FILE` (no --wait): the headers are checked,
 //              the file copied into the artifact store and hashed, the job queued; the worker decodes it in full
 //              later, before any provider is sent it.
 // probe peer   `ffprobe -v error -show_format -show_streams FILE`: reading the headers, nothing more.
@@ -90,7 +90,8 @@ var probes: [Double] = []
 var decodes: [Double] = []
 for index in 0..<options.runs {
     let home = folder.appendingPathComponent("home-\(index)")
-    let submitted = run([options.binary, "--home", home.path, "submit", "transcribe", "--audio", recording.path])
+    let submitted = run([options.binary, "submit", "transcribe", "--audio", recording.path],
+                        environment: ["MEDIAJOBS_HOME": home.path])
     submits.append(submitted.seconds)
     if index == 0 { print("submit said: \(submitted.out.trimmingCharacters(in: .whitespacesAndNewlines))") }
     probes.append(run(["ffprobe", "-v", "error", "-show_format", "-show_streams", recording.path]).seconds)
