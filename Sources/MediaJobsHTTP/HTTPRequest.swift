@@ -20,10 +20,9 @@ public struct HTTPTimeouts: Sendable, Equatable, Codable {
         self.lowSpeedSeconds = lowSpeedSeconds
     }
 
+    /// Written `low_speed_seconds` in config.json: its decoder converts snake case to these names before matching.
     enum CodingKeys: String, CodingKey {
-        case connect, total
-        case lowSpeedBytesPerSecond = "low_speed_bytes_per_second"
-        case lowSpeedSeconds = "low_speed_seconds"
+        case connect, total, lowSpeedBytesPerSecond, lowSpeedSeconds
     }
 
     public init(from decoder: any Decoder) throws {

@@ -49,6 +49,17 @@ struct CLI {
 
     var database: URL { home.appendingPathComponent("mediajobs.sqlite") }
 
+    /// Writes the home's `config.json` for providers that are the simulator running inside the test process, with
+    /// `members` (top-level JSON members, without braces) beside it. That simulator makes its media in the FFmpeg pool
+    /// every other test of the suite shares, so under the whole suite's load an answer may take minutes: requests
+    /// wait patiently for it, as `RemoteHome`'s do, instead of giving up after two silent minutes.
+    func writeSimulatorConfig(_ members: String = "") throws {
+        let patient = #"{"timeouts": {"submit": {"total": 900, "low_speed_seconds": 600}}}"#
+        let providers = ["openrouter", "openai", "fal", "replicate"].map { "\"\($0)\": \(patient)" }.joined(separator: ", ")
+        let json = "{\"providers\": {\(providers)}" + (members.isEmpty ? "" : ", \(members)") + "}"
+        try Data(json.utf8).write(to: home.appendingPathComponent("config.json"))
+    }
+
     /// Starts the binary with `arguments` (and `--home`), without waiting.
     func start(
         _ arguments: [String], stdout: FileHandle? = nil, stderr: FileHandle? = nil, home useHome: Bool = true

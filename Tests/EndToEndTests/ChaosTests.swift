@@ -20,6 +20,7 @@ struct ChaosTests {
         for name in ["OPENROUTER_API_KEY", "OPENAI_API_KEY", "FAL_KEY", "REPLICATE_API_TOKEN"] {
             cli.environment[name] = "chaos-key"
         }
+        try cli.writeSimulatorConfig()
         _ = try await cli.run(["list"])  // creates the home and the database
         let store = try SQLiteJobStore(path: cli.database.path)
         // Every job's text or prompt carries its marker, so the simulator's log tells which job each create was for.

@@ -50,8 +50,7 @@ struct MoneyCommandTests {
         var cli = try CLI()
         defer { cli.remove() }
         cli.environment = simulator.environment.merging(["OPENROUTER_API_KEY": "sk-sim-key-000", "OPENAI_API_KEY": "sk-sim-key-000"]) { $1 }
-        let config = cli.home.appendingPathComponent("config.json")
-        try Data(#"{"budgets": {"daily_usd": 5}}"#.utf8).write(to: config)
+        try cli.writeSimulatorConfig(#""budgets": {"daily_usd": 5}"#)
         let refused = try await cli.run(["submit", "tts", "--provider", "openrouter", "--model", "some-lab/brand-new-tts",
                                          "--text", "Hello from a brand new model."])
         #expect(refused.status != 0)
@@ -62,7 +61,7 @@ struct MoneyCommandTests {
 
         // Without a budget it runs (OpenRouter released it this week; no catalog knows its price). OpenRouter states
         // what it billed, so the ledger holds that amount, reported.
-        try FileManager.default.removeItem(at: config)
+        try cli.writeSimulatorConfig()
         simulator.releaseSpeechModel("some-lab/brand-new-tts", pricePerCharacter: Decimal(string: "0.00002")!)
         let ran = try await cli.run(["submit", "tts", "--provider", "openrouter", "--model", "some-lab/brand-new-tts",
                                      "--text", "Hello from a brand new model.", "--wait", "--json"])

@@ -19,6 +19,7 @@ struct ProviderPauseCommandTests {
         defer { cli.remove() }
         let key = "sk-or-v1-PLANTED-\(UUID().uuidString)"
         cli.environment = simulator.environment.merging(["OPENROUTER_API_KEY": key]) { $1 }
+        try cli.writeSimulatorConfig()
         simulator.inject(.status(402), count: 1, provider: .openrouter, path: "/audio/speech")
         let job = cli.home.appendingPathComponent("speech.json")
         try Data(#"""

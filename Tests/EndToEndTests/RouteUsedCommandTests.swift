@@ -11,6 +11,7 @@ struct RouteUsedCommandTests {
         defer { cli.remove() }
         cli.environment = simulator.environment.merging(["OPENROUTER_API_KEY": "sk-sim-key-000"]) { $1 }
         // OpenRouter answers that it does not serve the model: a fallback-class error, so the next route is tried.
+        try cli.writeSimulatorConfig()
         simulator.inject(.unknownModel, count: 1, provider: .openrouter, path: "/audio/speech")
         let document = cli.home.appendingPathComponent("fallback.json")
         try Data(#"""

@@ -11,7 +11,8 @@ struct ProviderConfigurationTests {
         let json = """
             {"providers": {"openrouter": {"base_url": "http://127.0.0.1:1/openrouter/api/v1", "app_url": "https://example.org",
               "app_title": "Demo", "routing": {"sort": "price", "order": ["openai"], "options": {"openai": {"x": 1}}},
-              "timeouts": {"poll": {"total": 7}}, "concurrency": 3, "requests_per_minute": 90, "poll_interval_s": 0.5},
+              "timeouts": {"poll": {"total": 7}, "download": {"low_speed_seconds": 90, "low_speed_bytes_per_second": 512}},
+              "concurrency": 3, "requests_per_minute": 90, "poll_interval_s": 0.5},
              "fal": {"base_url": "http://127.0.0.1:1/fal"}}}
             """
         let configuration = try Configuration(json: Data(json.utf8)).section(ProvidersConfiguration.self)
@@ -21,6 +22,12 @@ struct ProviderConfigurationTests {
         #expect(configuration.openrouter.routing["sort"] == .string("price"))
         #expect(configuration.openrouter.common.timeouts.poll.total == 7)
         #expect(configuration.openrouter.common.timeouts.submit.total == ProviderTimeouts().submit.total)
+        // Written in snake case like every key of config.json; a field left out keeps that kind's own default.
+        let poll = configuration.openrouter.common.timeouts.poll
+        #expect(poll.lowSpeedSeconds == ProviderTimeouts().poll.lowSpeedSeconds && poll.connect == ProviderTimeouts().poll.connect)
+        let download = configuration.openrouter.common.timeouts.download
+        #expect(download.lowSpeedSeconds == 90 && download.lowSpeedBytesPerSecond == 512)
+        #expect(download.total == ProviderTimeouts().download.total)
         #expect(configuration.openrouter.common.concurrency == 3)
         #expect(configuration.openrouter.common.requestsPerMinute == 90)
         #expect(configuration.openrouter.common.pollIntervalSeconds == 0.5)

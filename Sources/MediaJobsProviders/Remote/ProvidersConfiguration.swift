@@ -20,9 +20,24 @@ public struct ProviderTimeouts: Sendable, Equatable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ProviderTimeouts()
-        submit = try c.decodeIfPresent(HTTPTimeouts.self, forKey: .submit) ?? d.submit
-        poll = try c.decodeIfPresent(HTTPTimeouts.self, forKey: .poll) ?? d.poll
-        download = try c.decodeIfPresent(HTTPTimeouts.self, forKey: .download) ?? d.download
+        // A field left out keeps this kind of request's own default, not HTTPTimeouts' general one.
+        submit = try c.decodeIfPresent(Partial.self, forKey: .submit)?.over(d.submit) ?? d.submit
+        poll = try c.decodeIfPresent(Partial.self, forKey: .poll)?.over(d.poll) ?? d.poll
+        download = try c.decodeIfPresent(Partial.self, forKey: .download)?.over(d.download) ?? d.download
+    }
+
+    /// The fields of one kind of request's timeouts that config.json gives.
+    private struct Partial: Decodable {
+        var connect: TimeInterval?
+        var total: TimeInterval?
+        var lowSpeedBytesPerSecond: Int?
+        var lowSpeedSeconds: Int?
+
+        func over(_ base: HTTPTimeouts) -> HTTPTimeouts {
+            HTTPTimeouts(connect: connect ?? base.connect, total: total ?? base.total,
+                         lowSpeedBytesPerSecond: lowSpeedBytesPerSecond ?? base.lowSpeedBytesPerSecond,
+                         lowSpeedSeconds: lowSpeedSeconds ?? base.lowSpeedSeconds)
+        }
     }
 }
 
