@@ -5,6 +5,7 @@
 #   FUZZ_TARGETS   which targets, space-separated (default: all four)
 #   FUZZ_CONFIG    release (default) or debug
 #   FUZZ_TIMEOUT   seconds one input may take before it counts as a hang (default 10)
+#   FUZZ_BUILD     0 to run the targets as last built, without building (default 1)
 #
 # Each target runs over a copy of Fuzz/Corpus/<Target> plus Fuzz/Regressions/<Target> in
 # .build-fuzz/work/<Target>/corpus (the repository's corpus never grows), one target at a time. A crash,
@@ -17,6 +18,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_TARGETS=${FUZZ_TARGETS:-FuzzJobDocument FuzzTranscriptAnswers FuzzSubtitles FuzzMediaValidator}
 FUZZ_CONFIG=${FUZZ_CONFIG:-release}
 FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
+FUZZ_BUILD=${FUZZ_BUILD:-1}
 BUILD_PATH=.build-fuzz
 WORK=$BUILD_PATH/work
 
@@ -44,10 +46,12 @@ for target in $FUZZ_TARGETS; do max_len "$target" >/dev/null; done
 
 # MEDIAJOBS_FUZZ declares the targets in Package.swift; SwiftPM's default build (.build) never sees them.
 for target in $FUZZ_TARGETS; do
-    echo "== building $target ($FUZZ_CONFIG, libFuzzer + AddressSanitizer)"
-    MEDIAJOBS_FUZZ=1 $SWIFT build -c "$FUZZ_CONFIG" --build-path "$BUILD_PATH" \
-        -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product "$target" 2>&1 \
-        | grep -v "Cannot export local symbol" || true
+    if [ "$FUZZ_BUILD" != 0 ]; then
+        echo "== building $target ($FUZZ_CONFIG, libFuzzer + AddressSanitizer)"
+        MEDIAJOBS_FUZZ=1 $SWIFT build -c "$FUZZ_CONFIG" --build-path "$BUILD_PATH" \
+            -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library --product "$target" 2>&1 \
+            | grep -v "Cannot export local symbol" || true
+    fi
     test -x "$BUILD_PATH/$FUZZ_CONFIG/$target" || { echo "fuzz: building $target failed" >&2; exit 1; }
 done
 
@@ -69,7 +73,8 @@ for target in $FUZZ_TARGETS; do
     echo "== fuzzing $target for $FUZZ_SECONDS s (log: $dir/fuzz.log)"
     status=0
     # The Swift runtime's own backtracer would take seconds per crash and hide libFuzzer's report.
-    SWIFT_BACKTRACE=enable=no "$BUILD_PATH/$FUZZ_CONFIG/$target" "${options[@]}" "$dir/corpus" >"$dir/fuzz.log" 2>&1 || status=$?
+    SWIFT_BACKTRACE=enable=no LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
+        "$BUILD_PATH/$FUZZ_CONFIG/$target" "${options[@]}" "$dir/corpus" >"$dir/fuzz.log" 2>&1 || status=$?
     execs=$(stat number_of_executed_units "$dir/fuzz.log")
     rate=$(stat average_exec_per_sec "$dir/fuzz.log")
     added=$(stat new_units_added "$dir/fuzz.log")
