@@ -5,7 +5,7 @@ SENTENCE = The quick brown fox jumps over the lazy dog
 
 VENV = .build/venv
 
-.PHONY: bootstrap build demo test bench bench-http venv clean
+.PHONY: bootstrap build demo test bench bench-http fuzz venv clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -53,6 +53,10 @@ bench: bootstrap
 bench-http: bootstrap
 	$(SWIFT) build -c release --product mediajobs
 	Benchmarks/HTTP/wrk-job-status.sh 30 32
+
+# libFuzzer targets (docs/FUZZING.md), FUZZ_SECONDS each (default 60), one at a time; FUZZ_TARGETS picks some.
+fuzz: bootstrap
+	scripts/fuzz.sh
 
 clean:
 	rm -rf .build out

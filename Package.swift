@@ -189,3 +189,25 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (docs/FUZZING.md), declared only when MEDIAJOBS_FUZZ is set: ordinary builds, tests and CI
+// never build them. `make fuzz` sets it and builds them with `-sanitize=fuzzer,address` in .build-fuzz.
+if Context.environment["MEDIAJOBS_FUZZ"] != nil {
+    package.targets += [
+        .target(name: "CFuzzDriver", path: "Fuzz/CFuzzDriver"),
+        .target(name: "FuzzSupport", dependencies: ["MediaJobsCore"], path: "Fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "FuzzJobDocument", dependencies: ["MediaJobsCore", "CFuzzDriver"],
+            path: "Fuzz/FuzzJobDocument"),
+        .executableTarget(
+            name: "FuzzTranscriptAnswers",
+            dependencies: ["MediaJobsCore", "MediaJobsHTTP", "MediaJobsProviders", "FuzzSupport", "CFuzzDriver"],
+            path: "Fuzz/FuzzTranscriptAnswers"),
+        .executableTarget(
+            name: "FuzzSubtitles", dependencies: ["MediaJobsCore", "FuzzSupport", "CFuzzDriver"],
+            path: "Fuzz/FuzzSubtitles"),
+        .executableTarget(
+            name: "FuzzMediaValidator", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg", "FuzzSupport", "CFuzzDriver"],
+            path: "Fuzz/FuzzMediaValidator"),
+    ]
+}

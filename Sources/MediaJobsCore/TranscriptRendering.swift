@@ -22,12 +22,14 @@ extension Transcript {
         case .srt:
             return cues(maxLineWidth: maxLineWidth, linesPerCue: linesPerCue).enumerated().map { index, cue in
                 "\(index + 1)\n\(Transcript.timestamp(cue.start, separator: ","))"
-                    + " --> \(Transcript.timestamp(cue.end, separator: ","))\n\(cue.lines.joined(separator: "\n"))\n"
+                    + " --> \(Transcript.timestamp(cue.end, separator: ","))\n"
+                    + "\(cue.lines.map(Transcript.srtText).joined(separator: "\n"))\n"
             }.joined(separator: "\n")
         case .vtt:
             let body = cues(maxLineWidth: maxLineWidth, linesPerCue: linesPerCue).map { cue in
                 "\(Transcript.timestamp(cue.start, separator: ".")) --> "
-                    + "\(Transcript.timestamp(cue.end, separator: "."))\n\(cue.lines.joined(separator: "\n"))\n"
+                    + "\(Transcript.timestamp(cue.end, separator: "."))\n"
+                    + "\(cue.lines.map(Transcript.vttText).joined(separator: "\n"))\n"
             }.joined(separator: "\n")
             return "WEBVTT\n\n" + body
         }
@@ -73,7 +75,19 @@ extension Transcript {
                 cues += Transcript.proportionalCues(segment, width: width, linesPerCue: perCue)
             }
         }
-        return cues
+        // Times come from providers as they are: a cue never starts before 0, past the largest time a
+        // timestamp shows, or after it ends (NaN counts as 0).
+        return cues.map { cue in
+            let start = Transcript.cueTime(cue.start)
+            return Cue(start: start, end: max(start, Transcript.cueTime(cue.end)), lines: cue.lines)
+        }
+    }
+
+    /// The latest time a subtitle timestamp shows: 99:59:59.999.
+    static let latestCueTime = 359_999.999
+
+    private static func cueTime(_ seconds: Double) -> Double {
+        seconds.isNaN ? 0 : min(max(0, seconds), latestCueTime)
     }
 
     /// The words whose middle falls within `segment`.
@@ -89,7 +103,9 @@ extension Transcript {
     private static func wordTimedCues(_ segment: Segment, words: [Word], width: Int, linesPerCue: Int) -> [Cue]? {
         guard !words.isEmpty else { return nil }
         let spelled = segment.text.split(whereSeparator: \.isWhitespace).map(String.init)
-        let texts = spelled.count == words.count ? spelled : words.map { $0.text.trimmingCharacters(in: .whitespaces) }
+        // A word's own text may hold line breaks or spaces: a cue line never does.
+        let texts = spelled.count == words.count
+            ? spelled : words.map { $0.text.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         var cues: [Cue] = []
         var lines: [String] = []
         var line = ""
@@ -136,11 +152,13 @@ extension Transcript {
         }
         let total = Double(groups.reduce(0) { $0 + $1.joined().count })
         var start = segment.start
-        let span = max(0, segment.end - segment.start)
+        // A segment that ends before it starts (as a provider may say) lasts no time.
+        let segmentEnd = max(segment.start, segment.end)
+        let span = segmentEnd - segment.start
         var cues: [Cue] = []
         for group in groups {
             let share = total > 0 ? Double(group.joined().count) / total : 1
-            let end = min(segment.end, start + span * share)
+            let end = min(segmentEnd, start + span * share)
             cues.append(Cue(start: start, end: end, lines: group))
             start = end
         }
@@ -164,9 +182,37 @@ extension Transcript {
         return lines
     }
 
-    /// `HH:MM:SS,mmm` (srt) or `HH:MM:SS.mmm` (vtt).
+    /// A cue's text line for srt: an arrow `-->` (which starts a timing line) is written `→`.
+    static func srtText(_ line: String) -> String {
+        var scalars: [Unicode.Scalar] = []
+        for scalar in line.unicodeScalars {
+            if scalar == ">", scalars.count >= 2, scalars[scalars.count - 2] == "-", scalars[scalars.count - 1] == "-" {
+                scalars.removeLast(2)
+                scalars.append("\u{2192}")
+            } else {
+                scalars.append(scalar)
+            }
+        }
+        return String(String.UnicodeScalarView(scalars))
+    }
+
+    /// A cue's text line for WebVTT, which reads `&`, `<` and `>` as markup: they are escaped.
+    static func vttText(_ line: String) -> String {
+        var text = ""
+        for scalar in line.unicodeScalars {
+            switch scalar {
+            case "&": text += "&amp;"
+            case "<": text += "&lt;"
+            case ">": text += "&gt;"
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
+    }
+
+    /// `HH:MM:SS,mmm` (srt) or `HH:MM:SS.mmm` (vtt), from 0 to 99:59:59.999 (NaN reads as 0).
     static func timestamp(_ seconds: Double, separator: Character) -> String {
-        let millis = Int((max(0, seconds) * 1000).rounded())
+        let millis = Int((cueTime(seconds) * 1000).rounded())
         let h = millis / 3_600_000, m = millis / 60_000 % 60, s = millis / 1000 % 60, ms = millis % 1000
         func pad(_ n: Int, _ width: Int) -> String {
             let text = String(n)

@@ -22,6 +22,12 @@ enum ContentSniffer {
             // What the file says is never repeated: an error may reach an HTTP client that may not read the file.
             throw MediaJobsError.media(.mediaNotMedia, file, "the file is \(kind), not media (\(size) bytes)")
         }
+        if let declared = webpFileSize(head), size > declared + 1 {
+            // A WebP file is one RIFF chunk. Bytes after it reach Debian's libavcodec 5.1 webp decoder as a second
+            // picture, and some abort the process (`Assertion frame->buf[0] failed`, found by FuzzMediaValidator).
+            throw MediaJobsError.media(
+                .mediaCorrupt, file, "\(size - declared) bytes after the WebP image (its RIFF header says \(declared) bytes)")
+        }
         if let (width, height) = pngSize(head) {
             try checkPicture(width: width, height: height, limits: limits, file: file, source: "PNG header")
         } else if let (width, height) = webpSize(head) {
@@ -66,6 +72,14 @@ enum ContentSniffer {
     }
 
     /// The canvas width and height in a WebP's first chunk: `VP8 ` (lossy), `VP8L` (lossless) or `VP8X` (extended).
+    /// The file size a RIFF/WEBP header declares (its chunk size plus the 8 bytes of `RIFF` and the size).
+    static func webpFileSize(_ head: Data) -> Int? {
+        let bytes = [UInt8](head.prefix(12))
+        guard bytes.count == 12, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x45, 0x42, 0x50]
+        else { return nil }
+        return (4..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * ($1 - 4)) } + 8
+    }
+
     static func webpSize(_ head: Data) -> (Int, Int)? {
         let bytes = [UInt8](head.prefix(32))
         guard bytes.count >= 30, bytes[0..<4] == [0x52, 0x49, 0x46, 0x46], bytes[8..<12] == [0x57, 0x45, 0x42, 0x50]
