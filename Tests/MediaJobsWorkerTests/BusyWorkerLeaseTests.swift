@@ -95,7 +95,11 @@ struct BusyWorkerLeaseTests {
             #expect(job.attempts == 1)
             let events = try await store.events(id, after: nil)
             #expect(!events.contains { $0.kind == .leaseExpired }, "\(events.map(\.detail))")
-            #expect(!events.contains { $0.detail.contains("lapsed") }, "\(events.map(\.detail))")
+            // From the request on (the pool blocked meanwhile), no lapse. Before it, under a whole suite's load, the
+            // claim's write itself may land after the lease it grants (measured from the claim's own clock): the keeper
+            // renews that at once and tells it as a lapse, which is what a worker that notices one must do.
+            let sent = try #require(events.firstIndex { $0.detail.hasPrefix("submission started") })
+            #expect(!events[sent...].contains { $0.detail.contains("lapsed") }, "\(events.map(\.detail))")
         }
     }
 }

@@ -29,7 +29,8 @@ struct OrchestrationHome {
         store = try SQLiteJobStore(path: self.root.appendingPathComponent("mediajobs.sqlite").path)
         artifacts = try ArtifactStore(root: self.root.appendingPathComponent("artifacts"))
         let keys = ["OPENROUTER_API_KEY": key, "OPENAI_API_KEY": key, "FAL_KEY": key, "REPLICATE_API_TOKEN": key]
-        let fast = RemoteProviderSettings(pollIntervalSeconds: pollInterval)
+        // Patient requests, as `RemoteHome`'s: under the whole suite's load an answer of the in-process simulator may take minutes.
+        let fast = RemoteProviderSettings(timeouts: RemoteHome.settings.timeouts, pollIntervalSeconds: pollInterval)
         providers = try ProviderRegistry.configured(
             engine: .shared,
             configuration: ProvidersConfiguration(openrouter: OpenRouterSettings(common: fast), openai: fast, fal: fast,
