@@ -124,10 +124,13 @@ struct RemoteHome {
                                                     environment: environment, catalog: catalog)
     }
 
-    /// Quick polls, and patient requests: the in-process simulator's recognition shares one small FFmpeg pool with
-    /// every other test of the suite, so an answer may take minutes under the whole suite's load.
+    /// Quick polls, and patient requests and downloads: the in-process simulator makes its answers and media in one
+    /// small FFmpeg pool shared with every other test of the suite, so an answer, or a video's first bytes, may take
+    /// minutes under the whole suite's load.
     static let settings = RemoteProviderSettings(
-        timeouts: ProviderTimeouts(submit: HTTPTimeouts(connect: 10, total: 900, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 600)),
+        timeouts: ProviderTimeouts(
+            submit: HTTPTimeouts(connect: 10, total: 900, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 600),
+            download: HTTPTimeouts(connect: 10, total: 1800, lowSpeedBytesPerSecond: 1, lowSpeedSeconds: 600)),
         pollIntervalSeconds: 0.1)
 
     var pipeline: Pipeline {
