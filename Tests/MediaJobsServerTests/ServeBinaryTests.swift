@@ -82,9 +82,7 @@ struct ServeBinaryTests {
 
     @Test("the dashboard in headless chromium: submit a tts job with the form and see it succeed (screenshots in .build/screenshots)")
     func dashboardInBrowser() async throws {
-        let python = ServeProcess.python
-        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        let python = try ServeProcess.browserPython()
         let serve = try ServeProcess(arguments: ["--workers", "1"])
         defer { _ = serve.stop() }
         let script = ServeProcess.packageRoot.appendingPathComponent("Tests/MediaJobsServerTests/Python/dashboard_check.py")
@@ -96,9 +94,7 @@ struct ServeBinaryTests {
 
     @Test("the dashboard shows an unknown cost as unknown, never $0: job page, jobs table and costs page, in headless chromium")
     func unknownCostInBrowser() async throws {
-        let python = ServeProcess.python
-        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        let python = try ServeProcess.browserPython()
         let serve = try ServeProcess(arguments: ["--workers", "0"])
         defer { _ = serve.stop() }
         // A job that ran on a model nobody has a price for, written by the store into the server's own database.
@@ -127,9 +123,7 @@ struct ServeBinaryTests {
 
     @Test("the dashboard shows the route that made a job's file beside the routes asked, and a cache hit's source job")
     func routeUsedInBrowser() async throws {
-        let python = ServeProcess.python
-        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        let python = try ServeProcess.browserPython()
         let serve = try ServeProcess(arguments: ["--workers", "0"])
         defer { _ = serve.stop() }
         // Jobs finished as a worker finishes them, written by the store into the server's own database: one made by its

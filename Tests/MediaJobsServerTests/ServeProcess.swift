@@ -32,6 +32,14 @@ final class ServeProcess: Sendable {
     /// The Python of the venv that `make test` creates (schemathesis, playwright).
     static var python: URL { packageRoot.appendingPathComponent(".build/venv/bin/python") }
 
+    /// The venv's Python, once both it (for Playwright) and Debian's chromium are here; fails the test naming what
+    /// is missing otherwise.
+    static func browserPython() throws -> URL {
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(python.path): `make test` (or `make venv`) creates it")
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "no /usr/bin/chromium: scripts/bootstrap.sh installs it")
+        return python
+    }
+
     init(arguments: [String] = ["--workers", "1"], config: String? = nil) throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("serve-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
