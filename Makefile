@@ -22,17 +22,20 @@ demo: build
 	@cat out/demo.txt
 
 # Python tools the HTTP server's tests run: schemathesis (property-based API testing against
-# /openapi.json) and playwright (drives Debian's chromium; it downloads no browser).
+# /openapi.json) and playwright (drives Debian's chromium; it downloads no browser); psycopg for the
+# PostgreSQL queue's benchmark peer. Remade when this Makefile changes (pip keeps what is installed).
 venv: $(VENV)/.ready
 
-$(VENV)/.ready:
+$(VENV)/.ready: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet "schemathesis==4.32.5" "playwright==1.65.2"
+	$(VENV)/bin/pip install --quiet "schemathesis==4.32.5" "playwright==1.65.2" "psycopg[binary]==3.3.9"
 	touch $@
 
+# The tests run with a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh), stopped at the end
+# even when they fail; MEDIAJOBS_REQUIRE_POSTGRES=1 makes the PostgreSQL tests fail rather than skip.
 test: bootstrap venv
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-pg-cluster.sh $(SWIFT) test --skip-build
 
 # Peers: huey from PyPI for the queue, the ffmpeg program (installed by bootstrap) for speech.
 bench: bootstrap

@@ -4,7 +4,9 @@
 # a peer; the product never runs it), a font for drawtext's test-pattern captions, and for the
 # tests and benchmarks: Python (loopback servers), curl, Debian's chromium (the dashboard
 # test drives it headless through Playwright), python3-venv (the test venv with schemathesis and
-# playwright, made by `make venv`) and wrk. Idempotent: installs only what is missing.
+# playwright, made by `make venv`), wrk, and Debian's PostgreSQL 15 server (scripts/pg-test-cluster.sh runs a
+# throwaway cluster of it for the PostgreSQL store's tests; the package's own cluster is not used). Idempotent:
+# installs only what is missing.
 set -euo pipefail
 
 packages=(
@@ -17,6 +19,8 @@ packages=(
     # Tests: loopback servers in Python, curl as the download peer.
     python3 curl
     chromium python3-venv wrk
+    # The PostgreSQL store's tests: initdb and pg_ctl from /usr/lib/postgresql/15/bin.
+    postgresql
 )
 
 missing=()
