@@ -9,7 +9,7 @@ import MediaJobsCore
 /// `UPDATE … RETURNING` statement over an index in claim order. Writes run on a thread of the
 /// store's own, which commits concurrent callers' writes together (`GroupCommitWriter`); reads run
 /// on GRDB's reader queues. Neither blocks the cooperative thread pool.
-public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
+public final class SQLiteJobStore: JobStore {
     /// How hard SQLite works to keep the last commits through a power loss.
     public enum Synchronous: String, Sendable {
         /// With WAL: durable against process crashes; the last commits may be lost on power loss. Fast.

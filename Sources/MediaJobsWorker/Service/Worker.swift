@@ -77,9 +77,7 @@ public struct Worker: Service {
             pid: ProcessInfo.processInfo.processIdentifier, concurrency: configuration.concurrency,
             startedAt: now, heartbeatAt: now))
         logger.info("worker started", metadata: ["worker": "\(configuration.id)", "concurrency": "\(configuration.concurrency)"])
-        if let renewal = store as? any BlockingLeaseRenewal {
-            held.start(store: renewal, worker: configuration.id, leaseDuration: configuration.leaseDuration, logger: logger)
-        }
+        held.start(store: store, worker: configuration.id, leaseDuration: configuration.leaseDuration, logger: logger)
         defer { held.stop() }
         let swept = await pipeline.sweepKeptAnswers()
         if swept > 0 { logger.info("removed answers kept for jobs that have ended", metadata: ["count": "\(swept)"]) }
@@ -188,23 +186,8 @@ public struct Worker: Service {
             }
             group.addTask {
                 // The lease: if it is lost (job canceled, or taken over), the run is abandoned. The keeper's thread
-                // renews it where the store can (see `LeaseKeeper`); otherwise a heartbeat here does.
-                if self.store is any BlockingLeaseRenewal {
-                    return await self.held.lost(id).map { .failure($0) }
-                }
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(self.configuration.leaseDuration / 3))
-                    if Task.isCancelled { return nil }
-                    do {
-                        try await self.store.heartbeat(id, worker: worker,
-                                                       leaseExpiry: Date().addingTimeInterval(self.configuration.leaseDuration))
-                    } catch let error as MediaJobsError where error.code == .leaseLost {
-                        return .failure(error)
-                    } catch {
-                        self.logger.warning("heartbeat failed", metadata: ["job": "\(id)", "error": "\(error)"])
-                    }
-                }
-                return nil
+                // renews it (see `LeaseKeeper`).
+                await self.held.lost(id).map { .failure($0) }
             }
             let first = await group.next() ?? nil
             group.cancelAll()

@@ -24,7 +24,7 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 /// The opened home folder: the store, the artifacts, the media engine and the providers.
 struct Context {
     let home: MediaJobsHome
-    let store: SQLiteJobStore
+    let store: any JobStore
     let artifacts: ArtifactStore
     let engine: MediaEngine
     let providers: ProviderRegistry
