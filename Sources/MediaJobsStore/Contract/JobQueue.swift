@@ -118,6 +118,15 @@ public protocol JobQueue: Sendable {
     /// Claims up to `limit` runnable jobs of one pool's `scope` (see `ClaimScope`), as `claim` does.
     func claim(worker: String, now: Date, leaseExpiry: Date, limit: Int, scope: ClaimScope) async throws -> [Job]
 
+    /// What `waitForWork` compares against: read it before a claim that may find nothing.
+    func workGeneration() -> UInt64
+
+    /// Waits while nothing may be claimable: returns when a job may have become claimable since `generation` was
+    /// read (queued or retried, by this process or, where the backend can tell, by another), when `seconds` pass,
+    /// or on cancellation. A backend that cannot tell just waits `seconds`; callers keep `seconds` short enough to
+    /// pick up jobs that fall due.
+    func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async
+
     /// Extends the lease. Throws `job.lease_lost` if `worker` no longer holds it.
     func heartbeat(_ id: JobID, worker: String, leaseExpiry: Date) async throws
 

@@ -117,6 +117,7 @@ public struct Worker: Service {
             let job: Job?
             // The keeper renews what this claim takes even before its answer reaches this task (see `LeaseKeeper`).
             let ticket = held.claiming(at: now)
+            let generation = store.workGeneration()
             do {
                 job = try await store.claim(worker: configuration.id, now: now,
                                             leaseExpiry: now.addingTimeInterval(configuration.leaseDuration), limit: 1,
@@ -127,7 +128,8 @@ public struct Worker: Service {
             }
             held.claimed(ticket, ids: job.map { [$0.id] } ?? [])
             guard let job else {
-                try? await Task.sleep(for: .seconds(idleSleep))
+                // Woken early when the store learns of new work (a job queued here, or a notification).
+                await store.waitForWork(since: generation, upTo: idleSleep)
                 idleSleep = min(configuration.maxIdleSleep, idleSleep * 2)
                 continue
             }
