@@ -6,9 +6,9 @@ import Testing
 
 @Suite("idle workers wait for work and are woken when a job is queued")
 struct WaitForWorkTests {
-    @Test("a waiter is woken by an enqueue, however long it meant to wait", .timeLimit(.minutes(1)))
-    func wokenByEnqueue() async throws {
-        try await withStore { store, _ in
+    @Test("a waiter is woken by an enqueue, however long it meant to wait", .timeLimit(.minutes(1)), arguments: Backend.all)
+    func wokenByEnqueue(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let generation = store.workGeneration()
             #expect(try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60) == nil)
             #expect(store.workGeneration() == generation, "a claim that found nothing is no news")
@@ -19,9 +19,9 @@ struct WaitForWorkTests {
         }
     }
 
-    @Test("a job queued between the claim and the wait is not missed", .timeLimit(.minutes(1)))
-    func notMissedBetweenClaimAndWait() async throws {
-        try await withStore { store, _ in
+    @Test("a job queued between the claim and the wait is not missed", .timeLimit(.minutes(1)), arguments: Backend.all)
+    func notMissedBetweenClaimAndWait(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let generation = store.workGeneration()
             #expect(try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60) == nil)
             _ = try await store.enqueue(tts("in the gap"), now: t0)
@@ -30,9 +30,9 @@ struct WaitForWorkTests {
         }
     }
 
-    @Test("retries, releases and rescues wake waiters; a seen key does not", .timeLimit(.minutes(1)))
-    func otherWakeups() async throws {
-        try await withStore { store, _ in
+    @Test("retries, releases and rescues wake waiters; a seen key does not", .timeLimit(.minutes(1)), arguments: Backend.all)
+    func otherWakeups(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts("once", key: "k"), now: t0).job.id
             var generation = store.workGeneration()
             #expect(try await store.enqueue(tts("once", key: "k"), now: t0).created == false)
@@ -56,9 +56,9 @@ struct WaitForWorkTests {
         }
     }
 
-    @Test("a cancelled waiter returns", .timeLimit(.minutes(1)))
-    func cancelled() async throws {
-        try await withStore { store, _ in
+    @Test("a cancelled waiter returns", .timeLimit(.minutes(1)), arguments: Backend.all)
+    func cancelled(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let waiter = Task { await store.waitForWork(since: store.workGeneration(), upTo: 3_600) }
             waiter.cancel()
             await waiter.value
