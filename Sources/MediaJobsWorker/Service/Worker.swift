@@ -151,7 +151,7 @@ public struct Worker: Service {
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
     func process(_ job: Job, with pipeline: Pipeline) async {
         let id = job.id
-        held.insert(id)
+        held.insert(id, leaseUntil: job.leaseExpiresAt)
         defer { held.remove(id) }
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
