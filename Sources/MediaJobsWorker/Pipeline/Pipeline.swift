@@ -17,12 +17,16 @@ public struct Pipeline: Sendable {
     public var transcripts = TranscriptSettings.defaults
     /// How a paid result that arrived broken is fetched again (see `DownloadRetryPolicy`).
     public var downloadRetry = DownloadRetryPolicy.standard
+    /// The `config.json` whose `media` and `budgets` sections are read afresh at each check: the home folder's. By
+    /// default the one beside the artifact folder, which is the home's unless the artifacts were put elsewhere.
+    public var configurationURL: URL
 
     public init(store: any JobStore, artifacts: ArtifactStore, engine: MediaEngine, providers: ProviderRegistry) {
         self.store = store
         self.artifacts = artifacts
         self.engine = engine
         self.providers = providers
+        self.configurationURL = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
     }
 
     /// The same pipeline doing its media work (probe, validate, transcode, convert) on `engine`.
@@ -30,6 +34,7 @@ public struct Pipeline: Sendable {
         var copy = Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
         copy.transcripts = transcripts
         copy.downloadRetry = downloadRetry
+        copy.configurationURL = configurationURL
         return copy
     }
 
