@@ -165,6 +165,14 @@ let package = Package(
         .testTarget(
             name: "MediaJobsStoreTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "MediaJobsPostgresTests",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "MediaJobsFFmpegTests", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
         .testTarget(
             name: "MediaJobsHTTPTests",
