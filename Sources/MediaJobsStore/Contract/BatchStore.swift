@@ -16,6 +16,18 @@ public struct BatchProgress: Sendable, Equatable, Codable {
     /// Attempts of the batch's jobs whose amount is unknown, not in `costUSD`.
     public var unknownCosts: Int
 
+    public init(inputs: Int, jobs: Int, succeeded: Int, failed: Int, pending: Int, skipped: Int, costUSD: Money?,
+                unknownCosts: Int) {
+        self.inputs = inputs
+        self.jobs = jobs
+        self.succeeded = succeeded
+        self.failed = failed
+        self.pending = pending
+        self.skipped = skipped
+        self.costUSD = costUSD
+        self.unknownCosts = unknownCosts
+    }
+
     enum CodingKeys: String, CodingKey {
         case inputs, jobs, succeeded, failed, pending, skipped
         case costUSD = "cost_usd"

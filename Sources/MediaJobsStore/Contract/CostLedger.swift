@@ -68,6 +68,14 @@ public struct CostLine: Sendable, Equatable {
     /// The route that made the record's job's result (`local/flite`): "" while the job has not succeeded, and
     /// `unknown` for a job that succeeded before the route used was recorded.
     public var routeUsed: String = ""
+
+    public init(record: CostRecord, kind: JobKind, label: String?, routeAsked: String = "", routeUsed: String = "") {
+        self.record = record
+        self.kind = kind
+        self.label = label
+        self.routeAsked = routeAsked
+        self.routeUsed = routeUsed
+    }
 }
 
 /// The ledger: what each attempt cost (known, unknown, or at risk of having been paid twice) and the budget holds
