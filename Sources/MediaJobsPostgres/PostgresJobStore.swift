@@ -25,6 +25,11 @@ public final class PostgresJobStore: Sendable {
     let logger: Logger
     let decoder: PostgresJobDecoder
     private let runner: Task<Void, Never>
+    /// Wakes this process's idle workers (`waitForWork`): at the commit of this store's own changes that make a job
+    /// claimable, and on other stores' notifications, which `jobsListener` hears.
+    let work = WorkSignal()
+    /// The store's `LISTEN` on `jobsChannel`, from `connect` to `shutdown`; it holds one of the pool's connections.
+    let jobsListener = JobsListener()
 
     /// How many times a call that lost its connection is tried in all, and the first pause between tries (each next
     /// pause is four times longer, ± 20 %).
@@ -38,9 +43,11 @@ public final class PostgresJobStore: Sendable {
         self.logger = logger
         self.decoder = PostgresJobDecoder()
         runner = Task { await client.run() }
+        jobsListener.start(client: client, work: work, logger: logger)
     }
 
     deinit {
+        jobsListener.cancel()
         runner.cancel()
     }
 
@@ -73,11 +80,16 @@ public final class PostgresJobStore: Sendable {
         try? await connection.close()
         let client = PostgresClient(
             configuration: parsed.clientConfiguration(connections: connections), backgroundLogger: logger)
-        return PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client, logger: logger)
+        let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client, logger: logger)
+        // Waiters hear every notification committed after connect returns (unless the server is slow to give the
+        // listener a connection: then from when it has one).
+        await store.jobsListener.ready(within: .seconds(5))
+        return store
     }
 
     /// Closes the pool's connections and ends the task that runs it. Calls made afterwards fail.
     public func shutdown() async {
+        await jobsListener.stop()
         runner.cancel()
         await runner.value
     }
@@ -151,6 +163,8 @@ public final class PostgresJobStore: Sendable {
                     }
                     committing.value = true
                     try await session.execute("COMMIT")
+                    // This store's waiters learn of it now; other stores' from the NOTIFY it delivered.
+                    if session.notifiedJobs.isSet { work.signal() }
                     return value
                 }
             } catch {
@@ -287,6 +301,8 @@ public final class PostgresJobStore: Sendable {
 struct PostgresSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// Set by `notifyJobs`: the store's `write` then wakes this process's waiters once the transaction commits.
+    let notifiedJobs = CommitMark()
 
     /// Runs `query` and returns all its rows.
     @discardableResult
@@ -305,12 +321,6 @@ struct PostgresSession: Sendable {
 extension PostgresJobStore {
     /// The channel `NOTIFY` tells of work to claim: a job enqueued, or made runnable again.
     static let jobsChannel = "mediajobs_jobs"
-
-    /// Tells listeners on `jobsChannel` that a job may be claimable, when the transaction commits (PostgreSQL
-    /// delivers it only then, and once per transaction however often it is sent).
-    func notifyJobs(_ session: PostgresSession) async throws {
-        try await session.execute(PostgresQuery(unsafeSQL: "NOTIFY \(Self.jobsChannel)"))
-    }
 
     func fetchJobs(_ session: PostgresSession, _ query: PostgresQuery) async throws -> [Job] {
         try await session.rows(query).map(decoder.decodeJob)
