@@ -14,30 +14,40 @@ extension PostgresJobStore {
     /// A job queued, retried, released or rescued by this store wakes its waiters when that transaction commits;
     /// by another store (this machine's or another's), when its `NOTIFY` reaches this store's listener. A job that
     /// falls due with no notification (a retry's backoff, a scheduled `run_at`, a waiting job's `poll_at`) wakes them
-    /// too: before waiting, the earliest future `run_at` of queued and waiting jobs is looked up, and the wait ends
-    /// then at the latest.
+    /// too: before waiting, the earliest `run_at` of queued and waiting jobs not yet due is looked up, and the wait
+    /// ends then at the latest.
+    ///
+    /// A job that fell due in the last `recentlyDue` may have done so after the caller's claim and before this
+    /// look-up (a busy machine): the wait then lasts `recentlyDueWait` at most, so it is claimed soon, while a due job
+    /// that the caller's pool does not take (a queued one, for the poll pool) wakes that pool only a few times.
     public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async {
         guard seconds > 0, work.generation == generation, !Task.isCancelled else { return }
         var limit = seconds
-        if let due = await nextDueTime() {
+        if let due = await nextDueTime(after: Date().addingTimeInterval(-Self.recentlyDue)) {
+            let untilDue = due.timeIntervalSinceNow
             // A millisecond past it, so the claim that follows finds the job due.
-            limit = min(limit, max(0, due.timeIntervalSinceNow + 0.001))
+            limit = min(limit, untilDue > 0 ? untilDue + 0.001 : Self.recentlyDueWait)
         }
         await work.wait(since: generation, upTo: limit)
     }
 
-    /// The earliest `run_at` after now of a queued job (a retry's backoff, a scheduled job) or a waiting one (its next
-    /// poll: a waiting job's `run_at` is the time it may be claimed to poll); nil when there is none, or when the
+    /// How far back `waitForWork` looks for jobs that fell due after the caller's claim.
+    static let recentlyDue: TimeInterval = 1
+    /// How long `waitForWork` waits at most when a job fell due within `recentlyDue`.
+    static let recentlyDueWait: TimeInterval = 0.05
+
+    /// The earliest `run_at` after `time` of a queued job (a retry's backoff, a scheduled job) or a waiting one (its
+    /// next poll: a waiting job's `run_at` is the time it may be claimed to poll); nil when there is none, or when the
     /// server could not say (the waiter then waits its full time, as a backend that cannot tell does).
-    func nextDueTime() async -> Date? {
-        let now = StoredTime.encode(Date())
+    func nextDueTime(after time: Date) async -> Date? {
+        let after = StoredTime.encode(time)
         do {
             // One try, no retries: a wait is no reason to hold a worker back while the server is away.
             let due = try await client.withConnection { connection in
                 try await PostgresSession(connection: connection, logger: logger).rows("""
                     SELECT LEAST(
-                        (SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(now)),
-                        (SELECT MIN(run_at) FROM jobs WHERE state = 'waiting' AND run_at > \(now)))
+                        (SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(after)),
+                        (SELECT MIN(run_at) FROM jobs WHERE state = 'waiting' AND run_at > \(after)))
                     """).first?.decode(Int64?.self)
             }
             return due.map(StoredTime.decode)
