@@ -137,6 +137,29 @@ struct PostgresConcurrencyTests {
         }
     }
 
+    @Test("each pool's claim walks its partial index in claim order, with no sort")
+    func claimUsesIndexes() async throws {
+        try await PostgresTestServer.withDatabase { url in
+            let store = try await PostgresJobStore.connect(url: url, logger: PostgresTestServer.logger)
+            _ = try await store.enqueue((0..<50).map { tts("\($0)", priority: $0 % 5) }, now: t0)
+            await store.shutdown()
+            let expected: [(ClaimScope, String)] = [(.any, "jobs_runnable"), (.queued, "jobs_queued"),
+                                                    (.duePolls, "jobs_due_polls")]
+            for (scope, index) in expected {
+                let claim = PostgresJobStore.claimQuery(scope: scope, worker: "w", expiry: 0, now: 0, limit: 10)
+                let plan = try await PostgresTestServer.withConnection(url) { session in
+                    // A table this small would be read whole: ask what the planner does once it is not.
+                    try await session.execute("SET enable_seqscan = off")
+                    var explain = claim
+                    explain.sql = "EXPLAIN " + claim.sql
+                    return try await session.rows(explain).map { try $0.decode(String.self) }.joined(separator: "\n")
+                }
+                #expect(plan.contains(index), "plan:\n\(plan)")
+                #expect(!plan.contains("Sort"), "plan:\n\(plan)")
+            }
+        }
+    }
+
     @Test("event ids count up per job, so a reader following events(after:) misses none")
     func eventIdsPerJob() async throws {
         try await withPostgresStore { store in
