@@ -175,6 +175,32 @@ struct PostgresConnectTests {
         }
     }
 
+    @Test("reads and writes on connections the server closed are retried on new ones")
+    func lostConnectionsAreRetried() async throws {
+        try await PostgresTestServer.withDatabase { url in
+            let store = try await PostgresJobStore.connect(url: url, logger: PostgresTestServer.logger)
+            let id = try await store.enqueue(tts(), now: t0).job.id
+            // Every pooled connection of the store is killed while idle, as a restarted server or a proxy would.
+            let name = try PostgresURL(url).database
+            try await PostgresTestServer.withConnection(url) { session in
+                try await session.execute("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = \(name) AND pid <> pg_backend_pid()
+                    """)
+            }
+            #expect(try await store.job(id)?.id == id)
+            try await PostgresTestServer.withConnection(url) { session in
+                try await session.execute("""
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                    WHERE datname = \(name) AND pid <> pg_backend_pid()
+                    """)
+            }
+            #expect(try await store.enqueue(tts("again"), now: t0).created)
+            #expect(try await store.countsByState() == [.queued: 2])
+            await store.shutdown()
+        }
+    }
+
     struct SchemaShape: Equatable {
         var columns: [String: [String]]
         var indexes: Set<String>
