@@ -4,7 +4,8 @@ import MediaJobsCore
 import MediaJobsStore
 import PostgresNIO
 
-/// The job store on a PostgreSQL server, shared by worker processes on several machines.
+/// The job store on a PostgreSQL server, shared by worker processes on several machines: the whole `JobStore`
+/// contract, with the SQLite store's semantics.
 ///
 /// Each call is one short transaction on a connection leased from postgres-nio's pool (`PostgresClient`, run by a
 /// task the store owns until `shutdown()`). A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`
@@ -17,7 +18,7 @@ import PostgresNIO
 /// it back, so running it again cannot apply it twice), or when the server rolled it back itself (deadlock,
 /// serialization failure). A connection lost while `COMMIT` was in flight leaves the outcome unknown: that write is not
 /// retried, and its `store.failure` says so.
-public final class PostgresJobStore: Sendable {
+public final class PostgresJobStore: JobStore {
     /// The server's URL without its password: what messages name.
     public let url: String
     public let retryPolicy: RetryPolicy
