@@ -4,7 +4,7 @@ import MediaJobsStore
 import PostgresNIO
 
 // Finding jobs: by id, by idempotency key, by filter, and how many are in each state.
-extension PostgresJobStore {
+extension PostgresJobStore: JobLookup {
     public func job(_ id: JobID) async throws -> Job? {
         try await read("read a job") { session in try await self.fetchJob(session, id) }
     }
@@ -59,6 +59,19 @@ extension PostgresJobStore {
                 counts[state] = count
             }
             return counts
+        }
+    }
+
+    /// Jobs whose row changed at or after `since`, oldest change first, at most `limit`.
+    ///
+    /// Callers keep the ids they saw at the last `updated_at` to skip them next time.
+    public func jobs(updatedSince since: Date, limit: Int) async throws -> [Job] {
+        let time = StoredTime.encode(since)
+        return try await read("list changed jobs") { session in
+            try await self.fetchJobs(session, """
+                SELECT \(unescaped: jobColumns) FROM jobs WHERE updated_at >= \(time) ORDER BY updated_at, id
+                LIMIT \(max(0, limit))
+                """)
         }
     }
 }
