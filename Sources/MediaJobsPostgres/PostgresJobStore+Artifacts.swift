@@ -4,7 +4,7 @@ import MediaJobsStore
 import PostgresNIO
 
 // The metadata of stored artifacts, and which jobs they belong to.
-extension PostgresJobStore: ArtifactIndex {
+extension PostgresJobStore {
     public func artifacts(_ id: JobID) async throws -> [ArtifactRef] {
         try await read("read a job's artifacts") { session in
             try await session.rows("""

@@ -4,7 +4,7 @@ import MediaJobsStore
 import PostgresNIO
 
 // Finding jobs: by id, by idempotency key, by filter, and how many are in each state.
-extension PostgresJobStore: JobLookup {
+extension PostgresJobStore {
     public func job(_ id: JobID) async throws -> Job? {
         try await read("read a job") { session in try await self.fetchJob(session, id) }
     }

@@ -4,7 +4,7 @@ import MediaJobsStore
 import PostgresNIO
 
 // A job's story: what a running job is doing, free-form events, and the events, oldest first.
-extension PostgresJobStore: JobStory {
+extension PostgresJobStore {
     public func setStage(_ id: JobID, worker: String, stage: String, detail: String, now: Date) async throws {
         let time = StoredTime.encode(now)
         try await write("set a job's stage") { session in
