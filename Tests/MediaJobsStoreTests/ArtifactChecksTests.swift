@@ -6,9 +6,9 @@ import Testing
 
 @Suite("the checks kept with each job's artifacts")
 struct ArtifactChecksTests {
-    @Test("checks are stored per job: the same bytes checked for two jobs keep each job's checks")
-    func checksPerJob() async throws {
-        try await withStore { store, folder in
+    @Test("checks are stored per job: the same bytes checked for two jobs keep each job's checks", arguments: Backend.all)
+    func checksPerJob(_ backend: Backend) async throws {
+        try await withStore(backend) { store, folder in
             let sha = String(repeating: "cd", count: 32)
             var kept: [JobID: [MediaCheck]] = [:]
             for (index, size) in ["320x320", "640x640"].enumerated() {
@@ -28,7 +28,7 @@ struct ArtifactChecksTests {
                 #expect(try await store.artifacts(id).first?.checks == checks)
             }
             // A second process opening the same file reads them too.
-            let reopened = try SQLiteJobStore(path: folder.databasePath)
+            let reopened = try await folder.open()
             for (id, checks) in kept {
                 #expect(try await reopened.artifacts(id).first?.checks == checks)
             }

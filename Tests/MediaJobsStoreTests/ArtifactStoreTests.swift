@@ -133,3 +133,80 @@ struct MediaJobsHomeTests {
         }
     }
 }
+
+@Suite("MediaJobsHome's artifact folder")
+struct ArtifactFolderChoiceTests {
+    @Test("--artifacts wins, then MEDIAJOBS_ARTIFACTS, then config.json storage.artifacts_dir, then <home>/artifacts")
+    func precedence() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let home = MediaJobsHome(url: folder.url.appendingPathComponent("home"))
+        try FileManager.default.createDirectory(at: home.url, withIntermediateDirectories: true)
+        try Data(#"{"storage": {"artifacts_dir": "/mnt/config"}}"#.utf8).write(to: home.configURL)
+        let env = ["HOME": "/home/ana", "MEDIAJOBS_ARTIFACTS": "/mnt/env"]
+
+        let flag = try home.choosingArtifacts(explicit: "/mnt/flag", environment: env)
+        #expect(flag.artifactsURL.path == "/mnt/flag")
+        #expect(flag.artifactsSource == "--artifacts")
+        #expect(flag.url == home.url && flag.databaseURL == home.databaseURL)
+        let variable = try home.choosingArtifacts(explicit: nil, environment: env)
+        #expect(variable.artifactsURL.path == "/mnt/env")
+        #expect(variable.artifactsSource == "MEDIAJOBS_ARTIFACTS")
+        let configured = try home.choosingArtifacts(explicit: nil, environment: ["HOME": "/home/ana", "MEDIAJOBS_ARTIFACTS": ""])
+        #expect(configured.artifactsURL.path == "/mnt/config")
+        #expect(configured.artifactsSource == "config.json storage.artifacts_dir")
+        try FileManager.default.removeItem(at: home.configURL)
+        let standard = try home.choosingArtifacts(explicit: nil, environment: ["HOME": "/home/ana"])
+        #expect(standard.artifactsURL.path == home.url.path + "/artifacts")
+        #expect(standard.artifactsSource == "default")
+    }
+
+    @Test("~ is expanded; a relative flag is taken from the current folder, a relative artifacts_dir from the home")
+    func relativePaths() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let home = MediaJobsHome(url: folder.url.appendingPathComponent("home"))
+        try FileManager.default.createDirectory(at: home.url, withIntermediateDirectories: true)
+        let env = ["HOME": "/home/ana"]
+        #expect(try home.choosingArtifacts(explicit: "~/shared", environment: env).artifactsURL.path == "/home/ana/shared")
+        let current = FileManager.default.currentDirectoryPath
+        #expect(try home.choosingArtifacts(explicit: "out/store", environment: env).artifactsURL.path
+                == URL(fileURLWithPath: current).appendingPathComponent("out/store").standardizedFileURL.path)
+        try Data(#"{"storage": {"artifacts_dir": "../elsewhere"}}"#.utf8).write(to: home.configURL)
+        #expect(try home.choosingArtifacts(explicit: nil, environment: env).artifactsURL.path
+                == folder.url.appendingPathComponent("elsewhere").path)
+    }
+
+    @Test("an empty flag, an empty or misspelt setting are input errors naming the flag or the field")
+    func badSettings() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let home = MediaJobsHome(url: folder.url)
+        #expect(throws: MediaJobsError.invalidInput("--artifacts", "the folder is empty")) {
+            try home.choosingArtifacts(explicit: "", environment: [:])
+        }
+        try Data(#"{"storage": {"artifacts_dir": ""}}"#.utf8).write(to: home.configURL)
+        #expect(throws: MediaJobsError(.invalidInput, "config.json: storage.artifacts_dir: the folder is empty")) {
+            try home.choosingArtifacts(explicit: nil, environment: [:])
+        }
+        try Data(#"{"storage": {"artifact_dir": "/x"}}"#.utf8).write(to: home.configURL)
+        do {
+            _ = try home.choosingArtifacts(explicit: nil, environment: [:])
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("config.json: storage.artifact_dir: unknown field (known: artifacts_dir)"))
+        }
+    }
+
+    @Test("prepare makes the chosen artifact folder, not <home>/artifacts")
+    func prepareUsesTheChosenFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let home = try MediaJobsHome(url: folder.url.appendingPathComponent("home"))
+            .choosingArtifacts(explicit: folder.url.appendingPathComponent("shared").path, environment: [:])
+        try home.prepare()
+        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("shared/sha256").path))
+        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("shared/tmp").path))
+        #expect(!FileManager.default.fileExists(atPath: home.url.appendingPathComponent("artifacts").path))
+    }
+}

@@ -4,11 +4,11 @@ import MediaJobsCore
 import Testing
 @testable import MediaJobsStore
 
-@Suite("SQLiteJobStore: several claimers and processes on one file")
+@Suite("the store contract: several claimers and processes on one database")
 struct ConcurrencyTests {
-    @Test("enqueue of a known idempotency key returns the existing job")
-    func idempotencyKey() async throws {
-        try await withStore { store, _ in
+    @Test("enqueue of a known idempotency key returns the existing job", arguments: Backend.all)
+    func idempotencyKey(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let first = try await store.enqueue(tts("first", key: "episode-12-intro"), now: t0)
             let second = try await store.enqueue(tts("second", key: "episode-12-intro"), now: t0 + 1)
             #expect(first.created)
@@ -21,12 +21,11 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("two stores on one file enqueueing the same key concurrently get the same job")
-    func concurrentIdempotency() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let a = try SQLiteJobStore(path: folder.databasePath)
-        let b = try SQLiteJobStore(path: folder.databasePath)
+    @Test("two stores on one file enqueueing the same key concurrently get the same job", arguments: Backend.all)
+    func concurrentIdempotency(_ backend: Backend) async throws {
+        try await withDatabase(backend) { database in
+        let a = try await database.open()
+        let b = try await database.open()
         for round in 0..<20 {
             let key = "key-\(round)"
             async let left = a.enqueue(tts("a", key: key), now: t0)
@@ -36,14 +35,14 @@ struct ConcurrencyTests {
             #expect([l.created, r.created].filter { $0 }.count == 1)
         }
         #expect(try await a.countsByState() == [.queued: 20])
+        }
     }
 
-    @Test("two stores on one file claiming concurrently never take the same job twice")
-    func twoStoresClaimEachJobOnce() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let a = try SQLiteJobStore(path: folder.databasePath)
-        let b = try SQLiteJobStore(path: folder.databasePath)
+    @Test("two stores on one database claiming concurrently never take the same job twice", arguments: Backend.all)
+    func twoStoresClaimEachJobOnce(_ backend: Backend) async throws {
+        try await withDatabase(backend) { database in
+        let a = try await database.open()
+        let b = try await database.open()
         _ = try await a.enqueue((0..<1_000).map { tts("job \($0)", priority: $0 % 4) }, now: t0)
         let claimed = try await withThrowingTaskGroup(of: [JobID].self) { group in
             for (index, store) in [a, b, a, b].enumerated() {
@@ -64,15 +63,17 @@ struct ConcurrencyTests {
         }
         #expect(claimed.count == 1_000)
         #expect(Set(claimed).count == 1_000)
-        let events = try await a.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM job_events WHERE kind = 'claimed'")
+        var claimedEvents = 0
+        for id in claimed {
+            claimedEvents += try await b.events(id, after: nil).filter { $0.kind == .claimed }.count
         }
-        #expect(events == 1_000)
+        #expect(claimedEvents == 1_000)
+        }
     }
 
     @Test("the claim walks the runnable index in order, with no sort")
     func claimUsesIndex() async throws {
-        try await withStore { store, _ in
+        try await withSQLiteStore { store, _ in
             _ = try await store.enqueue((0..<50).map { tts("\($0)", priority: $0 % 5) }, now: t0)
             let statements: [(String, StatementArguments)] = [
                 (SQLiteJobStore.claimSQL, ["w", 0, 0, 0]),
@@ -97,9 +98,9 @@ struct ConcurrencyTests {
         }
     }
 
-    @Test("costs sum exactly in nano-dollars")
-    func exactCosts() async throws {
-        try await withStore { store, _ in
+    @Test("costs sum exactly in nano-dollars", arguments: Backend.all)
+    func exactCosts(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let price = try #require(Money(usd: "0.000015"))
             var expected = Money.zero
             for i in 0..<100 {

@@ -9,9 +9,9 @@ struct DeadlineSweepTests {
         MediaJobsError(.jobTimeout, "deadline_seconds: \(job.id) did not finish in time")
     }
 
-    @Test("past its deadline a queued job fails with job.timeout and a waiting one is due at once; running, early and retried jobs stay")
-    func sweep() async throws {
-        try await withStore { store, _ in
+    @Test("past its deadline a queued job fails with job.timeout and a waiting one is due at once; running, early and retried jobs stay", arguments: Backend.all)
+    func sweep(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             func short(_ text: String, priority: Int = 0) -> JobSpec {
                 var spec = tts(text, priority: priority)
                 spec.deadlineSeconds = 60

@@ -10,7 +10,7 @@ struct GroupCommitTests {
 
     @Test("writes queued behind a busy writer share a transaction, and one that throws fails alone")
     func failureStaysInItsSavepoint() async throws {
-        try await withStore { store, _ in
+        try await withSQLiteStore { store, _ in
             try await store.pool.write { db in try db.execute(sql: "CREATE TABLE marks (n INTEGER NOT NULL)") }
             // The first write holds the writer thread, so the next ones queue up and run as one group.
             let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
@@ -48,9 +48,9 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("concurrent completions with lost leases fail alone; the others commit")
-    func concurrentLeaseChecks() async throws {
-        try await withStore { store, _ in
+    @Test("concurrent completions with lost leases fail alone; the others commit", arguments: Backend.all)
+    func concurrentLeaseChecks(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             _ = try await store.enqueue((0..<40).map { tts("job \($0)") }, now: t0)
             let jobs = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60, limit: 40)
             #expect(jobs.count == 40)
@@ -80,9 +80,9 @@ struct GroupCommitTests {
         }
     }
 
-    @Test("a write from a cancelled task is refused before it runs")
-    func cancelledBeforeStart() async throws {
-        try await withStore { store, _ in
+    @Test("a write from a cancelled task is refused before it runs", arguments: Backend.all)
+    func cancelledBeforeStart(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let task = Task {
                 withUnsafeCurrentTask { $0?.cancel() }
                 return try await store.enqueue(tts(), now: t0)

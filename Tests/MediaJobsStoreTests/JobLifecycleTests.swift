@@ -3,11 +3,11 @@ import MediaJobsCore
 import Testing
 @testable import MediaJobsStore
 
-@Suite("SQLiteJobStore: a job's life")
+@Suite("the store contract: a job's life")
 struct JobLifecycleTests {
-    @Test("enqueue, claim and complete a job, with artifacts, costs and events")
-    func enqueueClaimComplete() async throws {
-        try await withStore { store, _ in
+    @Test("enqueue, claim and complete a job, with artifacts, costs and events", arguments: Backend.all)
+    func enqueueClaimComplete(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let submitted = try await store.enqueue(tts(), now: t0)
             #expect(submitted.created)
             #expect(submitted.job.state == .queued)
@@ -51,9 +51,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("claim takes the highest priority first, then the earliest run_at")
-    func claimOrder() async throws {
-        try await withStore { store, _ in
+    @Test("claim takes the highest priority first, then the earliest run_at", arguments: Backend.all)
+    func claimOrder(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let low = try await store.enqueue(tts("low", priority: 0), now: t0).job
             let highLater = try await store.enqueue(tts("high later", priority: 5), now: t0 + 2).job
             let highEarlier = try await store.enqueue(tts("high earlier", priority: 5), now: t0 + 1).job
@@ -67,9 +67,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("claim returns nil when nothing is runnable")
-    func claimNothing() async throws {
-        try await withStore { store, _ in
+    @Test("claim returns nil when nothing is runnable", arguments: Backend.all)
+    func claimNothing(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             #expect(try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60) == nil)
             _ = try await store.enqueue(tts(), now: t0)
             #expect(try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60) != nil)
@@ -77,18 +77,18 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("a job whose run_at is in the future is not claimed until then")
-    func futureRunAtNotClaimed() async throws {
-        try await withStore { store, _ in
+    @Test("a job whose run_at is in the future is not claimed until then", arguments: Backend.all)
+    func futureRunAtNotClaimed(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let job = try await store.enqueue(tts(), now: t0 + 100).job
             #expect(try await store.claim(worker: "w", now: t0 + 99, leaseExpiry: t0 + 160) == nil)
             #expect(try await store.claim(worker: "w", now: t0 + 100, leaseExpiry: t0 + 160)?.id == job.id)
         }
     }
 
-    @Test("batched claim takes up to the limit, in claim order, once each")
-    func batchClaim() async throws {
-        try await withStore { store, _ in
+    @Test("batched claim takes up to the limit, in claim order, once each", arguments: Backend.all)
+    func batchClaim(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let results = try await store.enqueue((0..<10).map { tts("job \($0)", priority: $0 % 3) }, now: t0)
             #expect(results.allSatisfy { $0.created })
             let first = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60, limit: 4)
@@ -104,9 +104,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("a batched complete with one lost lease changes nothing")
-    func batchCompleteAllOrNothing() async throws {
-        try await withStore { store, _ in
+    @Test("a batched complete with one lost lease changes nothing", arguments: Backend.all)
+    func batchCompleteAllOrNothing(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             _ = try await store.enqueue([tts("a"), tts("b")], now: t0)
             let jobs = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60, limit: 2)
             try await store.cancel(jobs[1].id, now: t0 + 1)
@@ -117,9 +117,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("batch enqueue stores every job in one go")
-    func batchEnqueue() async throws {
-        try await withStore { store, _ in
+    @Test("batch enqueue stores every job in one go", arguments: Backend.all)
+    func batchEnqueue(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let specs = (0..<500).map { tts("line \($0)", labels: ["batch": "b1"]) }
             let results = try await store.enqueue(specs, now: t0)
             #expect(results.count == 500)
@@ -130,9 +130,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("a batch with a duplicate key returns the first job for both")
-    func batchEnqueueDuplicateKey() async throws {
-        try await withStore { store, _ in
+    @Test("a batch with a duplicate key returns the first job for both", arguments: Backend.all)
+    func batchEnqueueDuplicateKey(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let results = try await store.enqueue([tts("a", key: "k"), tts("b", key: "k"), tts("c")], now: t0)
             #expect(results.map(\.created) == [true, false, true])
             #expect(results[0].job.id == results[1].job.id)
@@ -140,9 +140,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("jobs(filter) lists newest first and filters by state, kind, label and cursor")
-    func listing() async throws {
-        try await withStore { store, _ in
+    @Test("jobs(filter) lists newest first and filters by state, kind, label and cursor", arguments: Backend.all)
+    func listing(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             var ids: [JobID] = []
             for i in 0..<6 {
                 let spec = i % 2 == 0 ? tts("t\(i)", labels: ["project": "pod"])
@@ -164,9 +164,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("waiting jobs are claimed again at poll_at without starting an attempt")
-    func waitAndPoll() async throws {
-        try await withStore { store, _ in
+    @Test("waiting jobs are claimed again at poll_at without starting an attempt", arguments: Backend.all)
+    func waitAndPoll(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             _ = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60)
             let waiting = try await store.wait(id, worker: "w", handle: #"{"id":"gen-1"}"#, pollAt: t0 + 30, now: t0 + 1)
@@ -186,9 +186,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("release gives a running job back without counting the attempt")
-    func release() async throws {
-        try await withStore { store, _ in
+    @Test("release gives a running job back without counting the attempt", arguments: Backend.all)
+    func release(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             _ = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60)
             try await store.release(id, worker: "w", now: t0 + 1)
@@ -200,9 +200,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("addEvent appends to the story; an unknown job is not found")
-    func addEvent() async throws {
-        try await withStore { store, _ in
+    @Test("addEvent appends to the story; an unknown job is not found", arguments: Backend.all)
+    func addEvent(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             try await store.addEvent(id, kind: .note, worker: nil, detail: "validated: 1.2 s mono", now: t0 + 1)
             #expect(try await store.events(id, after: nil).last?.detail == "validated: 1.2 s mono")
@@ -216,9 +216,9 @@ struct JobLifecycleTests {
         }
     }
 
-    @Test("workers register, heartbeat and go stale")
-    func workers() async throws {
-        try await withStore { store, _ in
+    @Test("workers register, heartbeat and go stale", arguments: Backend.all)
+    func workers(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let info = WorkerInfo(id: "host-1:42", host: "host-1", pid: 42, concurrency: 4, startedAt: t0, heartbeatAt: t0)
             try await store.registerWorker(info)
             try await store.registerWorker(WorkerInfo(id: "old", host: "h", pid: 1, concurrency: 1, startedAt: t0,

@@ -3,11 +3,11 @@ import MediaJobsCore
 import Testing
 @testable import MediaJobsStore
 
-@Suite("SQLiteJobStore: leases, failures and retries")
+@Suite("the store contract: leases, failures and retries")
 struct LeaseAndRetryTests {
-    @Test("a worker whose lease expired cannot complete the job it lost")
-    func expiredLeaseCannotComplete() async throws {
-        try await withStore { store, _ in
+    @Test("a worker whose lease expired cannot complete the job it lost", arguments: Backend.all)
+    func expiredLeaseCannotComplete(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             let lost = try #require(try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 1))
             #expect(try await store.rescueExpiredLeases(now: t0 + 2) == 1)
@@ -25,9 +25,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("a busy worker is not a dead worker: its own rescue spares the jobs it holds, and a lapsed lease it renews is told as a lapse")
-    func busyWorkerKeepsItsJobs() async throws {
-        try await withStore { store, _ in
+    @Test("a busy worker is not a dead worker: its own rescue spares the jobs it holds, and a lapsed lease it renews is told as a lapse", arguments: Backend.all)
+    func busyWorkerKeepsItsJobs(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             // The lease ran out while the worker was starved of CPU (t0 is long past).
             _ = try #require(try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 30))
@@ -43,9 +43,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("a blocking renewal extends the held leases, and those of jobs claimed since a claim still under way; not older ones nor other workers'")
-    func blockingRenewalCoversClaimsUnderWay() async throws {
-        try await withStore { store, _ in
+    @Test("a blocking renewal extends the held leases, and those of jobs claimed since a claim still under way; not older ones nor other workers'", arguments: Backend.all)
+    func blockingRenewalCoversClaimsUnderWay(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let stale = try await store.enqueue(tts(), now: t0).job.id
             let held = try await store.enqueue(tts(), now: t0).job.id
             let fresh = try await store.enqueue(tts(), now: t0).job.id
@@ -75,9 +75,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("heartbeat extends the lease so rescue leaves the job alone")
-    func heartbeatExtends() async throws {
-        try await withStore { store, _ in
+    @Test("heartbeat extends the lease so rescue leaves the job alone", arguments: Backend.all)
+    func heartbeatExtends(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 10)
             try await store.heartbeat(id, worker: "a", leaseExpiry: t0 + 40)
@@ -90,9 +90,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("only the lease holder may heartbeat, set a stage, wait, fail or complete")
-    func otherWorkersRefused() async throws {
-        try await withStore { store, _ in
+    @Test("only the lease holder may heartbeat, set a stage, wait, fail or complete", arguments: Backend.all)
+    func otherWorkersRefused(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 60)
             let calls: [@Sendable () async throws -> Void] = [
@@ -116,9 +116,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("completing a job that is not running is a lost lease; an unknown id is not found")
-    func completeNotRunning() async throws {
-        try await withStore { store, _ in
+    @Test("completing a job that is not running is a lost lease; an unknown id is not found", arguments: Backend.all)
+    func completeNotRunning(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             do {
                 try await store.complete(id, worker: "a", result: JobCompletion(), now: t0)
@@ -135,10 +135,10 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("a retryable failure requeues with backoff, then fails once attempts are spent")
-    func retryableFailure() async throws {
+    @Test("a retryable failure requeues with backoff, then fails once attempts are spent", arguments: Backend.all)
+    func retryableFailure(_ backend: Backend) async throws {
         // base 10 s, no jitter: 10 s after attempt 1, 20 s after attempt 2.
-        try await withStore { store, _ in
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(maxAttempts: 3), now: t0).job.id
             let error = MediaJobsError(.rateLimited, "openrouter: 429 Too Many Requests")
             var now = t0
@@ -166,9 +166,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("a fatal failure fails at once and keeps the attempt's costs")
-    func fatalFailure() async throws {
-        try await withStore { store, _ in
+    @Test("a fatal failure fails at once and keeps the attempt's costs", arguments: Backend.all)
+    func fatalFailure(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             _ = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60)
             let cost = CostRecord(jobID: id, attempt: 1, provider: "openai", model: "tts-1", units: ["characters": 5],
@@ -180,9 +180,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("rescueExpiredLeases requeues while attempts remain and fails the last attempt")
-    func rescue() async throws {
-        try await withStore { store, _ in
+    @Test("rescueExpiredLeases requeues while attempts remain and fails the last attempt", arguments: Backend.all)
+    func rescue(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let spare = try await store.enqueue(tts("spare", maxAttempts: 2), now: t0).job.id
             let last = try await store.enqueue(tts("last", maxAttempts: 1), now: t0).job.id
             _ = try await store.claim(worker: "dead", now: t0, leaseExpiry: t0 + 5, limit: 2)
@@ -202,9 +202,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("cancel a queued job, and a running one whose worker then loses its lease")
-    func cancel() async throws {
-        try await withStore { store, _ in
+    @Test("cancel a queued job, and a running one whose worker then loses its lease", arguments: Backend.all)
+    func cancel(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let queued = try await store.enqueue(tts("q"), now: t0).job.id
             #expect(try await store.cancel(queued, now: t0 + 1).state == .canceled)
             #expect(try await store.claim(worker: "w", now: t0 + 2, leaseExpiry: t0 + 60) == nil)
@@ -235,9 +235,9 @@ struct LeaseAndRetryTests {
         }
     }
 
-    @Test("retry puts a failed or canceled job back with fresh attempts")
-    func retry() async throws {
-        try await withStore { store, _ in
+    @Test("retry puts a failed or canceled job back with fresh attempts", arguments: Backend.all)
+    func retry(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts(maxAttempts: 1), now: t0).job.id
             _ = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60)
             _ = try await store.fail(id, worker: "w", error: MediaJobsError(.providerFailed, "boom"), retryable: true,

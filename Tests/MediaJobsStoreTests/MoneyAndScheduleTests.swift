@@ -3,11 +3,11 @@ import MediaJobsCore
 import Testing
 @testable import MediaJobsStore
 
-@Suite("SQLiteJobStore: scheduled jobs, budget holds, the result cache and cost grouping")
+@Suite("the store contract: scheduled jobs, budget holds, the result cache and cost grouping")
 struct MoneyAndScheduleTests {
-    @Test("a job with run_at in the future is not claimed before then, then is")
-    func runAtHonouredByClaim() async throws {
-        try await withStore { store, _ in
+    @Test("a job with run_at in the future is not claimed before then, then is", arguments: Backend.all)
+    func runAtHonouredByClaim(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             var later = tts("later", priority: 10)
             later.runAt = t0 + 600
             let scheduled = try await store.enqueue(later, now: t0).job
@@ -20,9 +20,9 @@ struct MoneyAndScheduleTests {
         }
     }
 
-    @Test("run_at in the past runs at once; the spec keeps it through the database")
-    func runAtInThePast() async throws {
-        try await withStore { store, _ in
+    @Test("run_at in the past runs at once; the spec keeps it through the database", arguments: Backend.all)
+    func runAtInThePast(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             var spec = tts()
             spec.runAt = t0 - 3600
             let job = try await store.enqueue(spec, now: t0).job
@@ -32,9 +32,9 @@ struct MoneyAndScheduleTests {
         }
     }
 
-    @Test("a budget hold counts while its job is in flight, and is refused past the limit")
-    func budgetHolds() async throws {
-        try await withStore { store, _ in
+    @Test("a budget hold counts while its job is in flight, and is refused past the limit", arguments: Backend.all)
+    func budgetHolds(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let a = try await store.enqueue(tts("a"), now: t0).job.id
             let b = try await store.enqueue(tts("b"), now: t0).job.id
             _ = try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60, limit: 2)
@@ -62,9 +62,9 @@ struct MoneyAndScheduleTests {
         }
     }
 
-    @Test("only succeeded jobs are cache candidates, newest first")
-    func cacheCandidates() async throws {
-        try await withStore { store, _ in
+    @Test("only succeeded jobs are cache candidates, newest first", arguments: Backend.all)
+    func cacheCandidates(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let ok = try await store.enqueue(tts("same"), now: t0).job.id
             let failed = try await store.enqueue(tts("same", maxAttempts: 1), now: t0).job.id
             let asking = try await store.enqueue(tts("same"), now: t0).job.id
@@ -78,9 +78,9 @@ struct MoneyAndScheduleTests {
         }
     }
 
-    @Test("costs group by provider and kind with reported, estimated, unknown and cached apart")
-    func costGrouping() async throws {
-        try await withStore { store, _ in
+    @Test("costs group by provider and kind with reported, estimated, unknown and cached apart", arguments: Backend.all)
+    func costGrouping(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             var records: [CostRecord] = []
             for (text, provider, usd, source) in [("a", "openai", "0.01", CostRecord.Source.reported),
                                                   ("b", "openai", "0.02", .estimated), ("c", "fal", "0", .unknown),

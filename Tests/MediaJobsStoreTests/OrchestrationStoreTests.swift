@@ -3,11 +3,11 @@ import MediaJobsCore
 import Testing
 @testable import MediaJobsStore
 
-@Suite("SQLiteJobStore: Retry-After, pool claims, shared provider limits, submission risks")
+@Suite("the store contract: Retry-After, pool claims, shared provider limits, submission risks")
 struct OrchestrationStoreTests {
-    @Test("a retryable failure with Retry-After goes back to the queue no sooner than it")
-    func retryAfterIsTheEarliestRunTime() async throws {
-        try await withStore(retryPolicy: RetryPolicy(baseDelay: 2, maxDelay: 100, jitter: 0)) { store, _ in
+    @Test("a retryable failure with Retry-After goes back to the queue no sooner than it", arguments: Backend.all)
+    func retryAfterIsTheEarliestRunTime(_ backend: Backend) async throws {
+        try await withStore(backend, retryPolicy: RetryPolicy(baseDelay: 2, maxDelay: 100, jitter: 0)) { store, _ in
             let id = try await store.enqueue(tts(), now: t0).job.id
             _ = try #require(try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 30))
             let job = try await store.fail(id, worker: "a", error: MediaJobsError(.rateLimited, "HTTP 429"), retryable: true,
@@ -21,9 +21,9 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("backoff per error class: a 429 waits at least 5 s, a bad output half the base, others the base")
-    func backoffPerErrorClass() async throws {
-        try await withStore(retryPolicy: RetryPolicy(baseDelay: 2, maxDelay: 100, jitter: 0)) { store, _ in
+    @Test("backoff per error class: a 429 waits at least 5 s, a bad output half the base, others the base", arguments: Backend.all)
+    func backoffPerErrorClass(_ backend: Backend) async throws {
+        try await withStore(backend, retryPolicy: RetryPolicy(baseDelay: 2, maxDelay: 100, jitter: 0)) { store, _ in
             let codes: [MediaJobsError.Code] = [.rateLimited, .providerFailed, .mediaInvalidOutput]
             var ids: [JobID] = []
             for code in codes { ids.append(try await store.enqueue(tts(code.rawValue), now: t0).job.id) }
@@ -38,9 +38,9 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("the poll pool claims only due waiting jobs, the work pool only queued ones")
-    func poolClaims() async throws {
-        try await withStore { store, _ in
+    @Test("the poll pool claims only due waiting jobs, the work pool only queued ones", arguments: Backend.all)
+    func poolClaims(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let queued = try await store.enqueue(tts("queued", priority: 9), now: t0).job.id
             let polled = try await store.enqueue(tts("polled"), now: t0).job.id
             let later = try await store.enqueue(tts("later"), now: t0).job.id
@@ -58,28 +58,28 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("a waiting job is polled by a store opened later on the same file (a restarted worker)")
-    func waitingSurvivesRestart() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let id: JobID
-        do {
-            let first = try SQLiteJobStore(path: folder.databasePath)
-            id = try await first.enqueue(tts(), now: t0).job.id
-            _ = try await first.claim(worker: "old", now: t0, leaseExpiry: t0 + 30)
-            try await first.wait(id, worker: "old", handle: "{\"handle\":\"h1\"}", pollAt: t0 + 10, now: t0)
+    @Test("a waiting job is polled by a store opened later on the same file (a restarted worker)", arguments: Backend.all)
+    func waitingSurvivesRestart(_ backend: Backend) async throws {
+        try await withDatabase(backend) { database in
+            let id: JobID
+            do {
+                let first = try await database.open()
+                id = try await first.enqueue(tts(), now: t0).job.id
+                _ = try await first.claim(worker: "old", now: t0, leaseExpiry: t0 + 30)
+                try await first.wait(id, worker: "old", handle: "{\"handle\":\"h1\"}", pollAt: t0 + 10, now: t0)
+            }
+            let second = try await database.open()
+            let job = try #require(try await second.claim(worker: "new", now: t0 + 10, leaseExpiry: t0 + 40, limit: 1,
+                                                          scope: .duePolls).first)
+            #expect(job.id == id)
+            #expect(job.providerHandle == "{\"handle\":\"h1\"}")
         }
-        let second = try SQLiteJobStore(path: folder.databasePath)
-        let job = try #require(try await second.claim(worker: "new", now: t0 + 10, leaseExpiry: t0 + 40, limit: 1,
-                                                      scope: .duePolls).first)
-        #expect(job.id == id)
-        #expect(job.providerHandle == "{\"handle\":\"h1\"}")
     }
 
-    @Test("a 429 pause set through one connection holds requests made through another on the same file")
-    func pauseIsShared() async throws {
-        try await withStore { store, folder in
-            let other = try SQLiteJobStore(path: folder.databasePath)
+    @Test("a 429 pause set through one connection holds requests made through another on the same file", arguments: Backend.all)
+    func pauseIsShared(_ backend: Backend) async throws {
+        try await withStore(backend) { store, folder in
+            let other = try await folder.open()
             let now = Date()
             try await store.pause(provider: "fal", until: now + 30, reason: "HTTP 429", now: now)
             try await store.pause(provider: "fal", until: now + 5, reason: "shorter", now: now)
@@ -101,10 +101,10 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("concurrency and requests per minute are counted across connections; a dead process's slot lapses")
-    func sharedLimits() async throws {
-        try await withStore { store, folder in
-            let other = try SQLiteJobStore(path: folder.databasePath)
+    @Test("concurrency and requests per minute are counted across connections; a dead process's slot lapses", arguments: Backend.all)
+    func sharedLimits(_ backend: Backend) async throws {
+        try await withStore(backend) { store, folder in
+            let other = try await folder.open()
             let one = ProviderLimits(concurrency: 1)
             guard case .granted(let permit) = try await store.admit(provider: "fal", limits: one, now: t0, slotLease: 60) else {
                 Issue.record("the first request waited")
@@ -141,9 +141,9 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("a job whose worker died after sending a create request is counted as a possible duplicate submission")
-    func submissionRiskCounted() async throws {
-        try await withStore { store, _ in
+    @Test("a job whose worker died after sending a create request is counted as a possible duplicate submission", arguments: Backend.all)
+    func submissionRiskCounted(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let risky = try await store.enqueue(tts("risky"), now: t0).job.id
             let safe = try await store.enqueue(tts("safe"), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 2)
@@ -163,9 +163,9 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("a look-up's finding settles a submission risk, recorded only by the worker holding the lease")
-    func submissionRiskSettled() async throws {
-        try await withStore { store, _ in
+    @Test("a look-up's finding settles a submission risk, recorded only by the worker holding the lease", arguments: Backend.all)
+    func submissionRiskSettled(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts("risky"), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 1)
             try await store.markSubmissionStarted(id, worker: "a", detail: "replicate/owner/model", cost: nil, now: t0 + 1)
@@ -194,9 +194,9 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("a request in flight when its worker died enters the ledger at its marked cost, and leaves the totals once settled")
-    func unknownOutcomeInTheLedger() async throws {
-        try await withStore { store, _ in
+    @Test("a request in flight when its worker died enters the ledger at its marked cost, and leaves the totals once settled", arguments: Backend.all)
+    func unknownOutcomeInTheLedger(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts("risky"), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 5, limit: 1)
             #expect(try await store.costs(id).isEmpty)
@@ -235,9 +235,9 @@ struct OrchestrationStoreTests {
         }
     }
 
-    @Test("a lost answer noticed by a live worker is a risk and a ledger entry at once, only under its lease")
-    func unknownOutcomeNotedByTheWorker() async throws {
-        try await withStore { store, _ in
+    @Test("a lost answer noticed by a live worker is a risk and a ledger entry at once, only under its lease", arguments: Backend.all)
+    func unknownOutcomeNotedByTheWorker(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts("cut"), now: t0).job.id
             _ = try await store.claim(worker: "a", now: t0, leaseExpiry: t0 + 30, limit: 1)
             let marked = CostRecord(jobID: id, attempt: 1, provider: "openai", model: "tts-1", units: ["characters": 100],

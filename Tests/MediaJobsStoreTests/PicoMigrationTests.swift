@@ -29,7 +29,7 @@ struct PicoMigrationTests {
 
     @Test("a cost finer than a nano-dollar and its price lines come back exactly")
     func keepsPicosAndLines() async throws {
-        try await withStore { store, _ in
+        try await withSQLiteStore { store, _ in
             let job = try await store.enqueue(tts("fine"), now: t0).job
             _ = try #require(try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60))
             let seconds = Decimal(string: "37.123456")!

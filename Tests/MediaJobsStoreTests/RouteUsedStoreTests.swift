@@ -9,9 +9,9 @@ struct RouteUsedStoreTests {
     static let asked = JobSpec(kind: .tts, provider: "openrouter", model: "some-lab/not-served",
                                fallbacks: [Route(provider: "local", model: "flite")], input: JobInput(text: "hello"))
 
-    @Test("a completion's route used is on the job as every read returns it; none before it succeeded")
-    func completionKeepsRouteUsed() async throws {
-        try await withStore { store, _ in
+    @Test("a completion's route used is on the job as every read returns it; none before it succeeded", arguments: Backend.all)
+    func completionKeepsRouteUsed(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let job = try await store.enqueue(Self.asked, now: t0).job
             #expect(job.routeUsed == nil)
             let claimed = try #require(try await store.claim(worker: "w", now: t0, leaseExpiry: t0 + 60))
@@ -25,9 +25,9 @@ struct RouteUsedStoreTests {
         }
     }
 
-    @Test("a cache hit's route used names the job whose result it reused; a batch of completions keeps each one's")
-    func cacheHitAndBatchCompletion() async throws {
-        try await withStore { store, _ in
+    @Test("a cache hit's route used names the job whose result it reused; a batch of completions keeps each one's", arguments: Backend.all)
+    func cacheHitAndBatchCompletion(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let first = try await store.enqueue(tts("one"), now: t0).job
             let second = try await store.enqueue(tts("two"), now: t0).job
             let plain = try await store.enqueue(tts("three"), now: t0).job
@@ -63,9 +63,9 @@ struct RouteUsedStoreTests {
         #expect(report.groups.map(\.key) == [["route_used": ""], ["route_used": "unknown"]])
     }
 
-    @Test("costs group by the route each job asked for first and the route that made its result")
-    func costsByRouteAskedAndUsed() async throws {
-        try await withStore { store, _ in
+    @Test("costs group by the route each job asked for first and the route that made its result", arguments: Backend.all)
+    func costsByRouteAskedAndUsed(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
             let fellBack = try await store.enqueue(Self.asked, now: t0).job
             let direct = try await store.enqueue(tts("direct"), now: t0).job
             let failed = try await store.enqueue(JobSpec(kind: .tts, provider: "openrouter", input: JobInput(text: "x"),

@@ -111,6 +111,26 @@ struct PipelineTests {
         #expect(job.error?.message.contains(input.sha256) == true)
     }
 
+    @Test("an input artifact whose bytes no longer match its name fails the attempt as corrupt before any provider reads it")
+    func corruptInputArtifact() async throws {
+        let home = try TestHome()
+        defer { home.remove() }
+        let recording = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Samples/speech.wav")
+        let spec = JobSpec(kind: .transcribe, input: JobInput(audio: recording.path), maxAttempts: 1)
+        let id = try await home.submitter.submit(spec).job.id
+        let input = try #require(try await home.store.artifacts(id).first { $0.role == .input })
+        let file = try home.artifacts.url(for: input.sha256)
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count / 2] ^= 0x5A
+        try bytes.write(to: file)
+        let job = try await home.runUntilFinal(id)
+        #expect(job.state == .failed)
+        #expect(job.error?.code == "store.failure")
+        #expect(job.error?.message.contains("input.audio: artifact \(input.sha256) is corrupt") == true, "\(job.error?.message ?? "")")
+        #expect(try await home.store.costs(id).isEmpty)
+    }
+
     @Test("a worker cancelled mid-job releases it without counting the attempt")
     func releaseOnCancel() async throws {
         let home = try TestHome()

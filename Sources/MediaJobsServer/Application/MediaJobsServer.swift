@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// The HTTP face of a MediaJobs home: the `/v1` JSON API, live events, artifacts, `/metrics`,
 /// `/openapi.json` and the dashboard at `/`.
 public struct MediaJobsServer: Sendable {
-    public let store: SQLiteJobStore
+    public let store: any JobStore
     public let artifacts: ArtifactStore
     public let submitter: Submitter
     public let options: ServerOptions
@@ -21,7 +21,7 @@ public struct MediaJobsServer: Sendable {
     let fileIO = FileIO()
     let finalJobs = FinalJobCache()
 
-    public init(store: SQLiteJobStore, artifacts: ArtifactStore, submitter: Submitter, options: ServerOptions, logger: Logger) {
+    public init(store: any JobStore, artifacts: ArtifactStore, submitter: Submitter, options: ServerOptions, logger: Logger) {
         self.store = store
         self.artifacts = artifacts
         self.submitter = submitter

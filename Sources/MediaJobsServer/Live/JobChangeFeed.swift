@@ -12,7 +12,7 @@ import ServiceLifecycle
 /// stamped a little before the newest one already seen; a job is handed on only when its
 /// `updated_at` differs from the one last handed on.
 public actor JobChangeFeed: Service {
-    private let store: SQLiteJobStore
+    private let store: any JobLookup
     private let interval: Duration
     private let lookBack: TimeInterval = 2
     private var cursor: Date
@@ -20,7 +20,7 @@ public actor JobChangeFeed: Service {
     private var subscribers: [UUID: AsyncStream<[Job]>.Continuation] = [:]
     private let logger: Logger
 
-    public init(store: SQLiteJobStore, interval: Duration = .milliseconds(250), logger: Logger) {
+    public init(store: any JobLookup, interval: Duration = .milliseconds(250), logger: Logger) {
         self.store = store
         self.interval = interval
         self.cursor = Date()

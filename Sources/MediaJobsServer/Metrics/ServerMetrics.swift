@@ -14,9 +14,9 @@ import ServiceLifecycle
 public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let store: SQLiteJobStore
+    private let store: any JobStore
 
-    public init(store: SQLiteJobStore) {
+    public init(store: any JobStore) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         let long: [Duration] = [.milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2),

@@ -4,7 +4,8 @@ import MediaJobsCore
 
 /// `GET /v1/artifacts/{sha256}`: the stored file with its type, an ETag (its hash) and byte ranges.
 /// The id is checked to be 64 hexadecimal characters before anything else: no text from a URL
-/// ever becomes part of a path.
+/// ever becomes part of a path. The file's bytes are checked against its name before any is sent
+/// (a range too): a corrupt file is a 500 with a JSON error, never its bytes.
 extension MediaJobsServer {
     func addArtifactRoutes(to v1: RouterGroup<BasicRequestContext>) {
         v1.get("artifacts/{sha256}") { request, context in
@@ -15,7 +16,6 @@ extension MediaJobsServer {
             guard let ref = try await store.artifact(sha256: sha), artifacts.contains(sha) else {
                 throw MediaJobsError(.artifactNotFound, "sha256: no artifact \(sha)")
             }
-            let path = try artifacts.url(for: sha).path
             let size = Int(ref.bytes)
             let etag = "\"\(sha)\""
             var headers = HTTPFields()
@@ -25,6 +25,7 @@ extension MediaJobsServer {
             if request.headers[values: .ifNoneMatch].contains(where: { $0 == etag || $0 == "*" }) {
                 return Response(status: .notModified, headers: headers)
             }
+            let path = try await artifacts.verifiedURL(for: sha).path
             headers[.contentType] = ref.mime
             headers[.contentDisposition] = "inline; filename=\"\(sha.prefix(12)).\(ref.format)\""
             let ifRange = request.headers[.ifRange]

@@ -13,11 +13,19 @@ import Darwin
 /// A file is hashed as it streams (1 MiB at a time, never whole in memory), fsynced, then renamed
 /// into place from `<root>/tmp/` (same filesystem, so the rename is atomic) and its folder fsynced.
 /// Storing the same bytes twice keeps one file. Stored files are never modified.
+///
+/// The folder may be shared by several machines (a network mount): staged files are named after
+/// the host, the process and a random UUID, so writers never collide, and two writers storing the
+/// same bytes at once both succeed and leave one intact file (the later rename replaces the earlier
+/// file with identical bytes). Readers that hand bytes out (`verifiedURL(for:)`, `export`) check
+/// them against their name first, remembering in memory which unchanged files passed.
 public struct ArtifactStore: Sendable {
     public let root: URL
     private static let chunkSize = 1 << 20
+    let verified = VerifiedFiles()
 
-    /// Opens the store at `root`, creating its folders when missing.
+    /// Opens the store at `root`, creating its folders when missing. Throws `store.failure` naming the
+    /// folder when it cannot be created or written.
     public init(root: URL) throws {
         self.root = root.standardizedFileURL
         try prepare()
@@ -32,16 +40,61 @@ public struct ArtifactStore: Sendable {
     /// store's filesystem, so keeping one is a rename, and outside `tmp/`, which holds only throwaway files.
     public var answersDirectory: URL { root.appendingPathComponent("answers", isDirectory: true) }
 
-    /// Creates the store's folders (again, if something removed them).
+    /// Creates the store's folders (again, if something removed them) and checks that they can be
+    /// written; errors name the folder and the reason.
     public func prepare() throws {
         for directory in [root, objectsDirectory, temporaryDirectory, answersDirectory] {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw MediaJobsError(.storeFailure, "\(directory.path): the artifact folder exists but is not a folder")
+            }
             do {
                 try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             } catch {
                 throw MediaJobsError(.storeFailure, "\(directory.path): cannot create the artifact folder: "
                                      + ArtifactStore.reason(error), underlying: error)
             }
+            guard access(directory.path, W_OK | X_OK) == 0 else {
+                throw MediaJobsError(.storeFailure, "\(directory.path): the artifact folder is not writable: "
+                                     + String(cString: strerror(errno)))
+            }
         }
+    }
+
+    /// Writes, fsyncs and renames a small file inside `tmp/`, then removes it: proof that this process can store
+    /// files here (on a network mount, permission bits alone do not say). Errors name the file and the reason.
+    public func checkWritable() throws {
+        let probe = temporaryURL(extension: "probe")
+        let renamed = probe.appendingPathExtension("done")
+        defer { unlink(probe.path); unlink(renamed.path) }
+        let output = open(probe.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw ArtifactStore.posixError("create \(probe.path)", errno) }
+        defer { closeDescriptor(output) }
+        try Data("ok".utf8).withUnsafeBytes { try ArtifactStore.writeAll(output, $0, path: probe.path) }
+        guard fsync(output) == 0 else { throw ArtifactStore.posixError("fsync \(probe.path)", errno) }
+        guard rename(probe.path, renamed.path) == 0 else {
+            throw ArtifactStore.posixError("rename \(probe.path) to \(renamed.path)", errno)
+        }
+        try syncDirectory(temporaryDirectory)
+    }
+
+    /// The device (`st_dev`) that holds `tmp/`, `sha256/` and `answers/`. Throws `store.failure` naming the folders
+    /// when they are on different file systems: a rename from `tmp/` into `sha256/` could not be atomic then.
+    @discardableResult
+    public func checkOneFileSystem() throws -> UInt64 {
+        var devices: [(URL, UInt64)] = []
+        for folder in [temporaryDirectory, objectsDirectory, answersDirectory] {
+            guard let identity = FileIdentity(path: folder.path) else {
+                throw ArtifactStore.posixError("read \(folder.path)", errno)
+            }
+            devices.append((folder, identity.device))
+        }
+        if let other = devices.first(where: { $0.1 != devices[0].1 }) {
+            throw MediaJobsError(.storeFailure, "\(devices[0].0.path) (device \(devices[0].1)) and \(other.0.path) "
+                                 + "(device \(other.1)) are on different file systems, so storing a file is not one "
+                                 + "atomic rename; mount the whole artifact folder as one file system")
+        }
+        return devices[0].1
     }
 
     /// The path of the artifact `sha256`, which must be 64 lowercase hex digits (so no path can be smuggled in).
@@ -62,20 +115,24 @@ public struct ArtifactStore: Sendable {
     }
 
     /// A fresh path under `<root>/tmp/` for a producer to write to, then hand to `put(moving:)`.
+    ///
+    /// The name is `<host>-<pid>-<uuid>`: unique across the machines that share the folder (the UUID alone is),
+    /// and it says who left a file behind.
     public func temporaryURL(extension pathExtension: String = "") -> URL {
-        let name = UUID().uuidString.lowercased()
+        let name = "\(ArtifactStore.stagingPrefix)-\(UUID().uuidString.lowercased())"
         let safeExtension = pathExtension.filter { $0.isASCII && ($0.isLetter || $0.isNumber) }
         return temporaryDirectory.appendingPathComponent(safeExtension.isEmpty ? name : "\(name).\(safeExtension)")
     }
 
     /// Stores `file`, which is moved (or deleted, when the same bytes are already stored).
     /// The file should be on the store's filesystem (see `temporaryURL`); otherwise it is copied.
+    /// A stored file whose bytes no longer match its name is replaced by this one.
     @discardableResult
     public func put(moving file: URL) throws -> (sha256: String, bytes: Int64) {
         let source = try ReadableFile(file)
         let (sha256, bytes) = try source.hash()
         let target = try url(for: sha256)
-        if FileManager.default.fileExists(atPath: target.path) {
+        if isIntact(target, sha256: sha256) {
             source.close()
             unlink(file.path)
             return (sha256, bytes)
@@ -94,6 +151,7 @@ public struct ArtifactStore: Sendable {
             return stored
         }
         try syncDirectory(target.deletingLastPathComponent())
+        remember(target, sha256: sha256)
         return (sha256, bytes)
     }
 
@@ -147,20 +205,82 @@ public struct ArtifactStore: Sendable {
 
     /// Copies artifact `sha256` to `destination` atomically: a temporary file beside it, then
     /// rename(2), so a reader sees the old file or the new one, never half of one.
-    /// Errors name the destination and the reason.
+    ///
+    /// The bytes are hashed as they are copied: a stored file that no longer matches its name is a
+    /// `store.failure` naming the artifact as corrupt, and nothing is left at `destination`.
+    /// Errors writing name the destination and the reason.
     public func export(_ sha256: String, to destination: URL) throws {
         let source = try url(for: sha256)
+        guard FileManager.default.fileExists(atPath: source.path) else {
+            throw MediaJobsError(.artifactNotFound, "artifact \(sha256): no file at \(source.path)")
+        }
+        let input = try ReadableFile(source)
+        defer { input.close() }
+        let before = FileIdentity(descriptor: input.fd)
         let temporary = destination.deletingLastPathComponent()
             .appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
-        do {
-            try FileManager.default.copyItem(at: source, to: temporary)
-        } catch {
-            throw MediaJobsError(.invalidInput, "\(destination.path): cannot write (\(ArtifactStore.reason(error)))")
+        func cannotWrite(_ code: Int32) -> MediaJobsError {
+            MediaJobsError(.invalidInput, "\(destination.path): cannot write (\(String(cString: strerror(code))))")
         }
-        guard rename(temporary.path, destination.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw MediaJobsError(.invalidInput, "\(destination.path): cannot write (\(reason))")
+        let output = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard output >= 0 else { throw cannotWrite(errno) }
+        var placed = false
+        defer { if !placed { unlink(temporary.path) } }
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        do {
+            try input.forEachChunk { chunk in
+                hasher.update(bufferPointer: chunk)
+                let code = ArtifactStore.writeAll(output, chunk)
+                if code != 0 { throw cannotWrite(code) }
+                bytes += Int64(chunk.count)
+            }
+        } catch {
+            closeDescriptor(output)
+            throw error
+        }
+        guard close(output) == 0 else { throw cannotWrite(errno) }
+        let actual = ArtifactStore.hex(hasher.finalize())
+        guard actual == sha256 else {
+            verified.forget(sha256)
+            throw ArtifactStore.corrupt(sha256, at: source, actual: actual, bytes: bytes)
+        }
+        if let before, before == FileIdentity(descriptor: input.fd) { verified.record(sha256, before) }
+        guard rename(temporary.path, destination.path) == 0 else { throw cannotWrite(errno) }
+        placed = true
+    }
+
+    /// The path of artifact `sha256` once its bytes are known to match its name: rehashed here, unless this
+    /// process already hashed the same unchanged file (same device, inode, size and change times).
+    ///
+    /// Throws `artifact.not_found` when there is no file, and `store.failure` naming the artifact as corrupt when its
+    /// bytes no longer match. Blocks while it hashes (about 0.1 s per 100 MB read from the page cache on the
+    /// project's build machine): async callers use `verifiedURL(for:)`.
+    public func verifiedURLBlocking(for sha256: String) throws -> URL {
+        let target = try url(for: sha256)
+        if let identity = FileIdentity(path: target.path), verified.contains(sha256, identity) { return target }
+        guard FileManager.default.fileExists(atPath: target.path) else {
+            throw MediaJobsError(.artifactNotFound, "artifact \(sha256): no file at \(target.path)")
+        }
+        let file = try ReadableFile(target)
+        defer { file.close() }
+        let before = FileIdentity(descriptor: file.fd)
+        let (actual, bytes) = try file.hash()
+        guard actual == sha256 else {
+            verified.forget(sha256)
+            throw ArtifactStore.corrupt(sha256, at: target, actual: actual, bytes: bytes)
+        }
+        if let before, before == FileIdentity(descriptor: file.fd) { verified.record(sha256, before) }
+        return target
+    }
+
+    /// `verifiedURLBlocking(for:)` on a Dispatch thread, so hashing a large file never holds one of the
+    /// cooperative threads that serve HTTP and run jobs.
+    public func verifiedURL(for sha256: String) async throws -> URL {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<URL, any Error>) in
+            DispatchQueue.global(qos: .userInitiated).async {
+                done.resume(with: Result { try self.verifiedURLBlocking(for: sha256) })
+            }
         }
     }
 
@@ -176,12 +296,12 @@ public struct ArtifactStore: Sendable {
         hex(SHA256.hash(data: data))
     }
 
-    /// Stores `data`.
+    /// Stores `data` (replacing a stored file of that name whose bytes no longer match it).
     @discardableResult
     public func put(data: Data) throws -> (sha256: String, bytes: Int64) {
         let sha256 = ArtifactStore.hex(SHA256.hash(data: data))
         let target = try url(for: sha256)
-        if FileManager.default.fileExists(atPath: target.path) { return (sha256, Int64(data.count)) }
+        if isIntact(target, sha256: sha256) { return (sha256, Int64(data.count)) }
         let staged = temporaryURL()
         let output = open(staged.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw ArtifactStore.posixError("create \(staged.path)", errno) }
@@ -208,10 +328,12 @@ public struct ArtifactStore: Sendable {
         return try file.hash().sha256 == sha256
     }
 
-    /// Moves a synced staged file to its name, or drops it when that name exists.
+    /// Moves a synced staged file to its name, or drops it when that name holds the same bytes (a file there that
+    /// does not is replaced). Two processes placing the same bytes at once both succeed: rename(2) is atomic, and
+    /// the later one replaces the earlier file with identical bytes.
     private func place(_ staged: URL, sha256: String, bytes: Int64) throws -> (sha256: String, bytes: Int64) {
         let target = try url(for: sha256)
-        if FileManager.default.fileExists(atPath: target.path) {
+        if isIntact(target, sha256: sha256) {
             unlink(staged.path)
             return (sha256, bytes)
         }
@@ -222,7 +344,19 @@ public struct ArtifactStore: Sendable {
             throw ArtifactStore.posixError("store \(staged.path) as \(target.path)", code)
         }
         try syncDirectory(target.deletingLastPathComponent())
+        remember(target, sha256: sha256)
         return (sha256, bytes)
+    }
+
+    /// Whether `target` exists and holds the bytes named `sha256` (hashed unless known unchanged since it was).
+    private func isIntact(_ target: URL, sha256: String) -> Bool {
+        guard FileManager.default.fileExists(atPath: target.path) else { return false }
+        return (try? verifiedURLBlocking(for: sha256)) != nil
+    }
+
+    /// Notes that `target`, just written and synced by this process, holds the bytes named `sha256`.
+    private func remember(_ target: URL, sha256: String) {
+        if let identity = FileIdentity(path: target.path) { verified.record(sha256, identity) }
     }
 
     private func makeShardDirectory(for target: URL) throws {
@@ -270,18 +404,40 @@ public struct ArtifactStore: Sendable {
     }
 
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-        guard var pointer = buffer.baseAddress else { return }
+        let code = writeAll(fd, buffer)
+        if code != 0 { throw posixError("write \(path)", code) }
+    }
+
+    /// Writes all of `buffer`; 0, or the errno of the write that failed.
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int32 {
+        guard var pointer = buffer.baseAddress else { return 0 }
         var remaining = buffer.count
         while remaining > 0 {
             let written = write(fd, pointer, remaining)
             if written < 0 {
                 if errno == EINTR { continue }
-                throw posixError("write \(path)", errno)
+                return errno
             }
             pointer += written
             remaining -= written
         }
+        return 0
     }
+
+    /// The error for a stored file whose bytes no longer hash to its name.
+    static func corrupt(_ sha256: String, at file: URL, actual: String, bytes: Int64) -> MediaJobsError {
+        MediaJobsError(.storeFailure, "artifact \(sha256) is corrupt: \(file.path) holds \(bytes) bytes whose SHA-256 is "
+                       + "\(actual), not its name; it is not served (store the original bytes again to repair it)")
+    }
+
+    /// `<host>-<pid>`, with the host name cut to letters, digits, `.` and `-`: the start of every staged file's name.
+    static let stagingPrefix: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        let text = gethostname(&name, name.count - 1) == 0 ? name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) } : ""
+        let host = text
+            .filter { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }.prefix(64)
+        return "\(host.isEmpty ? "host" : String(host))-\(getpid())"
+    }()
 }
 
 private func closeDescriptor(_ fd: Int32) {

@@ -4,7 +4,7 @@ import MediaJobsCore
 
 // MARK: - Account pauses shared by every process on this file
 
-extension SQLiteJobStore: ProviderAccountPauses {
+extension SQLiteJobStore {
     public func pauseAccount(_ pause: ProviderAccountPause) async throws {
         try await write("pause a provider's account") { db in
             try db.execute(sql: """

@@ -194,7 +194,7 @@ extension SQLiteJobStore {
 
 // MARK: - Provider limits shared by every process on this file
 
-extension SQLiteJobStore: ProviderLimiter {
+extension SQLiteJobStore {
     public func admit(provider: String, limits: ProviderLimits, now: Date, slotLease: TimeInterval) async throws
         -> ProviderAdmission {
         let time = StoredTime.encode(now)

@@ -9,7 +9,7 @@ import MediaJobsCore
 /// `UPDATE … RETURNING` statement over an index in claim order. Writes run on a thread of the
 /// store's own, which commits concurrent callers' writes together (`GroupCommitWriter`); reads run
 /// on GRDB's reader queues. Neither blocks the cooperative thread pool.
-public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
+public final class SQLiteJobStore: JobStore {
     /// How hard SQLite works to keep the last commits through a power loss.
     public enum Synchronous: String, Sendable {
         /// With WAL: durable against process crashes; the last commits may be lost on power loss. Fast.
@@ -25,6 +25,8 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
     let writer: GroupCommitWriter
     let decoder: JobRowDecoder
     let ids = JobIDSource()
+    /// Wakes this process's idle workers when it queues a job; other processes' jobs are found by the next claim.
+    let work = WorkSignal()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -206,16 +208,26 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
 
     public func enqueue(_ spec: JobSpec, now: Date) async throws -> EnqueueResult {
         let prepared = try PreparedJob(spec, now: now, ids: ids, encoder: JSONEncoder())
-        return try await write("enqueue a job") { db in try self.insert(db, prepared) }
+        let result = try await write("enqueue a job") { db in try self.insert(db, prepared) }
+        if result.created { work.signal() }
+        return result
     }
 
     public func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult] {
         if specs.isEmpty { return [] }
         let encoder = JSONEncoder()
         let prepared = try specs.map { try PreparedJob($0, now: now, ids: ids, encoder: encoder) }
-        return try await write("enqueue \(specs.count) jobs") { db in
+        let results = try await write("enqueue \(specs.count) jobs") { db in
             try prepared.map { try self.insert(db, $0) }
         }
+        if results.contains(where: \.created) { work.signal() }
+        return results
+    }
+
+    public func workGeneration() -> UInt64 { work.generation }
+
+    public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async {
+        await work.wait(since: generation, upTo: seconds)
     }
 
     /// A job ready to insert: its id, its spec as JSON, and the job as it will read back.
@@ -620,6 +632,7 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
             try self.insertEvent(db, job: id.rawValue, kind: .released, attempt: try row.decode(atIndex: 0),
                                  worker: worker, detail: "given back to the queue (\(state))", at: time)
         }
+        work.signal()
     }
 
     // MARK: - Transitions by users and the janitor
@@ -653,6 +666,7 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
     @discardableResult
     public func retry(_ id: JobID, now: Date) async throws -> Job {
         let time = StoredTime.encode(now)
+        defer { work.signal() }
         return try await write("retry a job") { db in
             let statement = try db.cachedStatement(sql: """
                 UPDATE jobs
@@ -676,7 +690,7 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
     @discardableResult
     public func rescueExpiredLeases(now: Date, sparing: Set<JobID>) async throws -> Int {
         let time = StoredTime.encode(now)
-        return try await write("rescue expired leases") { db in
+        let rescued = try await write("rescue expired leases") { db in
             let expired = try Row.fetchAll(db, sql: """
                 SELECT id, attempts, max_attempts, lease_owner, provider_handle IS NOT NULL, lease_expires_at
                 FROM jobs WHERE state = 'running' AND lease_expires_at < ?
@@ -721,5 +735,7 @@ public final class SQLiteJobStore: JobStore, BlockingLeaseRenewal {
             }
             return rescued
         }
+        if rescued > 0 { work.signal() }
+        return rescued
     }
 }

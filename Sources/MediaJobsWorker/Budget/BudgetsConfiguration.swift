@@ -64,11 +64,10 @@ public struct BudgetsConfiguration: ConfigurationSection, Equatable {
         }
     }
 
-    /// The `budgets` section of the config.json in the home folder that holds `artifacts`: read afresh at each check,
-    /// so a changed limit applies to the next request.
-    public static func load(homeOf artifacts: ArtifactStore) throws -> BudgetsConfiguration {
-        let config = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
-        return try Configuration.load(from: config).section(BudgetsConfiguration.self)
+    /// The `budgets` section of the config.json at `url` (the home folder's): read afresh at each check, so a
+    /// changed limit applies to the next request.
+    public static func load(from url: URL) throws -> BudgetsConfiguration {
+        try Configuration.load(from: url).section(BudgetsConfiguration.self)
     }
 
     /// Whether any limit is set.

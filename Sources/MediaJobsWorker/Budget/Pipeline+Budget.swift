@@ -5,9 +5,9 @@ import MediaJobsStore
 
 /// The check made before every provider request: the job's `max_cost_usd` and the configured budgets.
 extension Pipeline {
-    /// The `budgets` section of the home folder's config.json (the folder that holds the artifacts).
+    /// The `budgets` section of the home folder's config.json (`configurationURL`).
     func budgets() throws -> BudgetsConfiguration {
-        try BudgetsConfiguration.load(homeOf: artifacts)
+        try BudgetsConfiguration.load(from: configurationURL)
     }
 
     /// Refuses the request `provider` would make for `job` when its estimate would pass the job's `max_cost_usd` (less

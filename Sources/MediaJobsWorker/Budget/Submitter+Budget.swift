@@ -11,7 +11,7 @@ extension Submitter {
     func checkPrice(_ spec: JobSpec, audioSeconds: Double?, now: Date) throws {
         guard let first = spec.routes.first else { return }
         let (provider, model) = try providers.resolve(first, for: spec)
-        let limits = try BudgetsConfiguration.load(homeOf: artifacts).limits(for: provider.name, now: now)
+        let limits = try BudgetsConfiguration.load(from: configurationURL).limits(for: provider.name, now: now)
         let maxCost = spec.maxCostUSD
         guard maxCost != nil || !limits.isEmpty else { return }
         let request = ProviderRequest(jobID: JobID(rawValue: "unsubmitted"), attempt: 0, spec: spec, model: model,

@@ -8,15 +8,15 @@ import MediaJobsStore
 /// sending anything. The pause names the refused key by its fingerprint; it ends when the configured key changes,
 /// when a 402's credit recheck time (`credit_recheck_s`) passes, or with `mediajobs providers resume NAME`.
 extension Pipeline {
-    /// Where pauses are kept: the store, when it keeps them (SQLite does). A store that does not still lets account
-    /// errors move a job to its next route; only the sharing is lost.
-    var accountPauses: (any ProviderAccountPauses)? { store as? any ProviderAccountPauses }
+    /// Where pauses are kept: the store, shared by every worker on it.
+    var accountPauses: any ProviderAccountPauses { store }
 
     /// The pause that keeps `route` from being tried now, or nil. A pause recorded for another key than the one
     /// configured here (the key changed), or a 402's pause whose recheck time has passed, is ended instead, and the
     /// route tried.
     func pausedAccount(_ route: Route, job: Job, worker: String) async throws -> ProviderAccountPause? {
-        guard let pauses = accountPauses, let account = try? providers.provider(named: route.provider).account,
+        let pauses = accountPauses
+        guard let account = try? providers.provider(named: route.provider).account,
               let pause = try await pauses.accountPause(provider: route.provider)
         else { return nil }
         let now = Date()
@@ -39,7 +39,8 @@ extension Pipeline {
     /// After `route`'s provider refused the account: pauses the provider for every worker, naming the key's
     /// fingerprint and what the provider said (already without the key).
     func pauseAccount(after error: ProviderError, route: Route, job: Job, worker: String) async throws {
-        guard error.isAccountRefusal, let pauses = accountPauses,
+        let pauses = accountPauses
+        guard error.isAccountRefusal,
               let account = try? providers.provider(named: route.provider).account
         else { return }
         let now = Date()

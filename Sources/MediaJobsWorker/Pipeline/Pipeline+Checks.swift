@@ -44,10 +44,9 @@ extension Pipeline {
         return expectation
     }
 
-    /// The `media` section of the home folder's config.json (the folder that holds the artifacts).
+    /// The `media` section of the home folder's config.json (`configurationURL`).
     func mediaLimits() throws -> MediaLimits {
-        let config = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
-        return try Configuration.load(from: config).section(MediaLimits.self)
+        try Configuration.load(from: configurationURL).section(MediaLimits.self)
     }
 
     /// Validates `file` against `expectation` and records the outcome on the job: every check that

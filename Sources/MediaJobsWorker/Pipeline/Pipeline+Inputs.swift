@@ -12,7 +12,7 @@ extension Pipeline {
 
     /// A job a provider holds (polled) was decoded before it was sent: nothing is read again for it.
     func decodeInputInFull(_ job: Job, worker: String) async throws {
-        guard job.kind == .transcribe, job.providerHandle == nil, let sha = job.spec.input.audio, let url = try inputAudio(job) else { return }
+        guard job.kind == .transcribe, job.providerHandle == nil, let sha = job.spec.input.audio, let url = try await inputAudio(job) else { return }
         let stored = try await store.artifacts(job.id).first { $0.role == .input && $0.sha256 == sha }
         if stored?.checks.contains(where: { $0.name == "decode" }) == true { return }
         if try await store.events(job.id, after: nil).contains(where: { $0.detail.hasPrefix(Pipeline.inputDecodedNote) }) {

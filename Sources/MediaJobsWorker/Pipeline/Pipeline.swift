@@ -17,12 +17,16 @@ public struct Pipeline: Sendable {
     public var transcripts = TranscriptSettings.defaults
     /// How a paid result that arrived broken is fetched again (see `DownloadRetryPolicy`).
     public var downloadRetry = DownloadRetryPolicy.standard
+    /// The `config.json` whose `media` and `budgets` sections are read afresh at each check: the home folder's. By
+    /// default the one beside the artifact folder, which is the home's unless the artifacts were put elsewhere.
+    public var configurationURL: URL
 
     public init(store: any JobStore, artifacts: ArtifactStore, engine: MediaEngine, providers: ProviderRegistry) {
         self.store = store
         self.artifacts = artifacts
         self.engine = engine
         self.providers = providers
+        self.configurationURL = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
     }
 
     /// The same pipeline doing its media work (probe, validate, transcode, convert) on `engine`.
@@ -30,6 +34,7 @@ public struct Pipeline: Sendable {
         var copy = Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
         copy.transcripts = transcripts
         copy.downloadRetry = downloadRetry
+        copy.configurationURL = configurationURL
         return copy
     }
 
@@ -173,7 +178,7 @@ public struct Pipeline: Sendable {
     func providerRequest(_ job: Job, model: String, workDirectory: URL) async throws -> ProviderRequest {
         var request = ProviderRequest(
             jobID: job.id, attempt: job.attempts, spec: job.spec, model: model,
-            audioFile: try inputAudio(job), workDirectory: workDirectory)
+            audioFile: try await inputAudio(job), workDirectory: workDirectory)
         if job.kind == .transcribe, let sha = job.spec.input.audio, ArtifactRef.isValidSHA256(sha) {
             request.audioSeconds = try await store.artifact(sha256: sha)?.durationSeconds
         }
@@ -182,7 +187,7 @@ public struct Pipeline: Sendable {
     }
 
     /// The job's input images: each stored one (a sha256 since submit) as its file in the artifact store, with the
-    /// media type it was stored as; a URL as given.
+    /// media type it was stored as, once its bytes are checked against its name; a URL as given.
     func inputImages(_ job: Job) async throws -> InputImages {
         func image(_ value: String, field: String) async throws -> InputImage {
             if InputImage.isURL(value) { return InputImage(field: field, source: .url(value)) }
@@ -193,6 +198,7 @@ public struct Pipeline: Sendable {
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw MediaJobsError(.artifactNotFound, "\(field): the stored input \(value) is missing from \(url.path)")
             }
+            try await verifyInput(value, field: field)
             let mime = try await store.artifact(sha256: value)?.mime ?? "image/png"
             return InputImage(field: field, source: .file(url, mime: mime))
         }
@@ -206,13 +212,27 @@ public struct Pipeline: Sendable {
         return images
     }
 
-    func inputAudio(_ job: Job) throws -> URL? {
+    /// The transcription's input file: the stored artifact (once its bytes are checked against its name), or the
+    /// path as given.
+    func inputAudio(_ job: Job) async throws -> URL? {
         guard job.spec.kind == .transcribe, let audio = job.spec.input.audio else { return nil }
         let url = ArtifactRef.isValidSHA256(audio) ? try artifacts.url(for: audio) : URL(fileURLWithPath: audio)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw MediaJobsError(.artifactNotFound, "input.audio: the stored input \(audio) is missing from \(url.path)")
         }
+        if ArtifactRef.isValidSHA256(audio) { try await verifyInput(audio, field: "input.audio") }
         return url
+    }
+
+    /// Checks a stored input's bytes against its name before anything reads or sends it; a corrupt one fails the
+    /// attempt with a `store.failure` naming the field and the artifact.
+    private func verifyInput(_ sha256: String, field: String) async throws {
+        do {
+            _ = try await artifacts.verifiedURL(for: sha256)
+        } catch var error as MediaJobsError {
+            error.message = "\(field): " + error.message
+            throw error
+        }
     }
 
     private func storeAudio(_ job: Job, result: ProviderResult, worker: String, workDirectory: URL) async throws -> [ArtifactRef] {

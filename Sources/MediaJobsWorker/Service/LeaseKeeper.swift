@@ -9,7 +9,8 @@ import MediaJobsStore
 /// 2-core machine), so a busy worker's leases could lapse and its jobs be taken for a dead worker's. The keeper's
 /// thread wakes every third of the lease and renews every held lease in one blocking write (`BlockingLeaseRenewal`),
 /// needing no thread of the pool. A lease found lost (the job canceled or taken over) wakes that job's `lost` wait,
-/// so its run is abandoned. A store without blocking renewal gets the same through async heartbeats (`Worker`).
+/// so its run is abandoned. So is a job whose lease could not be renewed before it expired (the store unreachable):
+/// another worker may take it over from then on, and a job is never finished twice.
 ///
 /// Its own rescue of expired leases spares the jobs held here: a worker that is looking is alive.
 final class LeaseKeeper: @unchecked Sendable {
@@ -23,19 +24,26 @@ final class LeaseKeeper: @unchecked Sendable {
     /// worker's jobs claimed since the earliest of them too.
     private var claims: [Int: Date] = [:]
     private var nextTicket = 0
+    /// The lease length of the running keeper (nil before `start`).
+    private var leaseDuration: TimeInterval?
 
     private struct Holding {
         /// The run waiting to hear that its lease is lost, if it waits.
         var waiter: CheckedContinuation<MediaJobsError?, Never>?
         /// Set once the lease is found lost, for a `lost` call that comes after.
         var lost: MediaJobsError?
+        /// When the lease ends unless renewed: from the claim, then from each renewal.
+        var leaseUntil: Date
     }
 
     /// The ids of the jobs held now.
     var ids: Set<JobID> { condition.withLock { Set(held.keys) } }
 
-    func insert(_ id: JobID) {
-        condition.withLock { if held[id] == nil { held[id] = Holding() } }
+    /// Holds `id`, whose lease runs until `leaseUntil` (nil: not known, never abandoned for a failed renewal).
+    func insert(_ id: JobID, leaseUntil: Date?) {
+        condition.withLock {
+            if held[id] == nil { held[id] = Holding(leaseUntil: leaseUntil ?? .distantFuture) }
+        }
     }
 
     /// Notes a claim about to be made at `time` (the time the claim stamps on the jobs it takes); hand the ticket to
@@ -51,8 +59,9 @@ final class LeaseKeeper: @unchecked Sendable {
     /// The claim of `ticket` has answered with `ids`: they are held from now on.
     func claimed(_ ticket: Int, ids: [JobID]) {
         condition.withLock {
-            for id in ids where held[id] == nil { held[id] = Holding() }
-            claims.removeValue(forKey: ticket)
+            let claimedAt = claims.removeValue(forKey: ticket)
+            let until = claimedAt.flatMap { time in leaseDuration.map { time.addingTimeInterval($0) } }
+            for id in ids where held[id] == nil { held[id] = Holding(leaseUntil: until ?? .distantFuture) }
         }
     }
 
@@ -90,6 +99,7 @@ final class LeaseKeeper: @unchecked Sendable {
             guard !running else { return false }
             running = true
             stopped = false
+            self.leaseDuration = leaseDuration
             return true
         }
         guard begin else { return }
@@ -123,18 +133,41 @@ final class LeaseKeeper: @unchecked Sendable {
             guard let round else { return }
             guard !round.ids.isEmpty || round.claimedSince != nil else { continue }
             let now = Date()
+            let expiry = now.addingTimeInterval(leaseDuration)
             do {
                 let renewal = try store.renewLeasesBlocking(round.ids, claimedSince: round.claimedSince, worker: worker,
-                                                            leaseExpiry: now.addingTimeInterval(leaseDuration), now: now)
+                                                            leaseExpiry: expiry, now: now)
+                renewed(Set(round.ids).union(renewal.claimed).subtracting(renewal.lost), until: expiry)
                 for id in renewal.lost { markLost(id) }
             } catch {
                 logger.warning("lease renewal failed", metadata: ["jobs": "\(round.ids.count)", "error": "\(error)"])
+                abandonExpired(at: Date(), because: error)
             }
         }
     }
 
-    private func markLost(_ id: JobID) {
-        let error = MediaJobsError(.leaseLost, "job \(id): the lease is no longer this worker's (canceled or taken over)")
+    private func renewed(_ ids: Set<JobID>, until expiry: Date) {
+        condition.withLock {
+            for id in ids where held[id] != nil { held[id]?.leaseUntil = expiry }
+        }
+    }
+
+    /// After a failed renewal: every held job whose lease has run out is abandoned, since the rescue of another
+    /// worker may take it over from now on.
+    private func abandonExpired(at now: Date, because failure: any Error) {
+        let expired = condition.withLock {
+            held.filter { $0.value.lost == nil && $0.value.leaseUntil <= now }.map(\.key)
+        }
+        for id in expired {
+            markLost(id, MediaJobsError(
+                .leaseLost, "job \(id): the lease could not be renewed before it expired (\(failure)); the run is "
+                    + "abandoned, so that the job is never finished twice"))
+        }
+    }
+
+    private func markLost(_ id: JobID, _ error: MediaJobsError? = nil) {
+        let error = error ?? MediaJobsError(
+            .leaseLost, "job \(id): the lease is no longer this worker's (canceled or taken over)")
         let waiter = condition.withLock { () -> CheckedContinuation<MediaJobsError?, Never>? in
             guard var holding = held[id] else { return nil }
             holding.lost = error

@@ -77,9 +77,7 @@ public struct Worker: Service {
             pid: ProcessInfo.processInfo.processIdentifier, concurrency: configuration.concurrency,
             startedAt: now, heartbeatAt: now))
         logger.info("worker started", metadata: ["worker": "\(configuration.id)", "concurrency": "\(configuration.concurrency)"])
-        if let renewal = store as? any BlockingLeaseRenewal {
-            held.start(store: renewal, worker: configuration.id, leaseDuration: configuration.leaseDuration, logger: logger)
-        }
+        held.start(store: store, worker: configuration.id, leaseDuration: configuration.leaseDuration, logger: logger)
         defer { held.stop() }
         let swept = await pipeline.sweepKeptAnswers()
         if swept > 0 { logger.info("removed answers kept for jobs that have ended", metadata: ["count": "\(swept)"]) }
@@ -119,6 +117,7 @@ public struct Worker: Service {
             let job: Job?
             // The keeper renews what this claim takes even before its answer reaches this task (see `LeaseKeeper`).
             let ticket = held.claiming(at: now)
+            let generation = store.workGeneration()
             do {
                 job = try await store.claim(worker: configuration.id, now: now,
                                             leaseExpiry: now.addingTimeInterval(configuration.leaseDuration), limit: 1,
@@ -129,7 +128,8 @@ public struct Worker: Service {
             }
             held.claimed(ticket, ids: job.map { [$0.id] } ?? [])
             guard let job else {
-                try? await Task.sleep(for: .seconds(idleSleep))
+                // Woken early when the store learns of new work (a job queued here, or a notification).
+                await store.waitForWork(since: generation, upTo: idleSleep)
                 idleSleep = min(configuration.maxIdleSleep, idleSleep * 2)
                 continue
             }
@@ -151,7 +151,7 @@ public struct Worker: Service {
     /// Runs one claimed job with a lease heartbeat beside it, and records how it ended.
     func process(_ job: Job, with pipeline: Pipeline) async {
         let id = job.id
-        held.insert(id)
+        held.insert(id, leaseUntil: job.leaseExpiresAt)
         defer { held.remove(id) }
         let worker = configuration.id
         logger.debug("job claimed", metadata: ["job": "\(id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"])
@@ -188,23 +188,8 @@ public struct Worker: Service {
             }
             group.addTask {
                 // The lease: if it is lost (job canceled, or taken over), the run is abandoned. The keeper's thread
-                // renews it where the store can (see `LeaseKeeper`); otherwise a heartbeat here does.
-                if self.store is any BlockingLeaseRenewal {
-                    return await self.held.lost(id).map { .failure($0) }
-                }
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(self.configuration.leaseDuration / 3))
-                    if Task.isCancelled { return nil }
-                    do {
-                        try await self.store.heartbeat(id, worker: worker,
-                                                       leaseExpiry: Date().addingTimeInterval(self.configuration.leaseDuration))
-                    } catch let error as MediaJobsError where error.code == .leaseLost {
-                        return .failure(error)
-                    } catch {
-                        self.logger.warning("heartbeat failed", metadata: ["job": "\(id)", "error": "\(error)"])
-                    }
-                }
-                return nil
+                // renews it (see `LeaseKeeper`).
+                await self.held.lost(id).map { .failure($0) }
             }
             let first = await group.next() ?? nil
             group.cancelAll()

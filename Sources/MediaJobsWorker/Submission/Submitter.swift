@@ -14,6 +14,9 @@ public struct Submitter: Sendable {
     public let providers: ProviderRegistry
     /// Relative input paths are resolved against this folder.
     public let workingDirectory: URL
+    /// The `config.json` whose `budgets` section is checked at submit: the home folder's. By default the one beside
+    /// the artifact folder, which is the home's unless the artifacts were put elsewhere.
+    public var configurationURL: URL
 
     public init(
         store: any JobStore, artifacts: ArtifactStore, engine: MediaEngine, providers: ProviderRegistry,
@@ -24,6 +27,7 @@ public struct Submitter: Sendable {
         self.engine = engine
         self.providers = providers
         self.workingDirectory = workingDirectory
+        self.configurationURL = artifacts.root.deletingLastPathComponent().appendingPathComponent("config.json")
     }
 
     /// Prepares and enqueues one job. Throws `input.*` errors naming the field or file.

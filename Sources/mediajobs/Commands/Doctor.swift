@@ -7,7 +7,7 @@ import MediaJobsStore
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the home folder, the database, FFmpeg and the local speech models, and say how to fix what is missing.")
+        abstract: "Check the home folder, the artifact folder, the database, FFmpeg and the local speech models, and say how to fix what is missing.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -20,9 +20,17 @@ struct Doctor: AsyncParsableCommand {
 
     func run() async throws {
         var checks: [Check] = []
-        let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+        var home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
+        var artifactsChosen = true
         do {
-            try home.prepare()
+            home = try global.resolveHome()
+        } catch {
+            artifactsChosen = false
+            checks.append(Check(name: "artifacts", ok: false, detail: "\(error)",
+                                fix: "fix --artifacts, MEDIAJOBS_ARTIFACTS or storage.artifacts_dir in config.json"))
+        }
+        do {
+            try home.prepareFolder()
             let probe = home.url.appendingPathComponent(".doctor-\(UUID().uuidString)")
             try Data("ok".utf8).write(to: probe)
             try FileManager.default.removeItem(at: probe)
@@ -31,6 +39,7 @@ struct Doctor: AsyncParsableCommand {
             checks.append(Check(name: "home", ok: false, detail: "\(home.url.path): \(error)",
                                 fix: "choose a writable folder with --home or MEDIAJOBS_HOME"))
         }
+        if artifactsChosen { checks.append(contentsOf: Doctor.artifactChecks(home: home)) }
         do {
             let store = try SQLiteJobStore(path: home.databaseURL.path)
             let counts = try await store.countsByState()
@@ -59,6 +68,32 @@ struct Doctor: AsyncParsableCommand {
             }
         }
         if checks.contains(where: { !$0.ok }) { throw JobEndedBadly() }
+    }
+
+    /// The artifact folder: that this process can store a file there (write, fsync, rename in `tmp/`), and that
+    /// `tmp/` and `sha256/` (and `answers/`) are on one file system, so storing a file is one atomic rename.
+    static func artifactChecks(home: MediaJobsHome) -> [Check] {
+        let folder = home.artifactsURL.path
+        let chosen = home.artifactsSource == "default" ? "" : " (from \(home.artifactsSource))"
+        let store: ArtifactStore
+        do {
+            store = try ArtifactStore(root: home.artifactsURL)
+            try store.checkWritable()
+        } catch {
+            return [Check(name: "artifacts", ok: false, detail: "\(error)",
+                          fix: "make \(folder) writable by this user, or choose another folder with --artifacts or "
+                            + "MEDIAJOBS_ARTIFACTS")]
+        }
+        var checks = [Check(name: "artifacts", ok: true, detail: "\(folder)\(chosen) is writable")]
+        do {
+            let device = try store.checkOneFileSystem()
+            checks.append(Check(name: "artifacts file system", ok: true,
+                                detail: "tmp/, sha256/ and answers/ are on one file system (device \(device))"))
+        } catch {
+            checks.append(Check(name: "artifacts file system", ok: false, detail: "\(error)",
+                                fix: "mount \(folder) as one file system, with nothing mounted below it"))
+        }
+        return checks
     }
 
     /// One line per remote provider: its base URL and whether its key is set (never the key). A missing key is not

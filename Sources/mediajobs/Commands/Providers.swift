@@ -77,7 +77,7 @@ struct Providers: AsyncParsableCommand {
                                      "NAME: unknown provider '\(name)' (one of \(ProviderRegistry.knownNames.joined(separator: ", ")))")
             }
             let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
-            try home.prepare()
+            try home.prepareFolder()
             let store = try SQLiteJobStore(path: home.databaseURL.path)
             let ended = try await store.resumeAccount(provider: name)
             if global.json {
@@ -149,7 +149,7 @@ struct Models: AsyncParsableCommand {
         let configuration = try Configuration.load(from: home.configURL)
         if refresh {
             let refreshed = try await CatalogRefresh.openRouter(configuration: try configuration.section(ProvidersConfiguration.self))
-            try home.prepare()
+            try home.prepareFolder()
             let file = home.url.appendingPathComponent(ModelCatalog.refreshedFileName)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -12,6 +12,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "The home folder (default: $MEDIAJOBS_HOME, else $XDG_DATA_HOME/mediajobs).")
     var home: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The artifact folder, which the machines of a fleet share (default: $MEDIAJOBS_ARTIFACTS, else "
+            + "storage.artifacts_dir in config.json, else <home>/artifacts).", valueName: "dir"))
+    var artifacts: String?
+
     @Flag(name: .long, help: "Print one JSON object (or array) instead of text.")
     var json = false
 
@@ -19,12 +24,21 @@ struct GlobalOptions: ParsableArguments {
     var logLevel: Logger.Level?
 }
 
+extension GlobalOptions {
+    /// The home folder these options name, with its artifact folder chosen (see `MediaJobsHome.choosingArtifacts`).
+    func resolveHome() throws -> MediaJobsHome {
+        let environment = ProcessInfo.processInfo.environment
+        return try MediaJobsHome.resolve(explicit: home, environment: environment)
+            .choosingArtifacts(explicit: artifacts, environment: environment)
+    }
+}
+
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// The opened home folder: the store, the artifacts, the media engine and the providers.
 struct Context {
     let home: MediaJobsHome
-    let store: SQLiteJobStore
+    let store: any JobStore
     let artifacts: ArtifactStore
     let engine: MediaEngine
     let providers: ProviderRegistry
@@ -33,7 +47,7 @@ struct Context {
 
     init(_ options: GlobalOptions, defaultLogLevel: Logger.Level = .warning) throws {
         Context.bootstrapLogging(level: options.logLevel ?? defaultLogLevel)
-        home = MediaJobsHome.resolve(explicit: options.home, environment: ProcessInfo.processInfo.environment)
+        home = try options.resolveHome()
         try home.prepare()
         store = try SQLiteJobStore(path: home.databaseURL.path)
         artifacts = try ArtifactStore(root: home.artifactsURL)
@@ -50,11 +64,14 @@ struct Context {
     var pipeline: Pipeline {
         var pipeline = Pipeline(store: store, artifacts: artifacts, engine: engine, providers: providers)
         pipeline.transcripts = transcripts
+        pipeline.configurationURL = home.configURL
         return pipeline
     }
 
     var submitter: Submitter {
-        Submitter(store: store, artifacts: artifacts, engine: engine, providers: providers)
+        var submitter = Submitter(store: store, artifacts: artifacts, engine: engine, providers: providers)
+        submitter.configurationURL = home.configURL
+        return submitter
     }
 
     func view(_ job: Job, events: Bool = false) async throws -> JobView {

@@ -1,7 +1,7 @@
 import Foundation
 import MediaJobsCore
 
-/// Copies a job's stored output out of the artifact store, atomically.
+/// Copies a job's stored output out of the artifact store, atomically, once its bytes are checked against its name.
 enum OutputCopy {
     /// Writes output `index` of `job` to `output`: a file path, a folder (the file is named
     /// `<id>.<format>`), or `-` for stdout (then the returned URL is nil).
@@ -14,9 +14,13 @@ enum OutputCopy {
             throw MediaJobsError.invalidInput("--index", "job \(job.id) has \(outputs.count) output(s)")
         }
         let artifact = outputs[index]
-        let source = try context.artifacts.url(for: artifact.sha256)
         if output == "-" {
-            FileHandle.standardOutput.write(try Data(contentsOf: source))
+            let source = try await context.artifacts.verifiedURL(for: artifact.sha256)
+            let file = try FileHandle(forReadingFrom: source)
+            defer { try? file.close() }
+            while let chunk = try file.read(upToCount: 1 << 20), !chunk.isEmpty {
+                FileHandle.standardOutput.write(chunk)
+            }
             return (nil, artifact)
         }
         var destination = URL(fileURLWithPath: (output as NSString).expandingTildeInPath)
@@ -26,7 +30,7 @@ enum OutputCopy {
         }
         do {
             try context.artifacts.export(artifact.sha256, to: destination)
-        } catch var error as MediaJobsError {
+        } catch var error as MediaJobsError where error.code == .invalidInput {
             error.message = "-o: " + error.message
             throw error
         }

@@ -2,54 +2,7 @@ import Foundation
 import GRDB
 import MediaJobsCore
 
-/// A cost record with what reports group it by besides its own fields.
-public struct CostLine: Sendable, Equatable {
-    public var record: CostRecord
-    public var kind: JobKind
-    /// The value of the requested label on the record's job, when a label was asked for and the job has it.
-    public var label: String?
-    /// The first route the record's job asked for, as asked (`openrouter/some-model`, or `local` for its default).
-    public var routeAsked: String = ""
-    /// The route that made the record's job's result (`local/flite`): "" while the job has not succeeded, and
-    /// `unknown` for a job that succeeded before the route used was recorded.
-    public var routeUsed: String = ""
-}
-
-/// How far a batch has come: its entries counted by the state of their jobs, and what its jobs cost.
-public struct BatchProgress: Sendable, Equatable, Codable {
-    public var inputs: Int
-    /// Distinct jobs (identical inputs share one).
-    public var jobs: Int
-    public var succeeded: Int
-    public var failed: Int
-    public var pending: Int
-    /// Inputs refused before submission.
-    public var skipped: Int
-    /// The known amounts of the batch's jobs; nil when every one is unknown.
-    public var costUSD: Money?
-    /// Attempts of the batch's jobs whose amount is unknown, not in `costUSD`.
-    public var unknownCosts: Int
-
-    enum CodingKeys: String, CodingKey {
-        case inputs, jobs, succeeded, failed, pending, skipped
-        case costUSD = "cost_usd"
-        case unknownCosts = "unknown_costs"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(inputs, forKey: .inputs)
-        try c.encode(jobs, forKey: .jobs)
-        try c.encode(succeeded, forKey: .succeeded)
-        try c.encode(failed, forKey: .failed)
-        try c.encode(pending, forKey: .pending)
-        try c.encode(skipped, forKey: .skipped)
-        try c.encode(costUSD, forKey: .costUSD)  // null when unknown
-        try c.encode(unknownCosts, forKey: .unknownCosts)
-    }
-}
-
-// Reads the HTTP server needs: changes since a time, cost lines for grouping, batch progress.
+// Reads for reports and the HTTP server: changes since a time, cost lines for grouping, batch progress.
 extension SQLiteJobStore {
     /// Jobs whose row changed at or after `since`, oldest change first, at most `limit`.
     ///
