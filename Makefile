@@ -28,7 +28,7 @@ venv: $(VENV)/.ready
 
 $(VENV)/.ready: Makefile
 	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet "schemathesis==4.32.5" "playwright==1.65.2" "psycopg[binary]==3.3.9"
+	$(VENV)/bin/python -m pip install --quiet "schemathesis==4.32.5" "playwright==1.65.2" "psycopg[binary]==3.3.9"
 	touch $@
 
 # The tests run with a throwaway PostgreSQL cluster (scripts/pg-test-cluster.sh), stopped at the end

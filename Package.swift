@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, bound as Debian 12 ships them (FFmpeg 5.1, libcurl 7.88).
@@ -42,6 +43,14 @@ let package = Package(
                 "MediaJobsCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        // The job store on PostgreSQL, for a fleet of workers sharing one queue.
+        .target(
+            name: "MediaJobsPostgres",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "MediaJobsFFmpeg",
@@ -156,6 +165,14 @@ let package = Package(
         .testTarget(
             name: "MediaJobsStoreTests",
             dependencies: ["MediaJobsCore", "MediaJobsStore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "MediaJobsPostgresTests",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(name: "MediaJobsFFmpegTests", dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"]),
         .testTarget(
             name: "MediaJobsHTTPTests",

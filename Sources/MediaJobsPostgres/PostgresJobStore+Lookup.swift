@@ -1,0 +1,64 @@
+import Foundation
+import MediaJobsCore
+import MediaJobsStore
+import PostgresNIO
+
+// Finding jobs: by id, by idempotency key, by filter, and how many are in each state.
+extension PostgresJobStore {
+    public func job(_ id: JobID) async throws -> Job? {
+        try await read("read a job") { session in try await self.fetchJob(session, id) }
+    }
+
+    public func job(idempotencyKey: String) async throws -> Job? {
+        try await read("find a job by idempotency key") { session in
+            try await self.fetchJobs(
+                session, "SELECT \(unescaped: jobColumns) FROM jobs WHERE idempotency_key = \(idempotencyKey)").first
+        }
+    }
+
+    public func jobs(_ filter: JobFilter) async throws -> [Job] {
+        var clauses: [String] = []
+        var binds = PostgresBindings()
+        func parameter() -> String { "$\(binds.count)" }
+        if let states = filter.states {
+            if states.isEmpty { return [] }
+            binds.append(states.map(\.rawValue))
+            clauses.append("state = ANY(\(parameter())::text[])")
+        }
+        if let kinds = filter.kinds {
+            if kinds.isEmpty { return [] }
+            binds.append(kinds.map(\.rawValue))
+            clauses.append("kind = ANY(\(parameter())::text[])")
+        }
+        if let label = filter.label {
+            binds.append(label.name)
+            let name = parameter()
+            binds.append(label.value)
+            clauses.append("id IN (SELECT job_id FROM job_labels WHERE name = \(name) AND value = \(parameter()))")
+        }
+        if let before = filter.before {
+            binds.append(before.rawValue)
+            clauses.append("id < \(parameter())")
+        }
+        let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        binds.append(max(0, filter.limit))
+        let query = PostgresQuery(
+            unsafeSQL: "SELECT \(jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT \(parameter())",
+            binds: binds)
+        return try await read("list jobs") { session in try await self.fetchJobs(session, query) }
+    }
+
+    public func countsByState() async throws -> [JobState: Int] {
+        try await read("count jobs") { session in
+            var counts: [JobState: Int] = [:]
+            for row in try await session.rows("SELECT state, COUNT(*) FROM jobs GROUP BY state") {
+                let (text, count) = try row.decode((String, Int).self)
+                guard let state = JobState(rawValue: text) else {
+                    throw MediaJobsError(.storeFailure, "\(self.url): jobs hold an unknown state '\(text)'")
+                }
+                counts[state] = count
+            }
+            return counts
+        }
+    }
+}

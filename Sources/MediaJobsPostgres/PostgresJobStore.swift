@@ -1,0 +1,447 @@
+import Foundation
+import Logging
+import MediaJobsCore
+import MediaJobsStore
+import PostgresNIO
+
+/// The job store on a PostgreSQL server, shared by worker processes on several machines.
+///
+/// Each call is one short transaction on a connection leased from postgres-nio's pool (`PostgresClient`, run by a
+/// task the store owns until `shutdown()`). A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`
+/// statement, so workers never wait for each other's claims nor take the same job. The schema (`PostgresSchema`) has
+/// the SQLite store's tables and encodings; `connect` brings it up to date once, however many processes start
+/// together.
+///
+/// Lost connections: a read is retried (a few times, with growing pauses) whatever failed, since it changes nothing.
+/// A write runs as `BEGIN … COMMIT` and is retried only when it failed before `COMMIT` was sent (the server then rolls
+/// it back, so running it again cannot apply it twice), or when the server rolled it back itself (deadlock,
+/// serialization failure). A connection lost while `COMMIT` was in flight leaves the outcome unknown: that write is not
+/// retried, and its `store.failure` says so.
+public final class PostgresJobStore: Sendable {
+    /// The server's URL without its password: what messages name.
+    public let url: String
+    public let retryPolicy: RetryPolicy
+    let client: PostgresClient
+    let logger: Logger
+    let decoder: PostgresJobDecoder
+    private let runner: Task<Void, Never>
+
+    /// How many times a call that lost its connection is tried in all, and the first pause between tries (each next
+    /// pause is four times longer, ± 20 %).
+    static let tries = 4
+    static let firstPause: Duration = .milliseconds(50)
+
+    private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, logger: Logger) {
+        self.url = url
+        self.retryPolicy = retryPolicy
+        self.client = client
+        self.logger = logger
+        self.decoder = PostgresJobDecoder()
+        runner = Task { await client.run() }
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    /// Connects to the server at `url`, brings its schema up to date, and opens a pool of at most `connections`
+    /// connections (opened as calls need them).
+    ///
+    /// `url` is `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable]` (see `PostgresURL`). One
+    /// connection is made first, so a bad URL, an unreachable server or a refused login fails here, with a
+    /// `store.failure` naming the URL (without its password) and the server's or the network's reason. Migrations
+    /// run on that connection in one transaction under an advisory lock: of several processes starting together,
+    /// one applies them and the others find them applied.
+    public static func connect(
+        url: String, retryPolicy: RetryPolicy = RetryPolicy(), connections: Int = 4,
+        logger: Logger = Logger(label: "mediajobs.postgres")
+    ) async throws -> PostgresJobStore {
+        let parsed = try PostgresURL(url)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(
+                configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw storeError(error, doing: "connect", url: parsed.redacted)
+        }
+        do {
+            try await migrate(PostgresSession(connection: connection, logger: logger), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw storeError(error, doing: "migrate the schema", url: parsed.redacted)
+        }
+        try? await connection.close()
+        let client = PostgresClient(
+            configuration: parsed.clientConfiguration(connections: connections), backgroundLogger: logger)
+        return PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client, logger: logger)
+    }
+
+    /// Closes the pool's connections and ends the task that runs it. Calls made afterwards fail.
+    public func shutdown() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    // MARK: - Migrations
+
+    /// Applies the migrations that `schema_migrations` does not list, in order, in one transaction holding the
+    /// advisory lock `PostgresSchema.migrationLock`; returns their names.
+    @discardableResult
+    static func migrate(_ session: PostgresSession, logger: Logger) async throws -> [String] {
+        try await session.execute("BEGIN")
+        do {
+            try await session.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))")
+            try await session.execute(PostgresQuery(unsafeSQL: PostgresSchema.createMigrationsTable))
+            var applied: Set<String> = []
+            for row in try await session.rows("SELECT name FROM schema_migrations") {
+                applied.insert(try row.decode(String.self))
+            }
+            var done: [String] = []
+            for migration in PostgresSchema.migrations where !applied.contains(migration.name) {
+                for statement in migration.statements {
+                    do {
+                        try await session.execute(PostgresQuery(unsafeSQL: statement))
+                    } catch {
+                        throw MediaJobsError(
+                            .storeFailure, "migration \(migration.name) failed: \(reason(error))", underlying: error)
+                    }
+                }
+                let now = StoredTime.encode(Date())
+                try await session.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (\(migration.name), \(now))")
+                done.append(migration.name)
+            }
+            try await session.execute("COMMIT")
+            let known = Set(PostgresSchema.migrations.map(\.name))
+            let unknown = applied.subtracting(known)
+            if !unknown.isEmpty {
+                logger.notice("the database has migrations this program does not know (a newer version made them)",
+                              metadata: ["migrations": "\(unknown.sorted())"])
+            }
+            if !done.isEmpty { logger.info("applied migrations", metadata: ["migrations": "\(done)"]) }
+            return done
+        } catch {
+            try? await session.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: - Running SQL
+
+    /// Runs `body` in one transaction (`BEGIN … COMMIT`) on one leased connection, retrying the whole transaction when
+    /// the connection was lost before `COMMIT` was sent, or the server rolled it back (deadlock, serialization
+    /// failure). `what` names the operation in errors ("claim a job").
+    ///
+    /// `body` may run more than once: it must not change state outside the transaction. An error it throws rolls the
+    /// transaction back and is passed on as is when it is a `MediaJobsError`.
+    func write<T: Sendable>(_ what: String, _ body: (PostgresSession) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            let committing = CommitFlag()
+            do {
+                return try await client.withConnection { connection in
+                    let session = PostgresSession(connection: connection, logger: logger)
+                    try await session.execute("BEGIN")
+                    let value: T
+                    do {
+                        value = try await body(session)
+                    } catch {
+                        try? await session.execute("ROLLBACK")
+                        throw error
+                    }
+                    committing.value = true
+                    try await session.execute("COMMIT")
+                    return value
+                }
+            } catch {
+                let rolledBack = Self.isRolledBackByServer(error)
+                let lost = Self.isConnectionLoss(error)
+                if lost && committing.value && !rolledBack {
+                    throw MediaJobsError(
+                        .storeFailure,
+                        "\(url): could not \(what): the connection was lost while committing, so the change may or "
+                            + "may not have been applied (\(Self.reason(error)))",
+                        underlying: error)
+                }
+                guard rolledBack || lost, attempt < Self.tries, !Task.isCancelled else {
+                    throw Self.storeError(error, doing: what, url: url)
+                }
+                logger.warning("retrying a write", metadata: [
+                    "operation": "\(what)", "attempt": "\(attempt)", "reason": "\(Self.reason(error))",
+                ])
+                try await Self.pause(before: attempt + 1)
+                attempt += 1
+            }
+        }
+    }
+
+    /// Runs the reads of `body` on one leased connection, retrying when the connection is lost. With `consistent`,
+    /// in one read-only REPEATABLE READ transaction, so every statement sees the same snapshot; otherwise each
+    /// statement sees the latest commits.
+    func read<T: Sendable>(
+        _ what: String, consistent: Bool = false, _ body: (PostgresSession) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in
+                    let session = PostgresSession(connection: connection, logger: logger)
+                    guard consistent else { return try await body(session) }
+                    try await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    do {
+                        let value = try await body(session)
+                        try await session.execute("COMMIT")
+                        return value
+                    } catch {
+                        try? await session.execute("ROLLBACK")
+                        throw error
+                    }
+                }
+            } catch {
+                guard Self.isConnectionLoss(error) || Self.isRolledBackByServer(error), attempt < Self.tries,
+                      !Task.isCancelled else {
+                    throw Self.storeError(error, doing: what, url: url)
+                }
+                logger.warning("retrying a read", metadata: [
+                    "operation": "\(what)", "attempt": "\(attempt)", "reason": "\(Self.reason(error))",
+                ])
+                try await Self.pause(before: attempt + 1)
+                attempt += 1
+            }
+        }
+    }
+
+    private static func pause(before attempt: Int) async throws {
+        let base = firstPause * Int(pow(4, Double(attempt - 2)))
+        try await Task.sleep(for: base * Double.random(in: 0.8...1.2))
+    }
+
+    /// Whether `write` may be in the middle of `COMMIT`; set just before it is sent.
+    private final class CommitFlag: @unchecked Sendable {
+        // @unchecked: written and read by the one task running a `write`, never concurrently.
+        var value = false
+    }
+
+    // MARK: - Errors
+
+    /// `error` as a `store.failure` naming the URL (without its password), the operation and the reason; a
+    /// `MediaJobsError` or a cancellation passes unchanged.
+    static func storeError(_ error: any Error, doing what: String, url: String) -> any Error {
+        if error is MediaJobsError || error is CancellationError { return error }
+        return MediaJobsError(.storeFailure, "\(url): could not \(what): \(reason(error))", underlying: error)
+    }
+
+    /// What went wrong, in words: the server's message and SQLSTATE, or the network's error. PSQLError's own
+    /// description hides everything on purpose; none of these parts holds a password.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                var text = message
+                if let detail = error.serverInfo?[.detail] { text += " (\(detail))" }
+                if let state = error.serverInfo?[.sqlState] { text += " [SQLSTATE \(state)]" }
+                return text
+            }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        if let error = error as? PostgresDecodingError {
+            return "column \(error.columnName) (\(error.postgresType)) could not be read as \(error.targetType): "
+                + "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    /// The connection broke (or the server is shutting down or starting): nothing about the statement in flight is
+    /// known, but a transaction not yet committing was rolled back.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown:
+            return true
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            // Class 08: connection exception; 57P01-03: administrator, crash or startup shutdown.
+            return state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        default:
+            return false
+        }
+    }
+
+    /// The server rolled the transaction back so that it can be run again: a serialization failure or a deadlock.
+    static func isRolledBackByServer(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, error.code == .server else { return false }
+        return ["40001", "40P01"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    static func leaseLost(_ id: JobID) -> MediaJobsError {
+        MediaJobsError(.leaseLost, "job \(id): lease is held by another worker or the job was canceled")
+    }
+
+    static func notFound(_ id: JobID) -> MediaJobsError {
+        MediaJobsError(.jobNotFound, "job \(id): no such job")
+    }
+}
+
+/// One leased connection, inside a transaction when the store's `write` made it. Valid only inside the closure it is
+/// given to.
+struct PostgresSession: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs `query` and returns all its rows.
+    @discardableResult
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await connection.query(query, logger: logger).collect()
+    }
+
+    /// Runs `query`, discarding any rows.
+    func execute(_ query: PostgresQuery) async throws {
+        try await rows(query)
+    }
+}
+
+// MARK: - Statements shared by the protocols' implementations
+
+extension PostgresJobStore {
+    /// The channel `NOTIFY` tells of work to claim: a job enqueued, or made runnable again.
+    static let jobsChannel = "mediajobs_jobs"
+
+    /// Tells listeners on `jobsChannel` that a job may be claimable, when the transaction commits (PostgreSQL
+    /// delivers it only then, and once per transaction however often it is sent).
+    func notifyJobs(_ session: PostgresSession) async throws {
+        try await session.execute(PostgresQuery(unsafeSQL: "NOTIFY \(Self.jobsChannel)"))
+    }
+
+    func fetchJobs(_ session: PostgresSession, _ query: PostgresQuery) async throws -> [Job] {
+        try await session.rows(query).map(decoder.decodeJob)
+    }
+
+    func fetchJob(_ session: PostgresSession, _ id: JobID) async throws -> Job? {
+        try await fetchJobs(session, "SELECT \(unescaped: jobColumns) FROM jobs WHERE id = \(id.rawValue)").first
+    }
+
+    /// Locks job `id`'s row until the transaction ends (as an `UPDATE` of it would) and returns its attempts; nil when
+    /// there is no such job. Events are numbered per job while holding this lock (see `insertEvent`).
+    func lockJob(_ session: PostgresSession, _ id: JobID) async throws -> Int? {
+        try await session.rows("SELECT attempts FROM jobs WHERE id = \(id.rawValue) FOR NO KEY UPDATE")
+            .first?.decode(Int.self)
+    }
+
+    /// After a guarded update changed nothing: not found, or the lease is gone.
+    func leaseFailure(_ session: PostgresSession, _ id: JobID) async throws -> MediaJobsError {
+        let exists = try await !session.rows("SELECT 1 FROM jobs WHERE id = \(id.rawValue)").isEmpty
+        return exists ? Self.leaseLost(id) : Self.notFound(id)
+    }
+
+    /// Appends an event to `job`'s story, numbered one past its last event.
+    ///
+    /// The transaction must already hold `job`'s row lock (it updated the row, inserted it, or called `lockJob`), and
+    /// this must be a later statement than the one that took the lock: then no other transaction numbers an event of
+    /// the same job until this one ends, and this statement's snapshot sees every event committed before.
+    func insertEvent(
+        _ session: PostgresSession, job: JobID, kind: JobEvent.Kind, attempt: Int, worker: String?, detail: String,
+        at: Int64
+    ) async throws {
+        try await session.execute("""
+            INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail)
+            VALUES (\(job.rawValue), (SELECT COALESCE(MAX(id), 0) + 1 FROM job_events WHERE job_id = \(job.rawValue)),
+                    \(at), \(kind.rawValue), \(attempt), \(worker), \(detail))
+            """)
+    }
+
+    /// Appends one event of the same kind, worker and time to each of several jobs, in one statement (with
+    /// `insertEvent`'s locking rule for each job). `events` pairs each job with its attempt and detail.
+    func insertEvents(
+        _ session: PostgresSession, kind: JobEvent.Kind, worker: String?,
+        _ events: [(job: JobID, attempt: Int, detail: String)], at: Int64
+    ) async throws {
+        guard !events.isEmpty else { return }
+        if events.count == 1, let event = events.first {
+            try await insertEvent(session, job: event.job, kind: kind, attempt: event.attempt, worker: worker,
+                                  detail: event.detail, at: at)
+            return
+        }
+        try await session.execute("""
+            INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail)
+            SELECT c.job_id, (SELECT COALESCE(MAX(e.id), 0) + 1 FROM job_events e WHERE e.job_id = c.job_id),
+                   \(at), \(kind.rawValue), c.attempt, \(worker), c.detail
+            FROM unnest(\(events.map(\.job.rawValue))::text[], \(events.map(\.attempt))::bigint[],
+                        \(events.map(\.detail))::text[]) AS c (job_id, attempt, detail)
+            """)
+    }
+
+    /// Stores an artifact's metadata row (kept when it exists) and, with `job`, links it to the job after its other
+    /// artifacts (a link that exists is kept).
+    func insertArtifact(_ session: PostgresSession, _ artifact: ArtifactRef, job: JobID?, time: Int64) async throws {
+        guard ArtifactRef.isValidSHA256(artifact.sha256) else {
+            throw MediaJobsError(.invalidInput, "artifact sha256 '\(artifact.sha256)' is not 64 lowercase hex digits")
+        }
+        try await session.execute("""
+            INSERT INTO artifacts (sha256, mime, bytes, format, duration_s, width, height, codec, created_at)
+            VALUES (\(artifact.sha256), \(artifact.mime), \(artifact.bytes), \(artifact.format),
+                    \(artifact.durationSeconds), \(artifact.width), \(artifact.height), \(artifact.codec), \(time))
+            ON CONFLICT (sha256) DO NOTHING
+            """)
+        guard let job else { return }
+        let checks = try ArtifactRow.encode(artifact.checks)
+        try await session.execute("""
+            INSERT INTO job_artifacts (job_id, sha256, role, position, checks)
+            VALUES (\(job.rawValue), \(artifact.sha256), \(artifact.role.rawValue),
+                    (SELECT COALESCE(MAX(position), -1) + 1 FROM job_artifacts WHERE job_id = \(job.rawValue)), \(checks))
+            ON CONFLICT (job_id, sha256, role) DO NOTHING
+            """)
+    }
+
+    /// Appends cost records to the ledger.
+    func insertCosts(_ session: PostgresSession, _ costs: [CostRecord]) async throws {
+        for cost in costs {
+            let units = try CostRow.encodeUnits(cost.units)
+            let lines = try CostRow.encodeLines(cost.lines)
+            try await session.execute("""
+                INSERT INTO costs (job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at,
+                                   lines, outcome)
+                VALUES (\(cost.jobID.rawValue), \(cost.attempt), \(cost.provider), \(cost.model), \(units),
+                        \(cost.usd?.picos), \(cost.source.rawValue), \(cost.charged), \(cost.rawUsage),
+                        \(StoredTime.encode(cost.at)), \(lines), \(cost.outcome.rawValue))
+                """)
+        }
+    }
+
+    /// Called by the rescue of a job whose worker died holding it without a handle: if that attempt had sent a
+    /// create request, the provider may have made (and billed) a generation that nobody will collect.
+    func noteSubmissionRisk(_ session: PostgresSession, _ id: JobID, attempt: Int, owner: String, time: Int64)
+        async throws
+    {
+        let detail = "\(SubmissionRisk.notePrefix): worker \(owner) died after sending attempt \(attempt)'s "
+            + "create request and before its answer was stored; the provider may have made and billed it, and the "
+            + "next attempt looks for it at the provider where it can, else submits again"
+        try await recordSubmissionRisk(session, id, attempt: attempt, worker: owner, detail: detail, time: time)
+    }
+
+    /// If attempt `attempt` of `id` marked a create request as sent, records that its answer never arrived: a
+    /// submission risk, an event saying `detail`, and the request's cost (as marked when it was sent) in the ledger
+    /// with an unknown outcome, so the ledger is never below what the provider may have billed. The job's row must be
+    /// locked.
+    func recordSubmissionRisk(
+        _ session: PostgresSession, _ id: JobID, attempt: Int, worker: String, detail: String, time: Int64
+    ) async throws {
+        guard let row = try await session.rows("""
+            SELECT submission_attempt, submission_started_at, submission_route, submission_cost FROM jobs
+            WHERE id = \(id.rawValue)
+            """).first else { return }
+        let (marked, startedAt, route, sent) = try row.decode((Int?, Int64?, String?, String?).self)
+        guard marked == attempt else { return }
+        let inserted = try await session.rows("""
+            INSERT INTO submission_risks (job_id, attempt, at, detail, submitted_at, route)
+            VALUES (\(id.rawValue), \(attempt), \(time), \(detail), \(startedAt), \(route))
+            ON CONFLICT (job_id, attempt) DO NOTHING
+            RETURNING attempt
+            """)
+        guard !inserted.isEmpty else { return }
+        try await insertEvent(session, job: id, kind: .note, attempt: attempt, worker: worker, detail: detail, at: time)
+        if let sent {
+            let cost = try CostRow.decodeSent(sent, job: id, attempt: attempt, at: StoredTime.decode(time))
+            try await insertCosts(session, [cost])
+        }
+    }
+}
