@@ -11,18 +11,18 @@ struct Migrate: AsyncParsableCommand {
             mediajobs migrate --to postgres://mediajobs@db.example.net/mediajobs
             mediajobs migrate --home ~/media --to postgresql://mediajobs@127.0.0.1:5432/mediajobs --json
 
-            Stop every worker and server on the home first: jobs they change during the copy stay behind
-            in the SQLite file. The copy reads the whole SQLite database as of one instant, brings the
-            PostgreSQL database's schema up to date, and copies every table (jobs, events, labels,
-            artifacts and attachments, costs, budget holds, batches, submission risks, provider state
-            and pauses) in one transaction: it is all there, or nothing is. A database that already holds
-            any row is refused, and nothing is written. Afterwards the rows of every table, the total
+            Stop every worker and server on the home first: jobs they change during the copy stay behind \
+            in the SQLite file. The copy reads the whole SQLite database as of one instant, brings the \
+            PostgreSQL database's schema up to date, and copies every table (jobs, events, labels, \
+            artifacts and attachments, costs, budget holds, batches, submission risks, provider state \
+            and pauses) in one transaction: it is all there, or nothing is. A database that already holds \
+            any row is refused, and nothing is written. Afterwards the rows of every table, the total \
             cost, the costs of unknown amount and the jobs per state are compared on both sides.
 
-            The source is the home's mediajobs.sqlite (or --database sqlite:PATH); MEDIAJOBS_DATABASE_URL
-            and config.json's database.url are not read, since they may already name the target. The
-            artifact files stay in the home's artifacts folder: every machine of the fleet needs to see
-            that folder (a shared mount). Then run commands with --database (or MEDIAJOBS_DATABASE_URL):
+            The source is the home's mediajobs.sqlite (or --database sqlite:PATH); MEDIAJOBS_DATABASE_URL \
+            and config.json's database.url are not read, since they may already name the target. The \
+            artifact files stay in the artifact folder (--artifacts, else the home's): every machine of the fleet \
+            needs to see it (a shared mount). Then run commands with --database (or MEDIAJOBS_DATABASE_URL):
               mediajobs worker --database postgres://mediajobs@db.example.net/mediajobs
             """)
 
