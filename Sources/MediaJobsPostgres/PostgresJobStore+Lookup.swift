@@ -61,4 +61,17 @@ extension PostgresJobStore {
             return counts
         }
     }
+
+    /// Jobs whose row changed at or after `since`, oldest change first, at most `limit`.
+    ///
+    /// Callers keep the ids they saw at the last `updated_at` to skip them next time.
+    public func jobs(updatedSince since: Date, limit: Int) async throws -> [Job] {
+        let time = StoredTime.encode(since)
+        return try await read("list changed jobs") { session in
+            try await self.fetchJobs(session, """
+                SELECT \(unescaped: jobColumns) FROM jobs WHERE updated_at >= \(time) ORDER BY updated_at, id
+                LIMIT \(max(0, limit))
+                """)
+        }
+    }
 }

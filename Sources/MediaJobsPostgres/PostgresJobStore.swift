@@ -445,3 +445,7 @@ extension PostgresJobStore {
         }
     }
 }
+
+// The parts of the `JobStore` contract implemented in this module's other files, declared here, beside the class:
+// each implies `Sendable`, which Swift wants stated in the class's own file.
+extension PostgresJobStore: JobLookup, JobStory, ArtifactIndex {}

@@ -160,6 +160,20 @@ struct PostgresConcurrencyTests {
         }
     }
 
+    @Test("the store is a JobLookup, JobStory and ArtifactIndex; jobs(updatedSince:) lists changes oldest first")
+    func lookupContract() async throws {
+        try await withPostgresStore { store in
+            let parts: any JobLookup & JobStory & ArtifactIndex = store
+            let first = try await store.enqueue(tts("first"), now: t0).job.id
+            let second = try await store.enqueue(tts("second"), now: t0 + 1).job.id
+            try await store.cancel(first, now: t0 + 2)
+            #expect(try await parts.jobs(updatedSince: t0, limit: 10).map(\.id) == [second, first])
+            #expect(try await parts.jobs(updatedSince: t0 + 2, limit: 10).map(\.id) == [first])
+            #expect(try await parts.jobs(updatedSince: t0, limit: 1).map(\.id) == [second])
+            #expect(try await parts.events(first, after: nil).map(\.kind) == [.submitted, .canceled])
+        }
+    }
+
     @Test("event ids count up per job, so a reader following events(after:) misses none")
     func eventIdsPerJob() async throws {
         try await withPostgresStore { store in
