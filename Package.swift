@@ -123,7 +123,7 @@ let package = Package(
             dependencies: [
                 "MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsProviders", "MediaJobsWorker",
                 "MediaJobsSimulator",
-                "MediaJobsServer",
+                "MediaJobsServer", "MediaJobsPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

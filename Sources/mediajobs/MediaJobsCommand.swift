@@ -19,7 +19,7 @@ struct MediaJobsCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Submit.self, Status.self, List.self, Wait.self, Cancel.self, Retry.self, Get.self, Costs.self,
-            Batch.self, WorkerCommand.self, Serve.self, Doctor.self, Probe.self, Validate.self, Convert.self,
+            Batch.self, WorkerCommand.self, Serve.self, Migrate.self, Doctor.self, Probe.self, Validate.self, Convert.self,
             Providers.self, Models.self, SimulatorCommand.self,
         ])
 

@@ -192,13 +192,14 @@ struct BatchStatus: AsyncParsableCommand {
     @Argument(help: "The batch id (printed by the batch command and in batch-report.json).") var id: String
 
     func run() async throws {
-        let context = try Context(global)
-        guard let batch = try await context.store.batch(id.uppercased()) else {
-            throw MediaJobsError(.jobNotFound, "id: no batch \(id) in \(context.home.url.path)")
+        try await Context.with(global) { context in
+            guard let batch = try await context.store.batch(id.uppercased()) else {
+                throw MediaJobsError(.jobNotFound, "id: no batch \(id) in \(context.home.url.path)")
+            }
+            let report = try await BatchReport.build(batch: batch, context: context, started: batch.createdAt,
+                                                     created: 0, written: [:])
+            if global.json { try Terminal.writeJSON(report) } else { Terminal.write(report.table) }
         }
-        let report = try await BatchReport.build(batch: batch, context: context, started: batch.createdAt,
-                                                 created: 0, written: [:])
-        if global.json { try Terminal.writeJSON(report) } else { Terminal.write(report.table) }
     }
 }
 
@@ -209,54 +210,55 @@ struct BatchExecution {
 
     func run(_ request: BatchRequest) async throws {
         let started = Date()
-        let context = try Context(global)
-        let planner = BatchPlanner(engine: context.engine, providers: context.providers)
-        let plan = try await planner.plan(request)
-        let estimate = plan.estimatedUSD
-        if let max = request.maxCostUSD {
-            guard let estimate else {
-                throw MediaJobsError(.budgetExceeded, "--max-cost: the price of this batch is not known, so it cannot be held to $\(max)")
+        try await Context.with(global) { context in
+            let planner = BatchPlanner(engine: context.engine, providers: context.providers)
+            let plan = try await planner.plan(request)
+            let estimate = plan.estimatedUSD
+            if let max = request.maxCostUSD {
+                guard let estimate else {
+                    throw MediaJobsError(.budgetExceeded, "--max-cost: the price of this batch is not known, so it cannot be held to $\(max)")
+                }
+                guard estimate <= max else {
+                    throw MediaJobsError(.budgetExceeded, "--max-cost: the batch is estimated at $\(estimate), over $\(max)")
+                }
             }
-            guard estimate <= max else {
-                throw MediaJobsError(.budgetExceeded, "--max-cost: the batch is estimated at $\(estimate), over $\(max)")
+            if options.dryRun {
+                try printPlan(plan, estimate: estimate)
+                return
             }
-        }
-        if options.dryRun {
-            try printPlan(plan, estimate: estimate)
-            return
-        }
 
-        Terminal.writeError("batch \(request.id): \(plan.items.count) job(s) for \(plan.items.map(\.inputs.count).reduce(0, +)) "
-                            + "input(s), \(plan.rejections.count) rejected")
-        let stop = SharedFlag.installForSIGINT()
-        let runner = BatchRunner(store: context.store, artifacts: context.artifacts, submitter: context.submitter)
-        let submission = try await runner.submit(plan, shouldStop: { stop.isSet }) { done, total in
-            Terminal.progress("checking and submitting \(done)/\(total)")
-        }
-        Terminal.endProgress()
-        let jobs = Set(submission.jobs.compactMap { $0 })
-        if !submission.complete {
-            Terminal.writeError("stopped: \(submission.jobs.count) of \(plan.items.count) submitted and left in the queue; "
-                                + "run the same command again to resume (batch \(request.id))")
-            throw JobEndedBadly(code: 130)
-        }
-
-        try await waitForJobs(jobs, context: context, stop: stop)
-        if stop.isSet {
-            Terminal.writeError("stopped waiting; the jobs stay queued. Run the same command again to resume (batch \(request.id))")
-            throw JobEndedBadly(code: 130)
-        }
-
-        // Outputs, mirroring the source tree; only succeeded jobs write anything.
-        let out = URL(fileURLWithPath: request.out)
-        var written: [String: BatchRunner.Written] = [:]
-        for (index, item) in plan.items.enumerated() where index < submission.jobs.count {
-            guard let id = submission.jobs[index], try await context.store.job(id)?.state == .succeeded else { continue }
-            for output in item.outputs {
-                written[output] = try await runner.writeOutput(of: id, to: output, under: out)
+            Terminal.writeError("batch \(request.id): \(plan.items.count) job(s) for \(plan.items.map(\.inputs.count).reduce(0, +)) "
+                                + "input(s), \(plan.rejections.count) rejected")
+            let stop = SharedFlag.installForSIGINT()
+            let runner = BatchRunner(store: context.store, artifacts: context.artifacts, submitter: context.submitter)
+            let submission = try await runner.submit(plan, shouldStop: { stop.isSet }) { done, total in
+                Terminal.progress("checking and submitting \(done)/\(total)")
             }
+            Terminal.endProgress()
+            let jobs = Set(submission.jobs.compactMap { $0 })
+            if !submission.complete {
+                Terminal.writeError("stopped: \(submission.jobs.count) of \(plan.items.count) submitted and left in the queue; "
+                                    + "run the same command again to resume (batch \(request.id))")
+                throw JobEndedBadly(code: 130)
+            }
+
+            try await waitForJobs(jobs, context: context, stop: stop)
+            if stop.isSet {
+                Terminal.writeError("stopped waiting; the jobs stay queued. Run the same command again to resume (batch \(request.id))")
+                throw JobEndedBadly(code: 130)
+            }
+
+            // Outputs, mirroring the source tree; only succeeded jobs write anything.
+            let out = URL(fileURLWithPath: request.out)
+            var written: [String: BatchRunner.Written] = [:]
+            for (index, item) in plan.items.enumerated() where index < submission.jobs.count {
+                guard let id = submission.jobs[index], try await context.store.job(id)?.state == .succeeded else { continue }
+                for output in item.outputs {
+                    written[output] = try await runner.writeOutput(of: id, to: output, under: out)
+                }
+            }
+            try await finish(request, context: context, started: started, created: submission.created, written: written)
         }
-        try await finish(request, context: context, started: started, created: submission.created, written: written)
     }
 
     /// Writes the summary: a table (or JSON) and `batch-report.json` in the output folder; exit code 1 if any failed.
@@ -280,36 +282,37 @@ struct BatchExecution {
     /// `batch convert`: plan, convert here (`--concurrency` at a time), report. No job, no provider, no cost.
     func runConversion(_ request: BatchRequest) async throws {
         let started = Date()
-        let context = try Context(global)
-        let plan = try await BatchPlanner(engine: context.engine, providers: context.providers).planConversion(request)
-        let items = plan.items.flatMap { item in zip(item.inputs, item.outputs).map { ($0, $1, item.sha256) } }
-        if options.dryRun {
-            try printPlan(id: request.id, jobs: plan.items.count, duplicates: plan.duplicates, estimate: .zero,
-                          items: items, rejections: plan.rejections, work: "conversion(s)")
-            return
-        }
-        Terminal.writeError("batch \(request.id): \(plan.items.count) conversion(s) for \(items.count) input(s), "
-                            + "\(plan.rejections.count) rejected")
-        let stop = SharedFlag.installForSIGINT()
-        let line = ProgressLine()
-        let run = try await BatchConverter(engine: context.engine, store: context.store).run(
-            plan, concurrency: options.concurrency, shouldStop: { stop.isSet }
-        ) { done, failed, total in line.update(done: done, failed: failed, total: total) }
-        Terminal.endProgress()
-        if !run.complete {
-            Terminal.writeError("stopped: \(run.results.count) of \(items.count) output(s) finished; "
-                                + "run the same command again to resume (batch \(request.id))")
-            throw JobEndedBadly(code: 130)
-        }
-        var written: [String: BatchRunner.Written] = [:]
-        for result in run.results {
-            switch result.state {
-            case .written: written[result.output] = .written
-            case .unchanged: written[result.output] = .unchanged
-            case .failed: break
+        try await Context.with(global) { context in
+            let plan = try await BatchPlanner(engine: context.engine, providers: context.providers).planConversion(request)
+            let items = plan.items.flatMap { item in zip(item.inputs, item.outputs).map { ($0, $1, item.sha256) } }
+            if options.dryRun {
+                try printPlan(id: request.id, jobs: plan.items.count, duplicates: plan.duplicates, estimate: .zero,
+                              items: items, rejections: plan.rejections, work: "conversion(s)")
+                return
             }
+            Terminal.writeError("batch \(request.id): \(plan.items.count) conversion(s) for \(items.count) input(s), "
+                                + "\(plan.rejections.count) rejected")
+            let stop = SharedFlag.installForSIGINT()
+            let line = ProgressLine()
+            let run = try await BatchConverter(engine: context.engine, store: context.store).run(
+                plan, concurrency: options.concurrency, shouldStop: { stop.isSet }
+            ) { done, failed, total in line.update(done: done, failed: failed, total: total) }
+            Terminal.endProgress()
+            if !run.complete {
+                Terminal.writeError("stopped: \(run.results.count) of \(items.count) output(s) finished; "
+                                    + "run the same command again to resume (batch \(request.id))")
+                throw JobEndedBadly(code: 130)
+            }
+            var written: [String: BatchRunner.Written] = [:]
+            for result in run.results {
+                switch result.state {
+                case .written: written[result.output] = .written
+                case .unchanged: written[result.output] = .unchanged
+                case .failed: break
+                }
+            }
+            try await finish(request, context: context, started: started, created: 0, written: written)
         }
-        try await finish(request, context: context, started: started, created: 0, written: written)
     }
 
     private func printPlan(_ plan: BatchPlan, estimate: Money?) throws {

@@ -40,18 +40,19 @@ struct Costs: AsyncParsableCommand {
     func run() async throws {
         let groupBy = by.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         try CostReport.checkGrouping(groupBy, label: label, field: "--by")
-        let context = try Context(global)
-        let start = try day(since, "--since")
-        let end = try day(until, "--until")
-        let lines = try await context.store.costLines(since: start, until: end, label: label)
-        let risks = try await context.store.submissionRisks(since: start, until: end)
-        let report = CostReport(lines: lines, groupBy: groupBy, submissionRisks: risks)
-        if global.json {
-            try Terminal.writeJSON(report)
-            return
+        try await Context.with(global) { context in
+            let start = try day(since, "--since")
+            let end = try day(until, "--until")
+            let lines = try await context.store.costLines(since: start, until: end, label: label)
+            let risks = try await context.store.submissionRisks(since: start, until: end)
+            let report = CostReport(lines: lines, groupBy: groupBy, submissionRisks: risks)
+            if global.json {
+                try Terminal.writeJSON(report)
+                return
+            }
+            Terminal.write(Costs.table(report) + "\ntotal: " + CostReport.describe(report.usd, unknown: report.unknownPrices, places: 6)
+                           + (Costs.riskLine(report.submissionRisks).map { "\n" + $0 } ?? ""))
         }
-        Terminal.write(Costs.table(report) + "\ntotal: " + CostReport.describe(report.usd, unknown: report.unknownPrices, places: 6)
-                       + (Costs.riskLine(report.submissionRisks).map { "\n" + $0 } ?? ""))
     }
 
     /// One line per kind of unsettled risk, or nil when there are none: `possible duplicate paid submissions: 2

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MediaJobsCore
 import MediaJobsFFmpeg
+import MediaJobsPostgres
 import MediaJobsProviders
 import MediaJobsStore
 
@@ -16,7 +17,13 @@ struct Doctor: AsyncParsableCommand {
         var ok: Bool
         var detail: String
         var fix: String?
+        /// Set on a check that passed with a reservation (a clock a few seconds off): shown as `warn`.
+        var warning: Bool?
     }
+
+    /// The clock skew (seconds, either way) above which doctor warns, and above which it fails.
+    static let skewWarning: TimeInterval = 2
+    static let skewFailure: TimeInterval = 30
 
     func run() async throws {
         var checks: [Check] = []
@@ -40,14 +47,29 @@ struct Doctor: AsyncParsableCommand {
                                 fix: "choose a writable folder with --home or MEDIAJOBS_HOME"))
         }
         if artifactsChosen { checks.append(contentsOf: Doctor.artifactChecks(home: home)) }
+        let database: DatabaseChoice?
         do {
-            let store = try SQLiteJobStore(path: home.databaseURL.path)
-            let counts = try await store.countsByState()
-            let total = counts.values.reduce(0, +)
-            checks.append(Check(name: "database", ok: true, detail: "\(home.databaseURL.path): \(total) job(s)"))
+            database = try global.databaseChoice(home: home)
         } catch {
-            checks.append(Check(name: "database", ok: false, detail: "\(home.databaseURL.path): \(error)",
-                                fix: "move the damaged file aside; a new one is created on the next command"))
+            database = nil
+            checks.append(Check(name: "database", ok: false, detail: "\(error)",
+                                fix: "use \(DatabaseChoice.forms)"))
+        }
+        switch database?.location {
+        case .sqlite(let path):
+            do {
+                let store = try SQLiteJobStore(path: path)
+                let counts = try await store.countsByState()
+                let total = counts.values.reduce(0, +)
+                checks.append(Check(name: "database", ok: true, detail: "\(path): \(total) job(s)"))
+            } catch {
+                checks.append(Check(name: "database", ok: false, detail: "\(path): \(error)",
+                                    fix: "move the damaged file aside; a new one is created on the next command"))
+            }
+        case .postgres(let url):
+            checks.append(contentsOf: await Doctor.postgresChecks(url: url, source: database?.source ?? "--database"))
+        case nil:
+            break
         }
         let media = MediaEngine.capabilities()
         let libraries = media.versions.keys.sorted().filter { $0 != "ffmpeg" }
@@ -58,12 +80,19 @@ struct Doctor: AsyncParsableCommand {
             let ok = media.checks[name] ?? false
             checks.append(Check(name: name, ok: ok, detail: ok ? "present" : "missing", fix: ok ? nil : Doctor.fix(for: name)))
         }
-        checks.append(contentsOf: Doctor.providerChecks(home: home, pauses: (try? await Providers.pauses(home: home)) ?? []))
+        // A PostgreSQL database is read for pauses only when its schema is whole: opening its store would migrate it.
+        var pauses: [ProviderAccountPause] = []
+        if let database, !database.isPostgres
+            || checks.contains(where: { $0.name == "database schema" && $0.ok && $0.warning == nil }) {
+            pauses = (try? await Providers.pauses(database: database)) ?? []
+        }
+        checks.append(contentsOf: Doctor.providerChecks(home: home, pauses: pauses))
         if global.json {
             try Terminal.writeJSON(checks)
         } else {
             for check in checks {
-                Terminal.write("\(check.ok ? "ok  " : "FAIL")  \(JobText.pad(check.name, 22)) \(check.detail)")
+                let mark = !check.ok ? "FAIL" : check.warning == true ? "warn" : "ok  "
+                Terminal.write("\(mark)  \(JobText.pad(check.name, 22)) \(check.detail)")
                 if let fix = check.fix { Terminal.write("      fix: \(fix)") }
             }
         }
@@ -92,6 +121,55 @@ struct Doctor: AsyncParsableCommand {
         } catch {
             checks.append(Check(name: "artifacts file system", ok: false, detail: "\(error)",
                                 fix: "mount \(folder) as one file system, with nothing mounted below it"))
+        }
+        return checks
+    }
+
+    /// The lines of a PostgreSQL database: reachable (and the server's version), its schema migrations, and its clock
+    /// against this machine's. The URL is shown without its password.
+    static func postgresChecks(url: String, source: String) async -> [Check] {
+        let shown = PostgresURL.redact(url)
+        let report: PostgresServerReport
+        do {
+            report = try await PostgresJobStore.inspect(url: url)
+        } catch {
+            let reason = (error as? MediaJobsError)?.message ?? "\(error)"
+            return [Check(name: "database", ok: false, detail: reason,
+                          fix: "start the server, or correct the host, port, user, password or database of \(source)")]
+        }
+        var checks = [Check(
+            name: "database", ok: true,
+            detail: "\(report.url) (from \(source)): PostgreSQL \(report.serverVersion)"
+                + (report.jobs.map { ", \($0) job(s)" } ?? ", no tables yet"))]
+        let known = report.knownMigrations.count
+        let applied = report.knownMigrations.count - report.missingMigrations.count
+        if !report.unknownMigrations.isEmpty {
+            checks.append(Check(
+                name: "database schema", ok: true,
+                detail: "\(applied) of \(known) migrations applied, and \(report.unknownMigrations.joined(separator: ", ")) "
+                    + "that this version does not know",
+                fix: "a newer mediajobs migrated it: run that version on this machine too", warning: true))
+        } else if report.missingMigrations.isEmpty {
+            checks.append(Check(name: "database schema", ok: true,
+                                detail: "\(applied) of \(known) migrations applied (latest \(report.knownMigrations.last ?? "-"))"))
+        } else {
+            checks.append(Check(
+                name: "database schema", ok: true,
+                detail: "\(applied) of \(known) migrations applied; missing: \(report.missingMigrations.joined(separator: ", "))",
+                fix: "the next command that opens the database applies them: mediajobs list --database '\(shown)'",
+                warning: true))
+        }
+        let skew = report.clockSkew
+        let words = String(format: "%.3f s", abs(skew)) + (skew >= 0 ? " behind" : " ahead of")
+        let detail = "this machine's clock is \(words) the database's (measured within "
+            + String(format: "%.1f ms", report.roundTrip * 1000) + ")"
+        let fix = "synchronise this machine's clock (NTP: systemd-timesyncd or chrony): leases expire by it"
+        if abs(skew) > skewFailure {
+            checks.append(Check(name: "database clock", ok: false, detail: detail, fix: fix))
+        } else if abs(skew) > skewWarning {
+            checks.append(Check(name: "database clock", ok: true, detail: detail, fix: fix, warning: true))
+        } else {
+            checks.append(Check(name: "database clock", ok: true, detail: detail))
         }
         return checks
     }

@@ -13,9 +13,10 @@ struct Status: AsyncParsableCommand {
     @Argument(help: "The job id.") var id: String
 
     func run() async throws {
-        let context = try Context(global)
-        let view = try await context.view(try await context.job(id), events: true)
-        if global.json { try Terminal.writeJSON(view) } else { Terminal.write(JobText.status(view)) }
+        try await Context.with(global) { context in
+            let view = try await context.view(try await context.job(id), events: true)
+            if global.json { try Terminal.writeJSON(view) } else { Terminal.write(JobText.status(view)) }
+        }
     }
 }
 
@@ -62,15 +63,16 @@ struct List: AsyncParsableCommand {
             guard parts.count == 2 else { throw MediaJobsError.invalidInput("--label", "'\(label)' is not name=value") }
             labelFilter = (parts[0], parts[1])
         }
-        let context = try Context(global)
-        let jobs = try await context.store.jobs(JobFilter(
-            states: states.isEmpty ? nil : states, kinds: kinds.isEmpty ? nil : kinds, label: labelFilter, limit: limit))
-        var views: [JobView] = []
-        for job in jobs { views.append(try await context.view(job)) }
-        if global.json {
-            try Terminal.writeJSON(views)
-        } else {
-            if !views.isEmpty { Terminal.write(JobText.table(views)) }
+        try await Context.with(global) { context in
+            let jobs = try await context.store.jobs(JobFilter(
+                states: states.isEmpty ? nil : states, kinds: kinds.isEmpty ? nil : kinds, label: labelFilter, limit: limit))
+            var views: [JobView] = []
+            for job in jobs { views.append(try await context.view(job)) }
+            if global.json {
+                try Terminal.writeJSON(views)
+            } else {
+                if !views.isEmpty { Terminal.write(JobText.table(views)) }
+            }
         }
     }
 }
@@ -85,10 +87,11 @@ struct Wait: AsyncParsableCommand {
     @Option(name: .long, help: "Give up after this many seconds.") var timeout: Double?
 
     func run() async throws {
-        let context = try Context(global)
-        let job = try await context.job(id)
-        let final = try await JobWaiter(context: context).wait(for: job.id, timeout: timeout)
-        try await printFinished(final, context: context, json: global.json)
+        try await Context.with(global) { context in
+            let job = try await context.job(id)
+            let final = try await JobWaiter(context: context).wait(for: job.id, timeout: timeout)
+            try await printFinished(final, context: context, json: global.json)
+        }
     }
 }
 
@@ -103,12 +106,13 @@ struct Cancel: AsyncParsableCommand {
     @Argument(help: "The job id.") var id: String
 
     func run() async throws {
-        let context = try Context(global)
-        let job = try await context.store.cancel(try await context.job(id).id, now: Date())
-        if let handle = job.providerHandle {
-            await CancelAtProvider.run(context, job: job, handle: handle)
+        try await Context.with(global) { context in
+            let job = try await context.store.cancel(try await context.job(id).id, now: Date())
+            if let handle = job.providerHandle {
+                await CancelAtProvider.run(context, job: job, handle: handle)
+            }
+            if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) \(job.state)") }
         }
-        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) \(job.state)") }
     }
 }
 
@@ -128,9 +132,10 @@ struct Retry: AsyncParsableCommand {
 private func transition(
     _ global: GlobalOptions, _ id: String, _ change: (any JobStore, JobID) async throws -> Job
 ) async throws {
-    let context = try Context(global)
-    let job = try await change(context.store, try await context.job(id).id)
-    if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) \(job.state)") }
+    try await Context.with(global) { context in
+        let job = try await change(context.store, try await context.job(id).id)
+        if global.json { try Terminal.writeJSON(try await context.view(job)) } else { Terminal.write("\(job.id) \(job.state)") }
+    }
 }
 
 struct Get: AsyncParsableCommand {
@@ -148,15 +153,16 @@ struct Get: AsyncParsableCommand {
     @Option(name: .long, help: "Which output, when there are several (0 first).") var index = 0
 
     func run() async throws {
-        let context = try Context(global)
-        let job = try await context.job(id)
-        let (destination, artifact) = try await OutputCopy.copy(job, index: index, to: output, context: context)
-        guard let destination else { return }
-        if global.json {
-            struct Written: Encodable { var path: String; var sha256: String; var bytes: Int64 }
-            try Terminal.writeJSON(Written(path: destination.path, sha256: artifact.sha256, bytes: artifact.bytes))
-        } else {
-            Terminal.write(destination.path)
+        try await Context.with(global) { context in
+            let job = try await context.job(id)
+            let (destination, artifact) = try await OutputCopy.copy(job, index: index, to: output, context: context)
+            guard let destination else { return }
+            if global.json {
+                struct Written: Encodable { var path: String; var sha256: String; var bytes: Int64 }
+                try Terminal.writeJSON(Written(path: destination.path, sha256: artifact.sha256, bytes: artifact.bytes))
+            } else {
+                Terminal.write(destination.path)
+            }
         }
     }
 }

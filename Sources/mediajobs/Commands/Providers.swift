@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MediaJobsCore
 import MediaJobsProviders
 import MediaJobsStore
@@ -33,8 +34,8 @@ struct Providers: AsyncParsableCommand {
         func run() async throws {
             let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
             let configuration = try Configuration.load(from: home.configURL).section(ProvidersConfiguration.self)
-            let providers = try ProviderRegistry.describe(configuration: configuration,
-                                                          pauses: try await Providers.pauses(home: home))
+            let providers = try ProviderRegistry.describe(
+                configuration: configuration, pauses: try await Providers.pauses(database: global.databaseChoice(home: home)))
             if global.json {
                 try Terminal.writeJSON(providers)
                 return
@@ -78,8 +79,15 @@ struct Providers: AsyncParsableCommand {
             }
             let home = MediaJobsHome.resolve(explicit: global.home, environment: ProcessInfo.processInfo.environment)
             try home.prepareFolder()
-            let store = try SQLiteJobStore(path: home.databaseURL.path)
-            let ended = try await store.resumeAccount(provider: name)
+            let opened = try await global.databaseChoice(home: home).open(logger: Logger(label: "mediajobs"))
+            let ended: ProviderAccountPause?
+            do {
+                ended = try await opened.store.resumeAccount(provider: name)
+                await opened.close()
+            } catch {
+                await opened.close()
+                throw error
+            }
             if global.json {
                 try Terminal.writeJSON(ResumeResult(provider: name, resumed: ended != nil, pause: ended))
                 return
@@ -98,10 +106,18 @@ struct Providers: AsyncParsableCommand {
         }
     }
 
-    /// The account pauses kept in the home's database (none when it has no database yet).
-    static func pauses(home: MediaJobsHome) async throws -> [ProviderAccountPause] {
-        guard FileManager.default.fileExists(atPath: home.databaseURL.path) else { return [] }
-        return try await SQLiteJobStore(path: home.databaseURL.path).accountPauses()
+    /// The account pauses kept in `database` (none when it is a SQLite file not made yet).
+    static func pauses(database: DatabaseChoice) async throws -> [ProviderAccountPause] {
+        if case .sqlite(let path) = database.location, !FileManager.default.fileExists(atPath: path) { return [] }
+        let opened = try await database.open(logger: Logger(label: "mediajobs"))
+        do {
+            let pauses = try await opened.store.accountPauses()
+            await opened.close()
+            return pauses
+        } catch {
+            await opened.close()
+            throw error
+        }
     }
 }
 

@@ -43,32 +43,34 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0–256") }
         guard (0...256).contains(pollSlots) else { throw ValidationError("--poll-slots must be 0–256") }
-        let context = try Context(global, defaultLogLevel: .info)
-        let section = try Configuration.load(from: context.home.configURL).section(ServerSection.self)
-        let options = ServerOptions(host: host, port: port,
-                                    token: token ?? ProcessInfo.processInfo.environment["MEDIAJOBS_TOKEN"], limits: section)
-        try options.validate()
-        let server = MediaJobsServer(store: context.store, artifacts: context.artifacts, submitter: context.submitter,
-                                     options: options, logger: context.logger)
-        let logger = context.logger
-        let host = self.host
-        let app = server.makeApplication { port in
-            logger.notice("serving", metadata: ["url": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"])
-            // A line on stdout too, so scripts that start the server can read the port.
-            FileHandle.standardOutput.write(Data("listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)/\n".utf8))
+        // A PostgreSQL pool: a connection per worker slot, and some for the API's requests.
+        try await Context.with(global, defaultLogLevel: .info, connections: workers + pollSlots + 8) { context in
+            let section = try Configuration.load(from: context.home.configURL).section(ServerSection.self)
+            let options = ServerOptions(host: host, port: port,
+                                        token: token ?? ProcessInfo.processInfo.environment["MEDIAJOBS_TOKEN"], limits: section)
+            try options.validate()
+            let server = MediaJobsServer(store: context.store, artifacts: context.artifacts, submitter: context.submitter,
+                                         options: options, logger: context.logger)
+            let logger = context.logger
+            let host = self.host
+            let app = server.makeApplication { port in
+                logger.notice("serving", metadata: ["url": "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"])
+                // A line on stdout too, so scripts that start the server can read the port.
+                FileHandle.standardOutput.write(Data("listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)/\n".utf8))
+            }
+            // The API first, the workers after it: shutdown runs in reverse, so status stays readable
+            // while the workers drain.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+            if workers > 0 {
+                services.append(.init(service: Worker(
+                    store: context.store, pipeline: context.pipeline,
+                    configuration: WorkerConfiguration(concurrency: workers, pollConcurrency: pollSlots), logger: context.logger)))
+            }
+            var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                   logger: context.logger)
+            config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
+            config.maximumCancellationDuration = .seconds(10)
+            try await ServiceGroup(configuration: config).run()
         }
-        // The API first, the workers after it: shutdown runs in reverse, so status stays readable
-        // while the workers drain.
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
-        if workers > 0 {
-            services.append(.init(service: Worker(
-                store: context.store, pipeline: context.pipeline,
-                configuration: WorkerConfiguration(concurrency: workers, pollConcurrency: pollSlots), logger: context.logger)))
-        }
-        var config = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
-                                               logger: context.logger)
-        config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
-        config.maximumCancellationDuration = .seconds(10)
-        try await ServiceGroup(configuration: config).run()
     }
 }

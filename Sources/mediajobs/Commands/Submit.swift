@@ -94,22 +94,23 @@ struct Submit: AsyncParsableCommand {
             throw MediaJobsError.invalidInput("--output", "needs --wait (use `mediajobs get ID -o PATH` later)")
         }
         let spec = try makeSpec()
-        let context = try Context(global)
-        let result = try await context.submitter.submit(spec)
-        let job = result.job
-        if !wait {
-            if global.json {
-                try Terminal.writeJSON(try await context.view(job))
-            } else {
-                let when = result.created ? JobSpec.formatTime(job.runAt) : ""
-                let scheduled = result.created && job.runAt > Date().addingTimeInterval(0.5) ? " to run at \(when)" : ""
-                Terminal.write(result.created ? "\(job.id) queued\(scheduled)"
-                               : "\(job.id) already submitted with this key (\(job.state))")
+        try await Context.with(global) { context in
+            let result = try await context.submitter.submit(spec)
+            let job = result.job
+            if !wait {
+                if global.json {
+                    try Terminal.writeJSON(try await context.view(job))
+                } else {
+                    let when = result.created ? JobSpec.formatTime(job.runAt) : ""
+                    let scheduled = result.created && job.runAt > Date().addingTimeInterval(0.5) ? " to run at \(when)" : ""
+                    Terminal.write(result.created ? "\(job.id) queued\(scheduled)"
+                                   : "\(job.id) already submitted with this key (\(job.state))")
+                }
+                return
             }
-            return
+            let final = try await JobWaiter(context: context).wait(for: job.id, timeout: nil)
+            try await report(final, context: context)
         }
-        let final = try await JobWaiter(context: context).wait(for: job.id, timeout: nil)
-        try await report(final, context: context)
     }
 
     /// Copies the result where asked, prints the finished job and maps its state to the exit code.

@@ -16,7 +16,9 @@ struct WorkerCommand: AsyncParsableCommand {
             transcoding); --poll-slots slots only poll generations waiting at a provider whose
             poll time has come, so a slow transcode never delays a poll (0: one pool for both).
 
-            Several workers (processes or machines sharing the home) can run at once. SIGTERM or
+            Several workers can run at once: processes sharing the home, or machines sharing a
+            PostgreSQL database (--database postgres://…, or MEDIAJOBS_DATABASE_URL) and the artifact
+            folder (--artifacts). SIGTERM or
             Ctrl-C stops claiming and lets running jobs finish (up to --grace seconds); jobs still
             running then are released to the queue without counting the attempt.
             """)
@@ -37,17 +39,19 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         guard (0...256).contains(pollSlots) else { throw ValidationError("--poll-slots must be 0–256") }
         guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
-        let context = try Context(global, defaultLogLevel: .info)
-        let worker = Worker(
-            store: context.store, pipeline: context.pipeline,
-            configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseSeconds, pollConcurrency: pollSlots),
-            logger: context.logger)
-        var config = ServiceGroupConfiguration(
-            services: [.init(service: worker)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: context.logger)
-        config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
-        config.maximumCancellationDuration = .seconds(10)
-        try await ServiceGroup(configuration: config).run()
+        // A PostgreSQL pool: a connection per slot, and a few for heartbeats, the registry and waking up.
+        try await Context.with(global, defaultLogLevel: .info, connections: concurrency + pollSlots + 4) { context in
+            let worker = Worker(
+                store: context.store, pipeline: context.pipeline,
+                configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseSeconds, pollConcurrency: pollSlots),
+                logger: context.logger)
+            var config = ServiceGroupConfiguration(
+                services: [.init(service: worker)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: context.logger)
+            config.maximumGracefulShutdownDuration = .milliseconds(Int64(grace * 1000))
+            config.maximumCancellationDuration = .seconds(10)
+            try await ServiceGroup(configuration: config).run()
+        }
     }
 }

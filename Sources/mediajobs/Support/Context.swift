@@ -17,6 +17,12 @@ struct GlobalOptions: ParsableArguments {
             + "storage.artifacts_dir in config.json, else <home>/artifacts).", valueName: "dir"))
     var artifacts: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The job database: postgres://USER@HOST/DB (a fleet's shared queue), sqlite:PATH or a path (default: "
+            + "$MEDIAJOBS_DATABASE_URL, else database.url in config.json, else <home>/mediajobs.sqlite).",
+        valueName: "url"))
+    var database: String?
+
     @Flag(name: .long, help: "Print one JSON object (or array) instead of text.")
     var json = false
 
@@ -31,34 +37,65 @@ extension GlobalOptions {
         return try MediaJobsHome.resolve(explicit: home, environment: environment)
             .choosingArtifacts(explicit: artifacts, environment: environment)
     }
+
+    /// The database these options choose for `home` (see `DatabaseChoice.resolve`).
+    func databaseChoice(home: MediaJobsHome) throws -> DatabaseChoice {
+        try DatabaseChoice.resolve(flag: database, environment: ProcessInfo.processInfo.environment, home: home)
+    }
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// The opened home folder: the store, the artifacts, the media engine and the providers.
+/// The opened home folder and database: the store, the artifacts, the media engine and the providers.
 struct Context {
     let home: MediaJobsHome
+    let database: DatabaseChoice
     let store: any JobStore
     let artifacts: ArtifactStore
     let engine: MediaEngine
     let providers: ProviderRegistry
     let transcripts: TranscriptSettings
     let logger: Logger
+    private let opened: OpenedStore
 
-    init(_ options: GlobalOptions, defaultLogLevel: Logger.Level = .warning) throws {
+    /// Opens the home and the database `options` choose, runs `body`, and closes the database whether `body` returned
+    /// or threw. `connections` caps the pool of a PostgreSQL database (a worker needs one per slot, and a few more).
+    static func with<T>(
+        _ options: GlobalOptions, defaultLogLevel: Logger.Level = .warning, connections: Int = 4,
+        _ body: (Context) async throws -> T
+    ) async throws -> T {
+        let context = try await Context(options, defaultLogLevel: defaultLogLevel, connections: connections)
+        do {
+            let value = try await body(context)
+            await context.opened.close()
+            return value
+        } catch {
+            await context.opened.close()
+            throw error
+        }
+    }
+
+    private init(_ options: GlobalOptions, defaultLogLevel: Logger.Level, connections: Int) async throws {
         Context.bootstrapLogging(level: options.logLevel ?? defaultLogLevel)
+        logger = Logger(label: "mediajobs")
         home = try options.resolveHome()
         try home.prepare()
-        store = try SQLiteJobStore(path: home.databaseURL.path)
+        database = try options.databaseChoice(home: home)
         artifacts = try ArtifactStore(root: home.artifactsURL)
         engine = MediaEngine.shared
         let configuration = try Configuration.load(from: home.configURL)
         transcripts = try configuration.section(TranscriptSettings.self)
-        providers = try ProviderRegistry.configured(
-            engine: engine, configuration: try configuration.section(ProvidersConfiguration.self),
-            catalog: try ModelCatalog.load(home: home.url, configuration: configuration),
-            limiter: store)
-        logger = Logger(label: "mediajobs")
+        let providersConfiguration = try configuration.section(ProvidersConfiguration.self)
+        let catalog = try ModelCatalog.load(home: home.url, configuration: configuration)
+        opened = try await database.open(connections: connections, logger: logger)
+        store = opened.store
+        do {
+            providers = try ProviderRegistry.configured(
+                engine: engine, configuration: providersConfiguration, catalog: catalog, limiter: store)
+        } catch {
+            await opened.close()
+            throw error
+        }
     }
 
     var pipeline: Pipeline {
@@ -81,7 +118,7 @@ struct Context {
     func job(_ text: String) async throws -> Job {
         let id = try JobID(parsing: text)
         guard let job = try await store.job(id) else {
-            throw MediaJobsError(.jobNotFound, "id: no job \(id) in \(home.url.path)")
+            throw MediaJobsError(.jobNotFound, "id: no job \(id) in \(database.shown)")
         }
         return job
     }
