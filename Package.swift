@@ -164,7 +164,12 @@ let package = Package(
         .testTarget(name: "MediaJobsCoreTests", dependencies: ["MediaJobsCore"]),
         .testTarget(
             name: "MediaJobsStoreTests",
-            dependencies: ["MediaJobsCore", "MediaJobsStore", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsPostgres",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "MediaJobsPostgresTests",
             dependencies: [

@@ -123,7 +123,8 @@ struct FleetModeTests {
                 guard worker.isRunning else { return true }  // it stopped: it will not finish them
                 let pending = try await cli.run(["list", "--database", url, "--state", "queued", "--state", "running",
                                                  "--state", "waiting", "--json"])
-                finished = pending.status == 0 && pending.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]"
+                let left = (try? JSONSerialization.jsonObject(with: Data(pending.stdout.utf8))) as? [Any]
+                finished = pending.status == 0 && left?.isEmpty == true
                 return finished
             }
             worker.terminate()
@@ -150,8 +151,8 @@ struct FleetModeTests {
             let status = try await cli.run(["status", id, "--database", url])
             #expect(status.status == 0 && status.stdout.contains(id), "\(status.stdout)\n\(status.stderr)")
             let local = try await cli.run(["list", "--json"])
-            #expect(local.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]",
-                    "the job went into the home's SQLite file: \(local.stdout)")
+            let localJobs = (try? JSONSerialization.jsonObject(with: Data(local.stdout.utf8))) as? [Any]
+            #expect(localJobs?.isEmpty == true, "the job went into the home's SQLite file: \(local.stdout)")
             let waited = try await cli.run(["wait", id, "--database", url, "--json"])
             #expect(waited.status == 0 && waited.json["state"] as? String == "succeeded",
                     "\(waited.stdout)\n\(waited.stderr)")

@@ -109,14 +109,7 @@ struct DatabaseChoice: Equatable {
             return OpenedStore(store: try SQLiteJobStore(path: path), postgres: nil)
         case .postgres(let url):
             let postgres = try await PostgresJobStore.connect(url: url, connections: connections, logger: logger)
-            // TODO(issue 14): `OpenedStore(store: postgres, …)` once PostgresJobStore conforms to JobStore (its ledger,
-            // cache, batch and orchestration parts are still being written); until then this cast fails, and says so.
-            guard let store = postgres as Any as? any JobStore else {
-                await postgres.shutdown()
-                throw MediaJobsError(.storeFailure, "\(postgres.url): this build's PostgreSQL store does not implement "
-                                     + "the whole store contract yet (JobStore)")
-            }
-            return OpenedStore(store: store, postgres: postgres)
+            return OpenedStore(store: postgres, postgres: postgres)
         }
     }
 }
