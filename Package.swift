@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "MediaJobsCore", "MediaJobsStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MediaJobsCore
 import MediaJobsStore
+import NIOPosix
 import PostgresNIO
 
 /// The job store on a PostgreSQL server, shared by worker processes on several machines: the whole `JobStore`
@@ -35,6 +36,11 @@ public final class PostgresJobStore: JobStore {
     /// How many times a call that lost its connection is tried in all, and the first pause between tries (each next
     /// pause is four times longer, ± 20 %).
     static let tries = 4
+
+    /// The event loop every store's connections run on: PostgreSQL's own, not the process-wide group that an HTTP
+    /// server in the same process (`serve`, the simulator) shares, so its busy loops never hold back a claim or a
+    /// lease renewal.
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     static let firstPause: Duration = .milliseconds(50)
 
     private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, logger: Logger) {
@@ -68,7 +74,7 @@ public final class PostgresJobStore: JobStore {
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
-                configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
+                on: eventLoops.any(), configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
         } catch {
             throw storeError(error, doing: "connect", url: parsed.redacted)
         }
@@ -80,7 +86,8 @@ public final class PostgresJobStore: JobStore {
         }
         try? await connection.close()
         let client = PostgresClient(
-            configuration: parsed.clientConfiguration(connections: connections), backgroundLogger: logger)
+            configuration: parsed.clientConfiguration(connections: connections), eventLoopGroup: eventLoops,
+            backgroundLogger: logger)
         let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client, logger: logger)
         // Waiters hear every notification committed after connect returns (unless the server is slow to give the
         // listener a connection: then from when it has one).

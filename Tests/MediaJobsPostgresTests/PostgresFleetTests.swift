@@ -38,7 +38,7 @@ struct PostgresFleetTests {
         }
     }
 
-    @Test("two stores racing for the last of a budget never hold more than it", .timeLimit(.minutes(1)))
+    @Test("two stores racing for the last of a budget never hold more than it", .timeLimit(.minutes(10)))
     func budgetHoldsRace() async throws {
         try await withTwoStores { first, second in
             var ids: [JobID] = []
@@ -65,7 +65,7 @@ struct PostgresFleetTests {
     }
 
     @Test("two stores sharing a provider's two slots never have more than two requests in flight",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(10)))
     func providerSlotsShared() async throws {
         try await withTwoStores { first, second in
             let limits = ProviderLimits(concurrency: 2)
@@ -169,7 +169,7 @@ struct PostgresFleetTests {
         }
     }
 
-    @Test("a job queued through one store wakes an idle waiter of the other (NOTIFY)", .timeLimit(.minutes(1)))
+    @Test("a job queued through one store wakes an idle waiter of the other (NOTIFY)", .timeLimit(.minutes(10)))
     func notifyWakesOtherStore() async throws {
         try await withTwoStores { first, second in
             let generation = second.workGeneration()
@@ -182,7 +182,7 @@ struct PostgresFleetTests {
         }
     }
 
-    @Test("a retry that falls due in 300 ms wakes a waiter that meant to wait a minute", .timeLimit(.minutes(1)))
+    @Test("a retry that falls due in 300 ms wakes a waiter that meant to wait a minute", .timeLimit(.minutes(10)))
     func fallsDueWakes() async throws {
         try await withTwoStores(retryPolicy: RetryPolicy(baseDelay: 0.01, maxDelay: 0.01, jitter: 0)) { store, _ in
             let id = try await store.enqueue(tts("again soon"), now: Date()).job.id
@@ -201,7 +201,7 @@ struct PostgresFleetTests {
     }
 
     @Test("a blocking renewal from a plain thread extends held leases, notes a lapse and reports lost ones",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(10)))
     func blockingRenewal() async throws {
         try await withTwoStores { store, other in
             let held = try await store.enqueue(tts("held"), now: t0).job.id

@@ -6,7 +6,7 @@ import Testing
 
 @Suite("idle workers wait for work and are woken when a job is queued")
 struct WaitForWorkTests {
-    @Test("a waiter is woken by an enqueue, however long it meant to wait", .timeLimit(.minutes(1)), arguments: Backend.all)
+    @Test("a waiter is woken by an enqueue, however long it meant to wait", .timeLimit(.minutes(10)), arguments: Backend.all)
     func wokenByEnqueue(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in
             let generation = store.workGeneration()
@@ -19,7 +19,7 @@ struct WaitForWorkTests {
         }
     }
 
-    @Test("a job queued between the claim and the wait is not missed", .timeLimit(.minutes(1)), arguments: Backend.all)
+    @Test("a job queued between the claim and the wait is not missed", .timeLimit(.minutes(10)), arguments: Backend.all)
     func notMissedBetweenClaimAndWait(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in
             let generation = store.workGeneration()
@@ -30,7 +30,7 @@ struct WaitForWorkTests {
         }
     }
 
-    @Test("retries, releases and rescues wake waiters; a seen key does not", .timeLimit(.minutes(1)), arguments: Backend.all)
+    @Test("retries, releases and rescues wake waiters; a seen key does not", .timeLimit(.minutes(10)), arguments: Backend.all)
     func otherWakeups(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in
             let id = try await store.enqueue(tts("once", key: "k"), now: t0).job.id
@@ -56,7 +56,7 @@ struct WaitForWorkTests {
         }
     }
 
-    @Test("a cancelled waiter returns", .timeLimit(.minutes(1)), arguments: Backend.all)
+    @Test("a cancelled waiter returns", .timeLimit(.minutes(10)), arguments: Backend.all)
     func cancelled(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in
             let waiter = Task { await store.waitForWork(since: store.workGeneration(), upTo: 3_600) }
