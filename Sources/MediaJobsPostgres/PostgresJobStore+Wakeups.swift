@@ -159,16 +159,18 @@ final class JobsListener: Sendable {
         var failures = 0
         var listenedBefore = false
         while !Task.isCancelled {
+            let listened = CommitMark()
             do {
                 try await client.withConnection { connection in
-                    try await connection.listen(on: PostgresJobStore.jobsChannel) { notifications in
-                        // LISTEN is in effect from here.
-                        if listenedBefore { work.signal() }
-                        listenedBefore = true
-                        failures = 0
-                        setListening(true)
-                        for try await notification in notifications where notification.payload != id {
-                            work.signal()
+                    try await ConnectionCloseGuard.run(on: connection) { [self, listenedBefore] in
+                        try await connection.listen(on: PostgresJobStore.jobsChannel) { notifications in
+                            // LISTEN is in effect from here.
+                            if listenedBefore { work.signal() }
+                            listened.set()
+                            setListening(true)
+                            for try await notification in notifications where notification.payload != id {
+                                work.signal()
+                            }
                         }
                     }
                 }
@@ -179,6 +181,10 @@ final class JobsListener: Sendable {
                 ])
             }
             setListening(false)
+            if listened.isSet {
+                listenedBefore = true
+                failures = 0
+            }
             if Task.isCancelled { break }
             failures += 1
             let pause = min(10, 0.1 * pow(2, Double(min(failures, 10) - 1))) * Double.random(in: 0.8...1.2)

@@ -276,9 +276,14 @@ public final class PostgresJobStore: JobStore {
     /// The connection broke (or the server is shutting down or starting): nothing about the statement in flight is
     /// known, but a transaction not yet committing was rolled back.
     static func isConnectionLoss(_ error: any Error) -> Bool {
+        if error is ConnectionCloseGuard.ConnectionClosed { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown:
+            return true
+        case .clientClosedConnection:
+            // The pool lent a connection that had just learnt its server closed it (it is closing now): the statement
+            // was never sent.
             return true
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
@@ -315,7 +320,9 @@ struct PostgresSession: Sendable {
     /// Runs `query` and returns all its rows.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.query(query, logger: logger).collect()
+        try await ConnectionCloseGuard.run(on: connection) { [connection, logger] in
+            try await connection.query(query, logger: logger).collect()
+        }
     }
 
     /// Runs `query`, discarding any rows.

@@ -175,8 +175,7 @@ struct PostgresConnectTests {
         }
     }
 
-    @Test("reads and writes on connections the server closed are retried on new ones",
-          .disabled("did not finish under the whole suite on 2 cores (session of 2026-12-03); to be found before it runs again"))
+    @Test("reads and writes on connections the server closed are retried on new ones")
     func lostConnectionsAreRetried() async throws {
         try await PostgresTestServer.withDatabase { url in
             let store = try await PostgresJobStore.connect(url: url, logger: PostgresTestServer.logger)
