@@ -12,44 +12,45 @@ extension PostgresJobStore {
     /// Waits as `JobQueue.waitForWork` says: until a job may have become claimable, `seconds` pass, or cancellation.
     ///
     /// A job queued, retried, released or rescued by this store wakes its waiters when that transaction commits;
-    /// by another store (this machine's or another's), when its `NOTIFY` reaches this store's listener. A job that
-    /// falls due with no notification (a retry's backoff, a scheduled `run_at`, a waiting job's `poll_at`) wakes them
-    /// too: before waiting, the earliest `run_at` of queued and waiting jobs not yet due is looked up, and the wait
-    /// ends then at the latest.
+    /// by another store (this machine's or another's), when its `NOTIFY` reaches this store's listener. A job of
+    /// `scope` that falls due with no notification (a retry's backoff, a scheduled `run_at`, a waiting job's next
+    /// poll) wakes them too: before waiting, the earliest `run_at` of the jobs `scope` claims is looked up, and the
+    /// wait ends then at the latest.
     ///
-    /// A job that fell due in the last `recentlyDue` may have done so after the caller's claim and before this
-    /// look-up (a busy machine): the wait then lasts `recentlyDueWait` at most, so it is claimed soon, while a due job
-    /// that the caller's pool does not take (a queued one, for the poll pool) wakes that pool only a few times.
-    public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async {
+    /// That earliest time may have passed already: the job fell due after the caller's claim (a busy machine can stall
+    /// between the two), or another worker's claim held it locked. Then the wait is `dueNowWait` at most, and the
+    /// caller's next claim takes it.
+    public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval, scope: ClaimScope) async {
         guard seconds > 0, work.generation == generation, !Task.isCancelled else { return }
         var limit = seconds
-        if let due = await nextDueTime(after: Date().addingTimeInterval(-Self.recentlyDue)) {
+        if let due = await nextDueTime(scope: scope) {
             let untilDue = due.timeIntervalSinceNow
             // A millisecond past it, so the claim that follows finds the job due.
-            limit = min(limit, untilDue > 0 ? untilDue + 0.001 : Self.recentlyDueWait)
+            limit = min(limit, untilDue > 0 ? untilDue + 0.001 : Self.dueNowWait)
         }
         await work.wait(since: generation, upTo: limit)
     }
 
-    /// How far back `waitForWork` looks for jobs that fell due after the caller's claim: long enough for a stall of
-    /// a loaded 2-core machine between the claim and the look-up (over a second was seen under the whole test suite).
-    static let recentlyDue: TimeInterval = 10
-    /// How long `waitForWork` waits at most when a job fell due within `recentlyDue`.
-    static let recentlyDueWait: TimeInterval = 0.05
+    /// How long `waitForWork` waits at most when a job of its scope is already due.
+    static let dueNowWait: TimeInterval = 0.01
 
-    /// The earliest `run_at` after `time` of a queued job (a retry's backoff, a scheduled job) or a waiting one (its
-    /// next poll: a waiting job's `run_at` is the time it may be claimed to poll); nil when there is none, or when the
+    /// The earliest `run_at` of the jobs `scope` claims: queued ones (a retry's backoff, a scheduled job) and waiting
+    /// ones (a waiting job's `run_at` is the time it may be claimed to poll). Nil when there is none, or when the
     /// server could not say (the waiter then waits its full time, as a backend that cannot tell does).
-    func nextDueTime(after time: Date) async -> Date? {
-        let after = StoredTime.encode(time)
+    func nextDueTime(scope: ClaimScope) async -> Date? {
+        let query: PostgresQuery = switch scope {
+        case .any:
+            """
+            SELECT LEAST((SELECT MIN(run_at) FROM jobs WHERE state = 'queued'),
+                         (SELECT MIN(run_at) FROM jobs WHERE state = 'waiting'))
+            """
+        case .queued: "SELECT MIN(run_at) FROM jobs WHERE state = 'queued'"
+        case .duePolls: "SELECT MIN(run_at) FROM jobs WHERE state = 'waiting'"
+        }
         do {
             // One try, no retries: a wait is no reason to hold a worker back while the server is away.
             let due = try await client.withConnection { connection in
-                try await PostgresSession(connection: connection, logger: logger).rows("""
-                    SELECT LEAST(
-                        (SELECT MIN(run_at) FROM jobs WHERE state = 'queued' AND run_at > \(after)),
-                        (SELECT MIN(run_at) FROM jobs WHERE state = 'waiting' AND run_at > \(after)))
-                    """).first?.decode(Int64?.self)
+                try await PostgresSession(connection: connection, logger: logger).rows(query).first?.decode(Int64?.self)
             }
             return due.map(StoredTime.decode)
         } catch {

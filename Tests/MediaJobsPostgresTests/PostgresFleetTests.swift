@@ -200,6 +200,24 @@ struct PostgresFleetTests {
         }
     }
 
+    @Test("a due job wakes a waiter of the pool that claims it at once, and not a waiter of the other pool",
+          .timeLimit(.minutes(10)))
+    func dueJobWakesItsOwnPool() async throws {
+        try await withTwoStores { store, _ in
+            // Queued and due, as if it fell due between an empty claim and the wait.
+            _ = try await store.enqueue(tts("due now"), now: Date())
+            let generation = store.workGeneration()
+            let pollsStart = Date()
+            await store.waitForWork(since: generation, upTo: 0.5, scope: .duePolls)
+            #expect(Date().timeIntervalSince(pollsStart) >= 0.45, "the poll pool was woken by a queued job")
+            let queuedStart = Date()
+            await store.waitForWork(since: generation, upTo: 600, scope: .queued)
+            #expect(Date().timeIntervalSince(queuedStart) < 60, "the queue pool slept past a due job")
+            #expect(try await store.claim(worker: "w", now: Date(), leaseExpiry: Date() + 60, limit: 1,
+                                          scope: .queued).count == 1)
+        }
+    }
+
     @Test("a blocking renewal from a plain thread extends held leases, notes a lapse and reports lost ones",
           .timeLimit(.minutes(10)))
     func blockingRenewal() async throws {

@@ -121,11 +121,13 @@ public protocol JobQueue: Sendable {
     /// What `waitForWork` compares against: read it before a claim that may find nothing.
     func workGeneration() -> UInt64
 
-    /// Waits while nothing may be claimable: returns when a job may have become claimable since `generation` was
-    /// read (queued or retried, by this process or, where the backend can tell, by another), when `seconds` pass,
-    /// or on cancellation. A backend that cannot tell just waits `seconds`; callers keep `seconds` short enough to
-    /// pick up jobs that fall due.
-    func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async
+    /// Waits while nothing of `scope` may be claimable: returns when a job may have become claimable since
+    /// `generation` was read (queued or retried, by this process or, where the backend can tell, by another), when a
+    /// job of `scope` falls due (where the backend can tell), when `seconds` pass, or on cancellation. A backend that
+    /// cannot tell just waits `seconds`; callers keep `seconds` short enough to pick up jobs that fall due.
+    ///
+    /// `scope` is the one the caller's empty claim used: a job of another pool falling due does not end the wait.
+    func waitForWork(since generation: UInt64, upTo seconds: TimeInterval, scope: ClaimScope) async
 
     /// Extends the lease. Throws `job.lease_lost` if `worker` no longer holds it.
     func heartbeat(_ id: JobID, worker: String, leaseExpiry: Date) async throws
@@ -200,5 +202,10 @@ extension JobQueue {
     public func fail(_ id: JobID, worker: String, error: MediaJobsError, retryable: Bool, costs: [CostRecord],
                      now: Date) async throws -> Job {
         try await fail(id, worker: worker, error: error, retryable: retryable, costs: costs, notBefore: nil, now: now)
+    }
+
+    /// `waitForWork` after a claim of every runnable job (`ClaimScope.any`).
+    public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async {
+        await waitForWork(since: generation, upTo: seconds, scope: .any)
     }
 }

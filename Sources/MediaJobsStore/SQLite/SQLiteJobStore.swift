@@ -226,7 +226,8 @@ public final class SQLiteJobStore: JobStore {
 
     public func workGeneration() -> UInt64 { work.generation }
 
-    public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval) async {
+    /// Jobs of this process wake the wait; another process's are found by the caller's next claim, after `seconds`.
+    public func waitForWork(since generation: UInt64, upTo seconds: TimeInterval, scope: ClaimScope) async {
         await work.wait(since: generation, upTo: seconds)
     }
 

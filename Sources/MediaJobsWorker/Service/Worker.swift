@@ -129,7 +129,7 @@ public struct Worker: Service {
             held.claimed(ticket, ids: job.map { [$0.id] } ?? [])
             guard let job else {
                 // Woken early when the store learns of new work (a job queued here, or a notification).
-                await store.waitForWork(since: generation, upTo: idleSleep)
+                await store.waitForWork(since: generation, upTo: idleSleep, scope: scope)
                 idleSleep = min(configuration.maxIdleSleep, idleSleep * 2)
                 continue
             }
