@@ -133,8 +133,12 @@ let package = Package(
         // Benchmarks: programs that print numbers (see docs/BENCHMARKS.md).
         .executableTarget(
             name: "QueueBenchmark",
-            dependencies: ["MediaJobsCore", "MediaJobsStore"],
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsPostgres"],
             path: "Benchmarks/QueueBenchmark"),
+        .executableTarget(
+            name: "WakeBenchmark",
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsPostgres"],
+            path: "Benchmarks/WakeBenchmark"),
         .executableTarget(
             name: "DownloadBenchmark",
             dependencies: ["MediaJobsHTTP"],
@@ -208,7 +212,7 @@ let package = Package(
             exclude: ["Python"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsSimulator"]),
+            dependencies: ["MediaJobsCore", "MediaJobsStore", "MediaJobsPostgres", "MediaJobsFFmpeg", "MediaJobsSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )
