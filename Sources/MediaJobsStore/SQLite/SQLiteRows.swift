@@ -2,21 +2,6 @@ import Foundation
 import GRDB
 import MediaJobsCore
 
-/// Times in the database: INTEGER microseconds since 1970.
-enum StoredTime {
-    static func encode(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-    }
-
-    static func encode(_ date: Date?) -> Int64? {
-        date.map(encode)
-    }
-
-    static func decode(_ micros: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
-    }
-}
-
 /// The columns of `jobs` in the order `JobRowDecoder` reads them.
 let jobColumns = """
     id, spec, state, attempts, max_attempts, priority, run_at, created_at, updated_at, finished_at, \
@@ -120,12 +105,6 @@ final class JobRowDecoder: @unchecked Sendable {
     }
 }
 
-/// Why a stored value could not be read back.
-struct StoredValueError: Error, Sendable, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
 enum EventRow {
     static let columns = "id, job_id, at, kind, attempt, worker, detail"
 
@@ -150,7 +129,7 @@ enum EventRow {
     }
 }
 
-enum ArtifactRow {
+enum ArtifactRow: StoredChecksEncoding {
     static let columns = "a.sha256, a.mime, a.bytes, a.format, a.duration_s, a.width, a.height, a.codec"
 
     static func decode(_ row: Row, role: ArtifactRef.Role) throws -> ArtifactRef {
@@ -170,117 +149,10 @@ enum ArtifactRow {
                                  underlying: error)
         }
     }
-
-    /// The `checks` column of `job_artifacts`: a JSON array of `MediaCheck`.
-    static func encode(_ checks: [MediaCheck]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(checks), as: UTF8.self)
-    }
-
-    static func decodeChecks(_ text: String) throws -> [MediaCheck] {
-        do {
-            return try JSONDecoder().decode([MediaCheck].self, from: Data(text.utf8))
-        } catch {
-            throw MediaJobsError(.storeFailure, "the checks of a row of job_artifacts are corrupt (\(error))",
-                                 underlying: error)
-        }
-    }
 }
 
-enum CostRow {
+enum CostRow: StoredCostEncoding {
     static let columns = "job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at, lines, outcome"
-
-    /// Units are stored as a JSON object of decimal strings, so they come back exactly.
-    static func encodeUnits(_ units: [String: Decimal]) throws -> String {
-        let strings = units.mapValues { NSDecimalNumber(decimal: $0).stringValue }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(strings), as: UTF8.self)
-    }
-
-    static func decodeUnits(_ text: String) throws -> [String: Decimal] {
-        let strings = try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
-        return try strings.mapValues { value in
-            guard let decimal = Decimal(string: value, locale: Locale(identifier: "en_US_POSIX")) else {
-                throw StoredValueError("unit amount '\(value)' is not a decimal")
-            }
-            return decimal
-        }
-    }
-
-    /// Price lines as JSON, with quantities and prices as decimal strings, so they come back exactly.
-    static func encodeLines(_ lines: [PriceLine]) throws -> String {
-        let stored = lines.map {
-            StoredLine(unit: $0.unit, quantity: NSDecimalNumber(decimal: $0.quantity).stringValue,
-                       usdPerUnit: $0.usdPerUnit.map { NSDecimalNumber(decimal: $0).stringValue },
-                       variant: $0.variant, source: $0.source)
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(stored), as: UTF8.self)
-    }
-
-    static func decodeLines(_ text: String) throws -> [PriceLine] {
-        func decimal(_ value: String) throws -> Decimal {
-            guard let decimal = Decimal(string: value, locale: Locale(identifier: "en_US_POSIX")) else {
-                throw StoredValueError("price line amount '\(value)' is not a decimal")
-            }
-            return decimal
-        }
-        return try JSONDecoder().decode([StoredLine].self, from: Data(text.utf8)).map {
-            PriceLine(unit: $0.unit, quantity: try decimal($0.quantity), usdPerUnit: try $0.usdPerUnit.map(decimal),
-                      variant: $0.variant, source: $0.source)
-        }
-    }
-
-    private struct StoredLine: Codable {
-        var unit: String
-        var quantity: String
-        var usdPerUnit: String?
-        var variant: String?
-        var source: String?
-
-        enum CodingKeys: String, CodingKey {
-            case unit, quantity, variant, source
-            case usdPerUnit = "usd_per_unit"
-        }
-    }
-
-    /// What a create request in flight would cost (`jobs.submission_cost`), without its job, attempt and time.
-    private struct Sent: Codable {
-        var provider: String
-        var model: String
-        var units: String
-        var usdPicos: Int64?
-        var source: String
-        var lines: String
-    }
-
-    static func encodeSent(_ cost: CostRecord) throws -> String {
-        let sent = Sent(provider: cost.provider, model: cost.model, units: try encodeUnits(cost.units),
-                        usdPicos: cost.usd?.picos, source: cost.source.rawValue, lines: try encodeLines(cost.lines))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(sent), as: UTF8.self)
-    }
-
-    /// The stored cost of a request in flight, as the record of attempt `attempt` whose answer never arrived.
-    static func decodeSent(_ text: String, job: JobID, attempt: Int, at: Date) throws -> CostRecord {
-        do {
-            let sent = try JSONDecoder().decode(Sent.self, from: Data(text.utf8))
-            guard let source = CostRecord.Source(rawValue: sent.source) else {
-                throw StoredValueError("unknown cost source '\(sent.source)'")
-            }
-            return CostRecord(
-                jobID: job, attempt: attempt, provider: sent.provider, model: sent.model,
-                units: try decodeUnits(sent.units), usd: sent.usdPicos.map { Money(picos: $0) }, source: source,
-                lines: try decodeLines(sent.lines), charged: true, outcome: .unknown, at: at)
-        } catch {
-            throw MediaJobsError(.storeFailure, "the submission cost of job \(job) is corrupt (\(error))",
-                                 underlying: error)
-        }
-    }
 
     static func decode(_ row: Row) throws -> CostRecord {
         do {
