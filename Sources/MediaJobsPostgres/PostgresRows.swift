@@ -24,41 +24,15 @@ extension PostgresRandomAccessRow {
 ///
 /// Specs never change after enqueue, so decoded specs are remembered by job id (bounded, as the SQLite store's
 /// decoder does): a worker that claims, then completes, a job decodes its JSON once at most.
-final class PostgresJobDecoder: @unchecked Sendable {
-    // @unchecked: `specs`, `order` and `next` are only touched while holding `lock`; JSONDecoder is used without
-    // changing its options, which is thread-safe.
-    private let lock = NSLock()
-    private var specs: [String: JobSpec] = [:]
-    private var order: [String] = []
-    private var next = 0
-    private let capacity: Int
-    private let jsonDecoder = JSONDecoder()
-
-    /// Specs whose JSON is larger are decoded each time, which bounds the cache to about `capacity × 4 KiB`.
-    static let largestCachedSpec = 4_096
+final class PostgresJobDecoder: Sendable {
+    let specs: JobSpecCache
 
     init(capacity: Int = 4_096) {
-        self.capacity = capacity
+        specs = JobSpecCache(capacity: capacity)
     }
 
     func remember(_ spec: JobSpec, for id: String, jsonBytes: Int) {
-        guard capacity > 0, jsonBytes <= Self.largestCachedSpec else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if specs.updateValue(spec, forKey: id) != nil { return }
-        if order.count < capacity {
-            order.append(id)
-        } else {
-            specs.removeValue(forKey: order[next])
-            order[next] = id
-            next = (next + 1) % capacity
-        }
-    }
-
-    private func cachedSpec(_ id: String) -> JobSpec? {
-        lock.lock()
-        defer { lock.unlock() }
-        return specs[id]
+        specs.remember(spec, for: id, jsonBytes: jsonBytes)
     }
 
     func decodeJob(_ row: PostgresRow) throws -> Job {
@@ -71,11 +45,11 @@ final class PostgresJobDecoder: @unchecked Sendable {
         }
         do {
             let spec: JobSpec
-            if let cached = cachedSpec(rawID) {
+            if let cached = specs.spec(rawID) {
                 spec = cached
             } else {
                 let text: String = try row.value(1)
-                spec = try jsonDecoder.decode(JobSpec.self, from: Data(text.utf8))
+                spec = try specs.jsonDecoder.decode(JobSpec.self, from: Data(text.utf8))
                 remember(spec, for: rawID, jsonBytes: text.utf8.count)
             }
             let stateText: String = try row.value(2)

@@ -24,6 +24,47 @@ package enum StoredTime {
     }
 }
 
+/// Decoded job specs, remembered by job id (bounded): specs never change after enqueue, so a worker that claims,
+/// then completes, a job decodes its JSON once at most. Each backend's job-row decoder keeps one.
+package final class JobSpecCache: @unchecked Sendable {
+    // @unchecked: `specs`, `order` and `next` are only touched while holding `lock`; `jsonDecoder` is used without
+    // changing its options, which is thread-safe.
+    private let lock = NSLock()
+    private var specs: [String: JobSpec] = [:]
+    private var order: [String] = []
+    private var next = 0
+    private let capacity: Int
+    package let jsonDecoder = JSONDecoder()
+
+    /// Specs whose JSON is larger are decoded each time, which bounds the cache to about `capacity × 4 KiB`.
+    package static let largestCachedSpec = 4_096
+
+    package init(capacity: Int = 4_096) {
+        self.capacity = capacity
+        order.reserveCapacity(capacity)
+    }
+
+    package func remember(_ spec: JobSpec, for id: String, jsonBytes: Int) {
+        guard capacity > 0, jsonBytes <= Self.largestCachedSpec else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if specs.updateValue(spec, forKey: id) != nil { return }
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            specs.removeValue(forKey: order[next])
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+    }
+
+    package func spec(_ id: String) -> JobSpec? {
+        lock.lock()
+        defer { lock.unlock() }
+        return specs[id]
+    }
+}
+
 /// Why a stored value could not be read back.
 package struct StoredValueError: Error, Sendable, CustomStringConvertible {
     package var description: String

@@ -13,43 +13,15 @@ let jobColumns = """
 ///
 /// Specs never change after enqueue, so decoded specs are remembered by job id (bounded): a worker
 /// that claims, then completes, a job decodes its JSON once at most.
-final class JobRowDecoder: @unchecked Sendable {
-    // @unchecked: `specs` and `order` are only touched while holding `lock`; JSONDecoder is used
-    // without changing its options, which is thread-safe.
-    private let lock = NSLock()
-    private var specs: [String: JobSpec] = [:]
-    private var order: [String] = []
-    private var next = 0
-    private let capacity: Int
-    private let jsonDecoder = JSONDecoder()
+final class JobRowDecoder: Sendable {
+    let specs: JobSpecCache
 
     init(capacity: Int = 4_096) {
-        self.capacity = capacity
-        order.reserveCapacity(capacity)
+        specs = JobSpecCache(capacity: capacity)
     }
-
-    /// Specs whose JSON is larger are decoded each time, which bounds the cache to about
-    /// `capacity × 4 KiB`.
-    static let largestCachedSpec = 4_096
 
     func remember(_ spec: JobSpec, for id: String, jsonBytes: Int) {
-        guard capacity > 0, jsonBytes <= JobRowDecoder.largestCachedSpec else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        if specs.updateValue(spec, forKey: id) != nil { return }
-        if order.count < capacity {
-            order.append(id)
-        } else {
-            specs.removeValue(forKey: order[next])
-            order[next] = id
-            next = (next + 1) % capacity
-        }
-    }
-
-    private func cachedSpec(_ id: String) -> JobSpec? {
-        lock.lock()
-        defer { lock.unlock() }
-        return specs[id]
+        specs.remember(spec, for: id, jsonBytes: jsonBytes)
     }
 
     func decodeJob(_ row: Row) throws -> Job {
@@ -61,12 +33,12 @@ final class JobRowDecoder: @unchecked Sendable {
         }
         do {
             let spec: JobSpec
-            if let cached = cachedSpec(rawID) {
+            if let cached = specs.spec(rawID) {
                 spec = cached
             } else {
                 spec = try row.withUnsafeData(atIndex: 1) { data in
                     guard let data else { throw StoredValueError("spec is NULL") }
-                    let spec = try jsonDecoder.decode(JobSpec.self, from: data)
+                    let spec = try specs.jsonDecoder.decode(JobSpec.self, from: data)
                     remember(spec, for: rawID, jsonBytes: data.count)
                     return spec
                 }
