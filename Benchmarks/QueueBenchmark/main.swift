@@ -1,14 +1,18 @@
-// Queue throughput of SQLiteJobStore against bare SQLite (Python's sqlite3, same schema) and huey.
+// Queue throughput of SQLiteJobStore against bare SQLite (Python's sqlite3, same schema) and huey, and of
+// PostgresJobStore against the same statements sent bare from Python's psycopg.
 //
 //     swift build -c release --product QueueBenchmark
 //     .build/release/QueueBenchmark --jobs 20000 [--synchronous full] [--no-python]
+//     scripts/with-pg-cluster.sh sh -c \
+//         '.build/release/QueueBenchmark --jobs 5000 --postgres "$MEDIAJOBS_TEST_DATABASE_URL"'
 //
 // Each unbatched operation (enqueue, claim with a lease, complete) is its own durable call: the
 // caller returns only after the IMMEDIATE transaction holding it committed (concurrent callers'
 // operations may share one transaction, each in its own savepoint). Two-process rows re-execute
 // this program as children on the same file. "The limit" is the issue's: the same three statements
 // bare through Python's sqlite3 on the same schema; "+ event rows" adds our mandatory event row per
-// transaction, for readers who want the like-for-like figure.
+// transaction, for readers who want the like-for-like figure. The PostgreSQL rows
+// (PostgresScenarios.swift) run after the SQLite ones.
 import Foundation
 import MediaJobsCore
 import MediaJobsStore
@@ -22,6 +26,8 @@ struct Options {
     var child: [String] = []
     /// Only the scenarios whose names contain this text (for profiling).
     var only: String?
+    /// A PostgreSQL server's URL: the PostgreSQL rows run on databases this program creates there and drops.
+    var postgres: String?
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
@@ -39,11 +45,16 @@ struct Options {
             case "--claim-batch": claimBatch = try Int(value(flag)).orThrow("--claim-batch needs a number")
             case "--no-python": python = false
             case "--only": only = try value(flag)
+            case "--postgres": postgres = try value(flag)
             case "--child": child = Array(rest); rest = []
             case "-h", "--help":
                 print("""
                     usage: QueueBenchmark [--jobs N] [--synchronous normal|full] [--enqueue-batch N] \
-                    [--claim-batch N] [--no-python] [--only TEXT]
+                    [--claim-batch N] [--no-python] [--only TEXT] [--postgres URL]
+
+                    --postgres postgres://USER@HOST:PORT/DATABASE adds the PostgreSQL rows (after the SQLite ones;
+                    --only postgres for those alone): 1, 2, 4 and 8 claimers and batched, each beside the same
+                    statements sent by Benchmarks/queue_peer_pg.py (psycopg, from .build/venv when it exists).
                     """)
                 exit(0)
             default: throw UsageError("unknown argument \(flag)")
@@ -94,7 +105,7 @@ final class Scratch: Sendable {
 }
 
 /// Enqueues `jobs` one per transaction from `tasks` tasks, then claims and completes them all, one per transaction.
-func unbatched(_ store: SQLiteJobStore, jobs: Int, tasks: Int) async throws -> Rates {
+func unbatched(_ store: some JobQueue, jobs: Int, tasks: Int) async throws -> Rates {
     let start = seconds()
     try await withThrowingTaskGroup(of: Void.self) { group in
         for task in 0..<tasks {
@@ -113,7 +124,7 @@ func unbatched(_ store: SQLiteJobStore, jobs: Int, tasks: Int) async throws -> R
     return Rates(jobs: jobs, start: start, enqueued: enqueued, end: end)
 }
 
-func claimAll(_ store: SQLiteJobStore, tasks: Int, worker: String) async throws -> Int {
+func claimAll(_ store: some JobQueue, tasks: Int, worker: String) async throws -> Int {
     try await withThrowingTaskGroup(of: Int.self) { group in
         for task in 0..<tasks {
             group.addTask {
@@ -134,7 +145,7 @@ func claimAll(_ store: SQLiteJobStore, tasks: Int, worker: String) async throws 
     }
 }
 
-func batched(_ store: SQLiteJobStore, jobs: Int, enqueueBatch: Int, claimBatch: Int) async throws -> Rates {
+func batched(_ store: some JobQueue, jobs: Int, enqueueBatch: Int, claimBatch: Int) async throws -> Rates {
     let start = seconds()
     for first in stride(from: 0, to: jobs, by: enqueueBatch) {
         _ = try await store.enqueue((first..<min(jobs, first + enqueueBatch)).map(spec), now: Date())
@@ -280,8 +291,12 @@ func main() async throws {
     let cpus = ProcessInfo.processInfo.activeProcessorCount
     print("QueueBenchmark: \(options.jobs) jobs, synchronous=\(options.synchronous.rawValue), WAL, \(cpus) CPUs")
 
+    func selected(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
+    let batchName = "batched \(options.enqueueBatch)/\(options.claimBatch)"
+    let sqliteNames = ["unbatched, 1 task", "unbatched, 2 tasks", "unbatched, 4 tasks",
+                       "unbatched, 1 task, no spec cache", "unbatched, 2 processes", batchName]
     var peer: PeerReport?
-    if options.python {
+    if options.python && sqliteNames.contains(where: selected) {
         let template = try store("template")
         try await template.checkpoint()
         peer = try runPython(template: scratch.database("template"), options: options)
@@ -290,7 +305,6 @@ func main() async throws {
     var rows: [(String, Rates, Double?, Double?)] = []
     let limit = peer?.limitBare.cyclesPerS
     let huey = peer?.huey?.cyclesPerS
-    func selected(_ name: String) -> Bool { options.only.map { name.contains($0) } ?? true }
     for tasks in [1, 2, 4] {
         let name = "unbatched, \(tasks) task\(tasks == 1 ? "" : "s")"
         guard selected(name) else { continue }
@@ -306,7 +320,6 @@ func main() async throws {
         rows.append(("unbatched, 2 processes",
                      try twoProcesses(database: scratch.database("processes"), options: options), limit, huey))
     }
-    let batchName = "batched \(options.enqueueBatch)/\(options.claimBatch)"
     var batch: Rates?
     if selected(batchName) {
         let rates = try await batched(try store("batched"), jobs: options.jobs, enqueueBatch: options.enqueueBatch,
@@ -315,6 +328,16 @@ func main() async throws {
         batch = rates
     }
 
+    if !rows.isEmpty {
+        printSQLite(rows: rows, peer: peer, batch: batch)
+    }
+    if let server = options.postgres {
+        try await runPostgres(server: server, options: options, selected: selected)
+    }
+}
+
+func printSQLite(rows: [(String, Rates, Double?, Double?)], peer: PeerReport?, batch: Rates?) {
+    let limit = peer?.limitBare.cyclesPerS
     print("")
     print("MediaJobs SQLiteJobStore                 enqueue/s  claim+complete/s   cycles/s   ÷limit  ÷huey")
     for (name, rates, limit, huey) in rows {
