@@ -11,10 +11,10 @@ import Synchronization
 /// the pool hears of the close: a restarted server, a proxy's idle timeout, `pg_terminate_backend`. Without this
 /// guard that call, and the worker slot or HTTP request behind it, would wait forever.
 ///
-/// `run(on:_:)` runs the work in a task of its own and returns when it ends or, failing that, when the connection's
-/// channel closes: then with `ConnectionClosed`, which the store treats as a lost connection (the work's changes,
-/// uncommitted, are rolled back by the server with the connection). Each connection gets one close callback, however
-/// many statements run on it.
+/// `run(on:_:)` runs the work (a store call's statements on one leased connection) in a task of its own and returns
+/// when it ends or, failing that, when the connection's channel closes: then with `ConnectionClosed`, which the store
+/// treats as a lost connection (the work's changes, uncommitted, are rolled back by the server with the connection).
+/// Each connection gets one close callback, however many calls run on it.
 enum ConnectionCloseGuard {
     /// The work's connection closed before the work ended.
     struct ConnectionClosed: Error, CustomStringConvertible {

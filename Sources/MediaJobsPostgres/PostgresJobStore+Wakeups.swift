@@ -49,8 +49,11 @@ extension PostgresJobStore {
         }
         do {
             // One try, no retries: a wait is no reason to hold a worker back while the server is away.
-            let due = try await client.withConnection { connection in
-                try await PostgresSession(connection: connection, logger: logger).rows(query).first?.decode(Int64?.self)
+            let due = try await client.withConnection { [logger] connection in
+                try await ConnectionCloseGuard.run(on: connection) {
+                    try await PostgresSession(connection: connection, logger: logger).rows(query).first?
+                        .decode(Int64?.self)
+                }
             }
             return due.map(StoredTime.decode)
         } catch {

@@ -4,6 +4,7 @@ import MediaJobsCore
 import MediaJobsStore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// The job store on a PostgreSQL server, shared by worker processes on several machines: the whole `JobStore`
 /// contract, with the SQLite store's semantics.
@@ -154,26 +155,30 @@ public final class PostgresJobStore: JobStore {
     ///
     /// `body` may run more than once: it must not change state outside the transaction. An error it throws rolls the
     /// transaction back and is passed on as is when it is a `MediaJobsError`.
-    func write<T: Sendable>(_ what: String, _ body: (PostgresSession) async throws -> T) async throws -> T {
+    func write<T: Sendable>(
+        _ what: String, _ body: @escaping @Sendable (PostgresSession) async throws -> T
+    ) async throws -> T {
         var attempt = 1
         while true {
             let committing = CommitFlag()
             do {
-                return try await client.withConnection { connection in
-                    let session = PostgresSession(connection: connection, logger: logger)
-                    try await session.execute("BEGIN")
-                    let value: T
-                    do {
-                        value = try await body(session)
-                    } catch {
-                        try? await session.execute("ROLLBACK")
-                        throw error
+                return try await client.withConnection { [logger, work] connection in
+                    try await ConnectionCloseGuard.run(on: connection) {
+                        let session = PostgresSession(connection: connection, logger: logger)
+                        try await session.execute("BEGIN")
+                        let value: T
+                        do {
+                            value = try await body(session)
+                        } catch {
+                            try? await session.execute("ROLLBACK")
+                            throw error
+                        }
+                        committing.value = true
+                        try await session.execute("COMMIT")
+                        // This store's waiters learn of it now; other stores' from the NOTIFY it delivered.
+                        if session.notifiedJobs.isSet { work.signal() }
+                        return value
                     }
-                    committing.value = true
-                    try await session.execute("COMMIT")
-                    // This store's waiters learn of it now; other stores' from the NOTIFY it delivered.
-                    if session.notifiedJobs.isSet { work.signal() }
-                    return value
                 }
             } catch {
                 let rolledBack = Self.isRolledBackByServer(error)
@@ -201,22 +206,24 @@ public final class PostgresJobStore: JobStore {
     /// in one read-only REPEATABLE READ transaction, so every statement sees the same snapshot; otherwise each
     /// statement sees the latest commits.
     func read<T: Sendable>(
-        _ what: String, consistent: Bool = false, _ body: (PostgresSession) async throws -> T
+        _ what: String, consistent: Bool = false, _ body: @escaping @Sendable (PostgresSession) async throws -> T
     ) async throws -> T {
         var attempt = 1
         while true {
             do {
-                return try await client.withConnection { connection in
-                    let session = PostgresSession(connection: connection, logger: logger)
-                    guard consistent else { return try await body(session) }
-                    try await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    do {
-                        let value = try await body(session)
-                        try await session.execute("COMMIT")
-                        return value
-                    } catch {
-                        try? await session.execute("ROLLBACK")
-                        throw error
+                return try await client.withConnection { [logger] connection in
+                    try await ConnectionCloseGuard.run(on: connection) {
+                        let session = PostgresSession(connection: connection, logger: logger)
+                        guard consistent else { return try await body(session) }
+                        try await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        do {
+                            let value = try await body(session)
+                            try await session.execute("COMMIT")
+                            return value
+                        } catch {
+                            try? await session.execute("ROLLBACK")
+                            throw error
+                        }
                     }
                 }
             } catch {
@@ -238,10 +245,15 @@ public final class PostgresJobStore: JobStore {
         try await Task.sleep(for: base * Double.random(in: 0.8...1.2))
     }
 
-    /// Whether `write` may be in the middle of `COMMIT`; set just before it is sent.
-    private final class CommitFlag: @unchecked Sendable {
-        // @unchecked: written and read by the one task running a `write`, never concurrently.
-        var value = false
+    /// Whether `write` may be in the middle of `COMMIT`; set just before it is sent. Read by `write` once the
+    /// transaction's task has ended or its connection has closed.
+    private final class CommitFlag: Sendable {
+        private let flag = Atomic(false)
+
+        var value: Bool {
+            get { flag.load(ordering: .acquiring) }
+            set { flag.store(newValue, ordering: .releasing) }
+        }
     }
 
     // MARK: - Errors
@@ -320,9 +332,7 @@ struct PostgresSession: Sendable {
     /// Runs `query` and returns all its rows.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await ConnectionCloseGuard.run(on: connection) { [connection, logger] in
-            try await connection.query(query, logger: logger).collect()
-        }
+        try await connection.query(query, logger: logger).collect()
     }
 
     /// Runs `query`, discarding any rows.

@@ -15,9 +15,9 @@ extension PostgresJobStore {
     ///
     /// `copied` is told each table's name and its rows as each table is done.
     public func importStore(
-        _ source: SQLiteStoreSnapshot, copied: @Sendable (String, Int) -> Void = { _, _ in }
+        _ source: SQLiteStoreSnapshot, copied: @escaping @Sendable (String, Int) -> Void = { _, _ in }
     ) async throws -> [String: Int] {
-        try await write("copy the SQLite store") { session in
+        try await write("copy the SQLite store") { [self] session in
             let target = try await Self.tableColumns(session)
             for table in source.tables {
                 guard let columns = target[table.name] else {
