@@ -61,7 +61,8 @@ SET state = 'running', attempts = attempts + CASE WHEN state = 'queued' THEN 1 E
     lease_owner = %s, lease_expires_at = %s, updated_at = %s, stage = NULL
 WHERE id IN (
     SELECT id FROM jobs
-    WHERE state IN ('queued', 'waiting') AND run_at <= %s ORDER BY priority DESC, run_at
+    WHERE state IN ('queued', 'waiting') AND run_at <= %s
+    ORDER BY priority DESC, run_at
     LIMIT %s
     FOR UPDATE SKIP LOCKED)
 RETURNING """ + JOB_COLUMNS

@@ -61,22 +61,29 @@ extension PostgresJobStore {
         var result: JobCompletion
     }
 
+    /// The success of job `id`, if `worker` holds it; returns its row.
+    static func completeQuery(_ id: JobID, worker: String, route: RouteUsed?, time: Int64) -> PostgresQuery {
+        """
+        UPDATE jobs
+        SET state = 'succeeded', finished_at = \(time), updated_at = \(time), lease_owner = NULL,
+            lease_expires_at = NULL, stage = NULL, poll_at = NULL, error_code = NULL, error_message = NULL,
+            route_used_provider = \(route?.provider), route_used_model = \(route?.model),
+            route_used_cache_hit_of = \(route?.cacheHitOf?.rawValue)
+        WHERE id = \(id.rawValue) AND state = 'running' AND lease_owner = \(worker)
+        RETURNING \(unescaped: jobColumns)
+        """
+    }
+
     /// Completes one job inside a transaction.
     private func complete(
         _ session: PostgresSession, _ id: JobID, worker: String, result: JobCompletion, time: Int64
     ) async throws -> Job {
-        let route = result.routeUsed
-        guard let job = try await fetchJobs(session, """
-            UPDATE jobs
-            SET state = 'succeeded', finished_at = \(time), updated_at = \(time), lease_owner = NULL,
-                lease_expires_at = NULL, stage = NULL, poll_at = NULL, error_code = NULL, error_message = NULL,
-                route_used_provider = \(route?.provider), route_used_model = \(route?.model),
-                route_used_cache_hit_of = \(route?.cacheHitOf?.rawValue)
-            WHERE id = \(id.rawValue) AND state = 'running' AND lease_owner = \(worker)
-            RETURNING \(unescaped: jobColumns)
-            """).first else {
+        guard let row = try await session.rows(
+            Self.completeQuery(id, worker: worker, route: result.routeUsed, time: time), preparedAs: Complete.self
+        ).first else {
             throw try await leaseFailure(session, id)
         }
+        let job = try decoder.decodeJob(row)
         for artifact in result.artifacts {
             try await insertArtifact(session, artifact, job: id, time: time)
         }

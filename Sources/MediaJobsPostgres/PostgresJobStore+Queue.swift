@@ -59,14 +59,11 @@ extension PostgresJobStore {
     private func insert(_ session: PostgresSession, _ prepared: PreparedJob) async throws -> EnqueueResult {
         let job = prepared.job
         let now = StoredTime.encode(job.createdAt)
-        let inserted = try await session.rows("""
-            INSERT INTO jobs (id, kind, state, spec, priority, run_at, attempts, max_attempts, idempotency_key,
-                              created_at, updated_at)
-            VALUES (\(job.id.rawValue), \(job.kind.rawValue), 'queued', \(prepared.specJSON), \(job.priority),
-                    \(StoredTime.encode(job.runAt)), 0, \(job.maxAttempts), \(job.spec.idempotencyKey), \(now), \(now))
-            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING id
-            """)
+        let inserted = try await session.rows(
+            Self.insertJobQuery(id: job.id, kind: job.kind.rawValue, specJSON: prepared.specJSON, priority: job.priority,
+                                runAt: StoredTime.encode(job.runAt), maxAttempts: job.maxAttempts,
+                                idempotencyKey: job.spec.idempotencyKey, now: now),
+            preparedAs: InsertJob.self)
         if inserted.isEmpty, let key = job.spec.idempotencyKey {
             // The other insert has committed (ours waited for it), and this statement's snapshot sees it.
             guard let found = try await fetchJobs(
@@ -91,6 +88,21 @@ extension PostgresJobStore {
         return EnqueueResult(job: job, created: true)
     }
 
+    /// The insert of a new queued job; nothing when another job has its idempotency key.
+    static func insertJobQuery(
+        id: JobID, kind: String, specJSON: String, priority: Int, runAt: Int64, maxAttempts: Int,
+        idempotencyKey: String?, now: Int64
+    ) -> PostgresQuery {
+        """
+        INSERT INTO jobs (id, kind, state, spec, priority, run_at, attempts, max_attempts, idempotency_key,
+                          created_at, updated_at)
+        VALUES (\(id.rawValue), \(kind), 'queued', \(specJSON), \(priority), \(runAt), 0, \(maxAttempts),
+                \(idempotencyKey), \(now), \(now))
+        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        RETURNING id
+        """
+    }
+
     // MARK: - Claim
 
     /// The claim of up to `limit` runnable jobs of `scope` by `worker`: one `UPDATE` whose subquery picks them in claim
@@ -99,11 +111,12 @@ extension PostgresJobStore {
     static func claimQuery(
         scope: ClaimScope, worker: String, expiry: Int64, now: Int64, limit: Int
     ) -> PostgresQuery {
-        let runnable = switch scope {
-        // A waiting job's run_at is its poll_at.
-        case .any: "state IN ('queued', 'waiting') AND run_at <= \(now) ORDER BY priority DESC, run_at"
-        case .queued: "state = 'queued' AND run_at <= \(now) ORDER BY priority DESC, run_at"
-        case .duePolls: "state = 'waiting' AND run_at <= \(now) ORDER BY run_at"
+        // A waiting job's run_at is its poll_at. The text of each scope's statement is fixed (its values are all
+        // bound), so it is prepared once per connection.
+        let (states, order) = switch scope {
+        case .any: ("state IN ('queued', 'waiting')", "priority DESC, run_at")
+        case .queued: ("state = 'queued'", "priority DESC, run_at")
+        case .duePolls: ("state = 'waiting'", "run_at")
         }
         return """
             UPDATE jobs
@@ -111,7 +124,8 @@ extension PostgresJobStore {
                 lease_owner = \(worker), lease_expires_at = \(expiry), updated_at = \(now), stage = NULL
             WHERE id IN (
                 SELECT id FROM jobs
-                WHERE \(unescaped: runnable)
+                WHERE \(unescaped: states) AND run_at <= \(now)
+                ORDER BY \(unescaped: order)
                 LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED)
             RETURNING \(unescaped: jobColumns)
@@ -134,7 +148,12 @@ extension PostgresJobStore {
         let query = Self.claimQuery(
             scope: scope, worker: worker, expiry: StoredTime.encode(leaseExpiry), now: nowTime, limit: limit)
         let jobs = try await write("claim a job") { session in
-            let jobs = try await self.fetchJobs(session, query)
+            let rows = switch scope {
+            case .any: try await session.rows(query, preparedAs: ClaimAny.self)
+            case .queued: try await session.rows(query, preparedAs: ClaimQueued.self)
+            case .duePolls: try await session.rows(query, preparedAs: ClaimDuePolls.self)
+            }
+            let jobs = try rows.map(self.decoder.decodeJob)
             try await self.insertEvents(session, kind: .claimed, worker: worker, jobs.map { job in
                 (job.id, job.attempts,
                  job.providerHandle == nil ? "attempt \(job.attempts) of \(job.maxAttempts)" : "poll")

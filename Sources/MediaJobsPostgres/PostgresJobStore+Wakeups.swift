@@ -66,8 +66,12 @@ extension PostgresJobStore {
     /// delivers it only then, and once per transaction however often it is sent). The payload names this store, whose
     /// own listener skips it: `write` wakes this store's waiters itself as soon as the transaction has committed, so
     /// a job this process queued is never news that arrives late.
+    static func notifyQuery(payload: String) -> PostgresQuery {
+        "SELECT pg_notify(\(jobsChannel), \(payload))"
+    }
+
     func notifyJobs(_ session: PostgresSession) async throws {
-        try await session.execute("SELECT pg_notify(\(Self.jobsChannel), \(jobsListener.id))")
+        try await session.rows(Self.notifyQuery(payload: jobsListener.id), preparedAs: Notify.self)
         session.notifiedJobs.set()
     }
 }

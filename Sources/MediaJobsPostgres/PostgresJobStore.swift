@@ -352,7 +352,11 @@ extension PostgresJobStore {
     }
 
     func fetchJob(_ session: PostgresSession, _ id: JobID) async throws -> Job? {
-        try await fetchJobs(session, "SELECT \(unescaped: jobColumns) FROM jobs WHERE id = \(id.rawValue)").first
+        try await session.rows(Self.fetchJobQuery(id), preparedAs: FetchJob.self).first.map(decoder.decodeJob)
+    }
+
+    static func fetchJobQuery(_ id: JobID) -> PostgresQuery {
+        "SELECT \(unescaped: jobColumns) FROM jobs WHERE id = \(id.rawValue)"
     }
 
     /// Locks job `id`'s row until the transaction ends (as an `UPDATE` of it would) and returns its attempts; nil when
@@ -377,11 +381,19 @@ extension PostgresJobStore {
         _ session: PostgresSession, job: JobID, kind: JobEvent.Kind, attempt: Int, worker: String?, detail: String,
         at: Int64
     ) async throws {
-        try await session.execute("""
-            INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail)
-            VALUES (\(job.rawValue), (SELECT COALESCE(MAX(id), 0) + 1 FROM job_events WHERE job_id = \(job.rawValue)),
-                    \(at), \(kind.rawValue), \(attempt), \(worker), \(detail))
-            """)
+        try await session.rows(
+            Self.insertEventQuery(job: job, kind: kind, attempt: attempt, worker: worker, detail: detail, at: at),
+            preparedAs: InsertEvent.self)
+    }
+
+    static func insertEventQuery(
+        job: JobID, kind: JobEvent.Kind, attempt: Int, worker: String?, detail: String, at: Int64
+    ) -> PostgresQuery {
+        """
+        INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail)
+        VALUES (\(job.rawValue), (SELECT COALESCE(MAX(id), 0) + 1 FROM job_events WHERE job_id = \(job.rawValue)),
+                \(at), \(kind.rawValue), \(attempt), \(worker), \(detail))
+        """
     }
 
     /// Appends one event of the same kind, worker and time to each of several jobs, in one statement (with
