@@ -32,6 +32,8 @@ struct FleetKillTests {
                 var spec = JobSpec(kind: .tts, provider: index % 4 == 3 ? "local" : "openai",
                                    input: JobInput(text: "Go job-\(index)."))
                 spec.maxAttempts = 10
+                // The run is about the fleet, not deadlines: on 2 busy cores it can outlast speech's default 10 minutes.
+                spec.deadlineSeconds = 3_600
                 return spec
             }
             let ids = try await store.enqueue(specs, now: Date()).map(\.job.id)

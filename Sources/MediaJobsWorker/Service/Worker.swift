@@ -222,6 +222,7 @@ public struct Worker: Service {
                 }
             case .failure(let passed as DeadlinePassed):
                 let error = passed.error(for: job)
+                try await ledgerStoppedRequest(job, why: "the attempt was stopped at the job's deadline", now: now)
                 try await store.fail(job.id, worker: worker, error: error, retryable: false, costs: [], now: now)
                 logger.info("job timed out", metadata: ["job": "\(job.id)", "deadline": "\(passed.deadline)"])
                 if let handle = job.providerHandle {
@@ -243,6 +244,7 @@ public struct Worker: Service {
                 logger.info("job released on shutdown", metadata: ["job": "\(job.id)"])
             case .failure(let error):
                 let wrapped = MediaJobsError.wrapping(error)
+                try await ledgerStoppedRequest(job, why: "the attempt ended with \(wrapped.code)", now: now)
                 try await store.fail(job.id, worker: worker, error: wrapped, retryable: Pipeline.isRetryable(wrapped),
                                      costs: [], now: now)
             }
@@ -253,6 +255,20 @@ public struct Worker: Service {
             ended = false
             logger.error("could not record job outcome", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+    }
+
+    /// Puts in the ledger the create request of `job`'s attempt that ended before the pipeline could record its cost
+    /// (stopped at the deadline, or a failure the pipeline did not see): if the attempt marked a request as sent, its
+    /// cost as marked then, with an unknown outcome, as for a worker that died (`CostLedger.noteUnknownOutcome`;
+    /// nothing when no request was marked). Its answer may even have arrived: the ledger is never below what the
+    /// provider may have billed. A job that a provider already held when it was claimed (`providerHandle`) was
+    /// submitted by an earlier run, whose request is accounted for there.
+    private func ledgerStoppedRequest(_ job: Job, why: String, now: Date) async throws {
+        guard job.providerHandle == nil else { return }
+        try await store.noteUnknownOutcome(job.id, worker: configuration.id, detail: """
+            \(SubmissionRisk.unknownOutcomePrefix): attempt \(job.attempts)'s create request was sent and \(why) \
+            before its cost was recorded; it is in the ledger at its estimated cost
+            """, now: now)
     }
 
     /// Refreshes this worker's row, rescues jobs whose worker died, and times out queued and waiting jobs past
