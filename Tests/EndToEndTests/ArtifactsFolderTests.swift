@@ -191,7 +191,7 @@ struct ArtifactsFolderTests {
         let handle = try FileHandle(forWritingTo: out)
         process.standardOutput = handle
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try CLI.spawn(process)
         await process.waitForExit()
         try handle.close()
         return (process.terminationStatus, String(decoding: try Data(contentsOf: out), as: UTF8.self))

@@ -101,7 +101,7 @@ struct RouteUsedCommandTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-s", "-o", file.path, url]
-        try process.run()
+        try CLI.spawn(process)
         await process.waitForExit()
         return (try JSONSerialization.jsonObject(with: try Data(contentsOf: file))) as? [String: Any] ?? [:]
     }
