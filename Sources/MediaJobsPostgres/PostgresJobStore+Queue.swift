@@ -84,7 +84,7 @@ extension PostgresJobStore {
         let route = job.spec.model.map { "\(job.spec.provider)/\($0)" } ?? job.spec.provider
         try await insertEvent(session, job: job.id, kind: .submitted, attempt: 0, worker: nil,
                               detail: "\(job.kind) via \(route)", at: now)
-        decoder.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
+        decoder.specs.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
         return EnqueueResult(job: job, created: true)
     }
 

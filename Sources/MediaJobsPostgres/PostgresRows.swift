@@ -31,10 +31,6 @@ final class PostgresJobDecoder: Sendable {
         specs = JobSpecCache(capacity: capacity)
     }
 
-    func remember(_ spec: JobSpec, for id: String, jsonBytes: Int) {
-        specs.remember(spec, for: id, jsonBytes: jsonBytes)
-    }
-
     func decodeJob(_ row: PostgresRow) throws -> Job {
         let row = row.makeRandomAccess()
         let rawID: String
@@ -50,7 +46,7 @@ final class PostgresJobDecoder: Sendable {
             } else {
                 let text: String = try row.value(1)
                 spec = try specs.jsonDecoder.decode(JobSpec.self, from: Data(text.utf8))
-                remember(spec, for: rawID, jsonBytes: text.utf8.count)
+                specs.remember(spec, for: rawID, jsonBytes: text.utf8.count)
             }
             let stateText: String = try row.value(2)
             guard let state = JobState(rawValue: stateText) else {

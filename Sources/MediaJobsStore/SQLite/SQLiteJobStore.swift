@@ -285,7 +285,7 @@ public final class SQLiteJobStore: JobStore {
         let route = job.spec.model.map { "\(job.spec.provider)/\($0)" } ?? job.spec.provider
         try insertEvent(db, job: job.id.rawValue, kind: .submitted, attempt: 0, worker: nil,
                         detail: "\(job.kind) via \(route)", at: now)
-        decoder.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
+        decoder.specs.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
         return EnqueueResult(job: job, created: true)
     }
 

@@ -20,10 +20,6 @@ final class JobRowDecoder: Sendable {
         specs = JobSpecCache(capacity: capacity)
     }
 
-    func remember(_ spec: JobSpec, for id: String, jsonBytes: Int) {
-        specs.remember(spec, for: id, jsonBytes: jsonBytes)
-    }
-
     func decodeJob(_ row: Row) throws -> Job {
         let rawID: String
         do {
@@ -39,7 +35,7 @@ final class JobRowDecoder: Sendable {
                 spec = try row.withUnsafeData(atIndex: 1) { data in
                     guard let data else { throw StoredValueError("spec is NULL") }
                     let spec = try specs.jsonDecoder.decode(JobSpec.self, from: data)
-                    remember(spec, for: rawID, jsonBytes: data.count)
+                    specs.remember(spec, for: rawID, jsonBytes: data.count)
                     return spec
                 }
             }
