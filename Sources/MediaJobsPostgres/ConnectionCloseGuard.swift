@@ -53,7 +53,8 @@ enum ConnectionCloseGuard {
                 for fail in pending ?? [] { fail() }
             }
         }
-        let task = Task {
+        // On the store's loop: the statements' answers resume the work where they are read (EventLoopTaskExecutor).
+        let task = Task(executorPreference: PostgresJobStore.executor(for: connection)) {
             let result: Result<T, any Error>
             do {
                 result = .success(try await work())

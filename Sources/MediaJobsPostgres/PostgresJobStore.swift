@@ -38,10 +38,18 @@ public final class PostgresJobStore: JobStore {
     /// pause is four times longer, ± 20 %).
     static let tries = 4
 
-    /// The event loop every store's connections run on: PostgreSQL's own, not the process-wide group that an HTTP
+    /// The event loops every store's connections run on: PostgreSQL's own, not the process-wide group that an HTTP
     /// server in the same process (`serve`, the simulator) shares, so its busy loops never hold back a claim or a
-    /// lease renewal.
-    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// lease renewal. One per core: a store call's statements run on its connection's loop, and with a single loop
+    /// two claimers waited for each other's turns (docs/BENCHMARKS.md).
+    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+    /// Run store calls on those loops, each on its connection's (see `EventLoopTaskExecutor`).
+    static let executors = eventLoops.makeIterator().map(EventLoopTaskExecutor.init)
+
+    /// The executor of `connection`'s loop.
+    static func executor(for connection: PostgresConnection) -> EventLoopTaskExecutor {
+        executors.first { $0.eventLoop === connection.eventLoop } ?? EventLoopTaskExecutor(connection.eventLoop)
+    }
     static let firstPause: Duration = .milliseconds(50)
 
     private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, logger: Logger) {
@@ -59,8 +67,8 @@ public final class PostgresJobStore: JobStore {
         runner.cancel()
     }
 
-    /// Connects to the server at `url`, brings its schema up to date, and opens a pool of at most `connections`
-    /// connections (opened as calls need them).
+    /// Connects to the server at `url`, brings its schema up to date, and opens a pool of `connections` connections
+    /// (all opened at the start and kept until `shutdown`; one of them holds the store's `LISTEN`).
     ///
     /// `url` is `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable]` (see `PostgresURL`). One
     /// connection is made first, so a bad URL, an unreachable server or a refused login fails here, with a

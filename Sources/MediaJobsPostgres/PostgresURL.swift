@@ -122,7 +122,14 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         return configuration
     }
 
-    /// The settings of a pool of at most `connections` connections to this URL's server.
+    /// Server settings sent when a pool connection starts: the server probes an idle TCP connection after 60 s, every
+    /// 15 s, and gives it up after 4 unanswered probes, so a NAT or firewall between the machines keeps the path open,
+    /// and the server ends (and rolls back) the session of a client machine that went away. Ignored on Unix sockets.
+    static let tcpKeepAlives = [
+        ("tcp_keepalives_idle", "60"), ("tcp_keepalives_interval", "15"), ("tcp_keepalives_count", "4"),
+    ]
+
+    /// The settings of a pool of `connections` connections to this URL's server, all opened when the pool starts.
     func clientConfiguration(connections: Int) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketFolder {
@@ -141,7 +148,13 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.maximumConnections = max(1, connections)
-        configuration.options.minimumConnections = 0
+        // Every connection is opened at the start and kept: the pool then sets no timers when a connection goes back
+        // to it. With demand connections (and its keep-alive query), it starts and cancels two timer tasks on every
+        // return, which cost more client CPU and thread switches than the store call itself (docs/BENCHMARKS.md,
+        // "Queue on PostgreSQL"). An idle connection stays alive through the server's TCP keep-alives instead.
+        configuration.options.minimumConnections = configuration.options.maximumConnections
+        configuration.options.keepAliveBehavior = nil
+        configuration.options.additionalStartupParameters = Self.tcpKeepAlives
         return configuration
     }
 

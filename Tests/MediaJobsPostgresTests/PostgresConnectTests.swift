@@ -175,6 +175,39 @@ struct PostgresConnectTests {
         }
     }
 
+    @Test("the pool opens all its connections at the start, keeps them, and asks the server for TCP keep-alives")
+    func poolConnectionsAreKept() async throws {
+        try await PostgresTestServer.withDatabase { url in
+            let store = try await PostgresJobStore.connect(url: url, connections: 3, logger: PostgresTestServer.logger)
+            let name = try PostgresURL(url).database
+            // Opened in the background from `connect` on, without any call needing them: wait for the third.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(30)
+            var open = 0
+            while clock.now < deadline {
+                open = try await PostgresTestServer.withConnection(url) { session in
+                    try await session.rows("""
+                        SELECT count(*) FROM pg_stat_activity WHERE datname = \(name) AND pid <> pg_backend_pid()
+                        """).first?.decode(Int.self) ?? 0
+                }
+                if open == 3 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(open == 3)
+            let settings = try await store.read("read settings") { session in
+                try await session.rows("""
+                    SELECT name, setting FROM pg_settings WHERE name LIKE 'tcp_keepalives_%' ORDER BY name
+                    """).map { try "\($0.decode((String, String).self))" }
+            }
+            let server = try PostgresURL(url)
+            if server.socketFolder == nil {
+                #expect(settings == [#"("tcp_keepalives_count", "4")"#, #"("tcp_keepalives_idle", "60")"#,
+                                     #"("tcp_keepalives_interval", "15")"#], "\(settings)")
+            }
+            await store.shutdown()
+        }
+    }
+
     @Test("reads and writes on connections the server closed are retried on new ones")
     func lostConnectionsAreRetried() async throws {
         try await PostgresTestServer.withDatabase { url in
