@@ -14,6 +14,7 @@ exactly our schema and indexes, runs one scenario on it and drops it. Every oper
 `BEGIN … COMMIT` holding the statements the store sends for it (Sources/MediaJobsPostgres/PostgresJobStore+Queue.swift,
 `insertEvent`/`insertEvents` and `notifyJobs` in PostgresJobStore*.swift), one connection per thread, psycopg's
 defaults otherwise (it prepares a statement on the server after its 5th run; `--prepare-threshold none` never does).
+Like the store, the peer holds a `LISTEN` on the jobs channel and reads every notification its enqueues send.
 """
 import argparse
 import json
@@ -232,6 +233,30 @@ def batched(peer, jobs, batch, claim_batch):
     return claimed, start, enqueued, end
 
 
+class Listener:
+    """The store's `LISTEN` on CHANNEL, which every PostgresJobStore holds while it is open: a connection of its own
+    and a thread that reads each notification as it arrives, so the server delivers every NOTIFY to a listening
+    backend for the peer as it does for the store."""
+
+    def __init__(self, url):
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+        self.heard = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._listen)
+        self.thread.start()
+
+    def _listen(self):
+        while not self.stopping.is_set():
+            for _ in self.conn.notifies(timeout=0.2):
+                self.heard += 1
+
+    def close(self):
+        self.stopping.set()
+        self.thread.join()
+        self.conn.close()
+
+
 def cost():
     """This process's CPU seconds (all threads) and voluntary context switches so far."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -273,6 +298,7 @@ def run(args):
         url = database_url(args.server, name)
         threshold = None if args.prepare_threshold == "none" else int(args.prepare_threshold)
         claimers = 1 if args.scenario == "batched" else args.claimers
+        listener = Listener(url)
         peers = [Peer(url, threshold) for _ in range(claimers)]
         try:
             settings = peers[0].conn.execute(
@@ -287,10 +313,13 @@ def run(args):
         finally:
             for peer in peers:
                 peer.close()
+            listener.close()
     finally:
         drop(args.server, name)
     if claimed != args.jobs:
         raise SystemExit("claimed %d of %d jobs" % (claimed, args.jobs))
+    if listener.heard == 0:
+        raise SystemExit("the listener heard none of the enqueues' notifications")
     print(json.dumps({
         "python": sys.version.split()[0],
         "psycopg": psycopg.__version__,
@@ -305,6 +334,7 @@ def run(args):
         "cycles_per_s": args.jobs / (end - start),
         "cpu_micros_per_job": (after[0] - before[0]) * 1e6 / args.jobs,
         "switches_per_job": (after[1] - before[1]) / args.jobs,
+        "notifications_heard": listener.heard,
     }))
 
 

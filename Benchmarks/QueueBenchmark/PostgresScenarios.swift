@@ -152,38 +152,52 @@ func runPostgres(server: String, options: Options, selected: (String) -> Bool) a
     }
     scenarios.append((batchName, nil))
     for (name, claimers) in scenarios where selected(name) {
-        let database = "\(run)_\(claimers.map { "c\($0)" } ?? "batched")"
-        let store = try await postgresStore(peer, name: database, template: template, tasks: claimers ?? 1)
-        let ours: Rates
-        let before = ProcessCost.now()
-        do {
-            if let claimers {
-                ours = try await unbatched(store, jobs: options.jobs, tasks: claimers)
-            } else {
-                ours = try await batched(store, jobs: options.jobs, enqueueBatch: options.enqueueBatch,
-                                         claimBatch: options.claimBatch)
-            }
-        } catch {
-            await store.shutdown()
-            try? peer.drop(database)
-            throw error
+        var rounds: [PostgresRow] = []
+        for round in 1...options.rounds {
+            let database = "\(run)_\(claimers.map { "c\($0)" } ?? "batched")_\(round)"
+            rounds.append(try await postgresRound(name: name, claimers: claimers, peer: peer, database: database,
+                                                  template: template, options: options))
         }
-        let cost = ProcessCost.now().perJob(since: before, jobs: options.jobs)
-        await store.shutdown()
-        try peer.drop(database)
-        let report = options.python
-            ? try peer.measure(template: template, scenario: claimers == nil ? "batched" : "unbatched",
-                               claimers: claimers ?? 1, options: options)
-            : nil
-        // How much of the peer's lead is the server's parsing and planning: the same peer, never prepared.
-        let unprepared = options.python && claimers == 1
-            ? try peer.measure(template: template, scenario: "unbatched", claimers: 1, prepared: false,
-                               options: options)
-            : nil
-        rows.append(PostgresRow(name: name, ours: ours, cpuMicros: cost.cpuMicros, switches: cost.switches,
-                                peer: report, unpreparedPeer: unprepared))
+        // The round of the median ratio (ours alone without a peer: of the median rate).
+        let order = rounds.sorted { ($0.ratio ?? $0.ours.cycles) < ($1.ratio ?? $1.ours.cycles) }
+        var row = order[(order.count - 1) / 2]
+        row.ratios = rounds.compactMap(\.ratio)
+        rows.append(row)
     }
     printPostgres(rows: rows, jobs: options.jobs, batchName: batchName)
+}
+
+/// One run of a scenario on a fresh copy of `template`, then (with Python) of its peer.
+func postgresRound(name: String, claimers: Int?, peer: PostgresPeer, database: String, template: String,
+                   options: Options) async throws -> PostgresRow {
+    let store = try await postgresStore(peer, name: database, template: template, tasks: claimers ?? 1)
+    let ours: Rates
+    let before = ProcessCost.now()
+    do {
+        if let claimers {
+            ours = try await unbatched(store, jobs: options.jobs, tasks: claimers)
+        } else {
+            ours = try await batched(store, jobs: options.jobs, enqueueBatch: options.enqueueBatch,
+                                     claimBatch: options.claimBatch)
+        }
+    } catch {
+        await store.shutdown()
+        try? peer.drop(database)
+        throw error
+    }
+    let cost = ProcessCost.now().perJob(since: before, jobs: options.jobs)
+    await store.shutdown()
+    try peer.drop(database)
+    let report = options.python
+        ? try peer.measure(template: template, scenario: claimers == nil ? "batched" : "unbatched",
+                           claimers: claimers ?? 1, options: options)
+        : nil
+    // How much of the peer's lead is the server's parsing and planning: the same peer, never prepared.
+    let unprepared = options.python && claimers == 1
+        ? try peer.measure(template: template, scenario: "unbatched", claimers: 1, prepared: false, options: options)
+        : nil
+    return PostgresRow(name: name, ours: ours, cpuMicros: cost.cpuMicros, switches: cost.switches, peer: report,
+                       unpreparedPeer: unprepared)
 }
 
 struct PostgresRow {
@@ -194,6 +208,11 @@ struct PostgresRow {
     var switches: Double
     var peer: PostgresPeerReport?
     var unpreparedPeer: PostgresPeerReport?
+    /// Every round's ratio, when there were several.
+    var ratios: [Double] = []
+
+    /// Ours ÷ the peer, in this round.
+    var ratio: Double? { peer.map { ours.cycles / $0.cyclesPerS } }
 }
 
 func printPostgres(rows: [PostgresRow], jobs: Int, batchName: String) {
@@ -222,6 +241,9 @@ func printPostgres(rows: [PostgresRow], jobs: Int, batchName: String) {
                   format(report.claimCompletePerS), format(report.cyclesPerS), " ",
                   showRatio ? ratio(row.ours.cycles, report.cyclesPerS) : "      ", " ",
                   cost(report.cpuMicrosPerJob, report.switchesPerJob))
+        }
+        if row.ratios.count > 1 {
+            print("  ÷peer by round:", row.ratios.map { String(format: "%.2f", $0) }.joined(separator: " "))
         }
     }
 

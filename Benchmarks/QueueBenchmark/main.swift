@@ -28,6 +28,9 @@ struct Options {
     var only: String?
     /// A PostgreSQL server's URL: the PostgreSQL rows run on databases this program creates there and drops.
     var postgres: String?
+    /// How many times each PostgreSQL scenario and its peer run, one after the other; the round shown is the one of
+    /// the median ratio (a shared machine's noise moves single runs by 2×).
+    var rounds = 1
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
@@ -46,15 +49,18 @@ struct Options {
             case "--no-python": python = false
             case "--only": only = try value(flag)
             case "--postgres": postgres = try value(flag)
+            case "--rounds":
+                rounds = try Int(value(flag)).flatMap { $0 >= 1 ? $0 : nil }.orThrow("--rounds needs a number ≥ 1")
             case "--child": child = Array(rest); rest = []
             case "-h", "--help":
                 print("""
                     usage: QueueBenchmark [--jobs N] [--synchronous normal|full] [--enqueue-batch N] \
-                    [--claim-batch N] [--no-python] [--only TEXT] [--postgres URL]
+                    [--claim-batch N] [--no-python] [--only TEXT] [--postgres URL [--rounds N]]
 
                     --postgres postgres://USER@HOST:PORT/DATABASE adds the PostgreSQL rows (after the SQLite ones;
                     --only postgres for those alone): 1, 2, 4 and 8 claimers and batched, each beside the same
                     statements sent by Benchmarks/queue_peer_pg.py (psycopg, from .build/venv when it exists).
+                    --rounds N runs each of those N times beside its peer and shows the round of the median ratio.
                     """)
                 exit(0)
             default: throw UsageError("unknown argument \(flag)")

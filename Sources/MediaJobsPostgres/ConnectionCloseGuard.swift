@@ -54,7 +54,7 @@ enum ConnectionCloseGuard {
             }
         }
         // On the store's loop: the statements' answers resume the work where they are read (EventLoopTaskExecutor).
-        let task = Task(executorPreference: PostgresJobStore.executor(for: connection)) {
+        let task = Task(executorPreference: EventLoopTaskExecutor(connection.eventLoop)) {
             let result: Result<T, any Error>
             do {
                 result = .success(try await work())

@@ -38,22 +38,18 @@ public final class PostgresJobStore: JobStore {
     /// pause is four times longer, ± 20 %).
     static let tries = 4
 
-    /// The event loops every store's connections run on: PostgreSQL's own, not the process-wide group that an HTTP
-    /// server in the same process (`serve`, the simulator) shares, so its busy loops never hold back a claim or a
-    /// lease renewal. One per core: a store call's statements run on its connection's loop, and with a single loop
-    /// two claimers waited for each other's turns (docs/BENCHMARKS.md).
-    static let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-    /// Run store calls on those loops, each on its connection's (see `EventLoopTaskExecutor`).
-    static let executors = eventLoops.makeIterator().map(EventLoopTaskExecutor.init)
-
-    /// The executor of `connection`'s loop.
-    static func executor(for connection: PostgresConnection) -> EventLoopTaskExecutor {
-        executors.first { $0.eventLoop === connection.eventLoop } ?? EventLoopTaskExecutor(connection.eventLoop)
-    }
+    /// The event loops of this store's connections, one per pool connection: the store's own, not the process-wide
+    /// group that an HTTP server in the same process (`serve`, the simulator) shares, so its busy loops never hold back
+    /// a claim or a lease renewal. A store call's statements run on its connection's loop (`ConnectionCloseGuard`);
+    /// with fewer loops than connections, two calls on connections that share a loop wait for each other's turns, which
+    /// cost two claimers a third of their speed (docs/BENCHMARKS.md).
+    let eventLoops: MultiThreadedEventLoopGroup
     static let firstPause: Duration = .milliseconds(50)
 
-    private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, logger: Logger) {
+    private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, eventLoops: MultiThreadedEventLoopGroup,
+                 logger: Logger) {
         self.url = url
+        self.eventLoops = eventLoops
         self.retryPolicy = retryPolicy
         self.client = client
         self.logger = logger
@@ -65,6 +61,7 @@ public final class PostgresJobStore: JobStore {
     deinit {
         jobsListener.cancel()
         runner.cancel()
+        eventLoops.shutdownGracefully { _ in }
     }
 
     /// Connects to the server at `url`, brings its schema up to date, and opens a pool of `connections` connections
@@ -80,24 +77,29 @@ public final class PostgresJobStore: JobStore {
         logger: Logger = Logger(label: "mediajobs.postgres")
     ) async throws -> PostgresJobStore {
         let parsed = try PostgresURL(url)
+        let connections = max(1, connections)
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: connections)
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
                 on: eventLoops.any(), configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
         } catch {
+            try? await eventLoops.shutdownGracefully()
             throw storeError(error, doing: "connect", url: parsed.redacted)
         }
         do {
             try await migrate(PostgresSession(connection: connection, logger: logger), logger: logger)
         } catch {
             try? await connection.close()
+            try? await eventLoops.shutdownGracefully()
             throw storeError(error, doing: "migrate the schema", url: parsed.redacted)
         }
         try? await connection.close()
         let client = PostgresClient(
             configuration: parsed.clientConfiguration(connections: connections), eventLoopGroup: eventLoops,
             backgroundLogger: logger)
-        let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client, logger: logger)
+        let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client,
+                                     eventLoops: eventLoops, logger: logger)
         // Waiters hear every notification committed after connect returns (unless the server is slow to give the
         // listener a connection: then from when it has one).
         await store.jobsListener.ready(within: .seconds(5))
@@ -109,6 +111,7 @@ public final class PostgresJobStore: JobStore {
         await jobsListener.stop()
         runner.cancel()
         await runner.value
+        try? await eventLoops.shutdownGracefully()
     }
 
     // MARK: - Migrations
