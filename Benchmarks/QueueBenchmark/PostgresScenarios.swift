@@ -120,7 +120,8 @@ func postgresStore(_ peer: PostgresPeer, name: String, template: String, tasks: 
 {
     try peer.create(name, template: template)
     let store = try await PostgresJobStore.connect(url: try databaseURL(peer.server, name), connections: tasks + 1)
-    // A claim on the empty queue writes nothing; `tasks` of them at once make the pool open `tasks` connections.
+    // The pool opens its connections from the start; a claim on the empty queue per task (it writes nothing) waits for
+    // them before the clock starts.
     try await withThrowingTaskGroup(of: Void.self) { group in
         for task in 0..<tasks {
             group.addTask { _ = try await store.claim(worker: "warm-\(task)", now: Date(), leaseExpiry: Date()) }
