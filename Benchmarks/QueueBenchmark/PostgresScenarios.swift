@@ -119,7 +119,8 @@ func postgresStore(_ peer: PostgresPeer, name: String, template: String, tasks: 
     -> PostgresJobStore
 {
     try peer.create(name, template: template)
-    let store = try await PostgresJobStore.connect(url: try databaseURL(peer.server, name), connections: tasks + 1)
+    let store = try await PostgresJobStore.connect(url: try databaseURL(peer.server, name), connections: tasks + 1,
+                                                   keepOpen: true)
     // The pool opens its connections from the start; a claim on the empty queue per task (it writes nothing) waits for
     // them before the clock starts.
     try await withThrowingTaskGroup(of: Void.self) { group in

@@ -65,7 +65,9 @@ public final class PostgresJobStore: JobStore {
     }
 
     /// Connects to the server at `url`, brings its schema up to date, and opens a pool of `connections` connections
-    /// (all opened at the start and kept until `shutdown`; one of them holds the store's `LISTEN`).
+    /// (one of them holds the store's `LISTEN`). With `keepOpen`, what a worker or a server wants, they are all
+    /// opened at the start and kept until `shutdown`, which makes each call cheaper; otherwise (a command that makes a
+    /// few calls) they are opened as calls need them.
     ///
     /// `url` is `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable]` (see `PostgresURL`). One
     /// connection is made first, so a bad URL, an unreachable server or a refused login fails here, with a
@@ -73,7 +75,7 @@ public final class PostgresJobStore: JobStore {
     /// run on that connection in one transaction under an advisory lock: of several processes starting together,
     /// one applies them and the others find them applied.
     public static func connect(
-        url: String, retryPolicy: RetryPolicy = RetryPolicy(), connections: Int = 4,
+        url: String, retryPolicy: RetryPolicy = RetryPolicy(), connections: Int = 4, keepOpen: Bool = false,
         logger: Logger = Logger(label: "mediajobs.postgres")
     ) async throws -> PostgresJobStore {
         let parsed = try PostgresURL(url)
@@ -96,7 +98,7 @@ public final class PostgresJobStore: JobStore {
         }
         try? await connection.close()
         let client = PostgresClient(
-            configuration: parsed.clientConfiguration(connections: connections), eventLoopGroup: eventLoops,
+            configuration: parsed.clientConfiguration(connections: connections, keepOpen: keepOpen), eventLoopGroup: eventLoops,
             backgroundLogger: logger)
         let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client,
                                      eventLoops: eventLoops, logger: logger)

@@ -129,8 +129,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
         ("tcp_keepalives_idle", "60"), ("tcp_keepalives_interval", "15"), ("tcp_keepalives_count", "4"),
     ]
 
-    /// The settings of a pool of `connections` connections to this URL's server, all opened when the pool starts.
-    func clientConfiguration(connections: Int) -> PostgresClient.Configuration {
+    /// The settings of a pool of `connections` connections to this URL's server: with `keepOpen`, all opened when the
+    /// pool starts and kept; otherwise opened as calls need them and closed after a minute idle.
+    func clientConfiguration(connections: Int, keepOpen: Bool) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socketFolder {
             configuration = PostgresClient.Configuration(
@@ -148,13 +149,18 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.maximumConnections = max(1, connections)
-        // Every connection is opened at the start and kept: the pool then sets no timers when a connection goes back
-        // to it. With demand connections (and its keep-alive query), it starts and cancels two timer tasks on every
-        // return, which cost more client CPU and thread switches than the store call itself (docs/BENCHMARKS.md,
-        // "Queue on PostgreSQL"). An idle connection stays alive through the server's TCP keep-alives instead.
-        configuration.options.minimumConnections = configuration.options.maximumConnections
-        configuration.options.keepAliveBehavior = nil
         configuration.options.additionalStartupParameters = Self.tcpKeepAlives
+        if keepOpen {
+            // Every connection is opened at the start and kept: the pool then sets no timers when a connection goes
+            // back to it. With demand connections (and its keep-alive query), it starts and cancels two timer tasks
+            // on every return, which cost more client CPU and thread switches than the store call itself
+            // (docs/BENCHMARKS.md, "Queue on PostgreSQL"). An idle connection stays alive through the server's TCP
+            // keep-alives instead.
+            configuration.options.minimumConnections = configuration.options.maximumConnections
+            configuration.options.keepAliveBehavior = nil
+        } else {
+            configuration.options.minimumConnections = 0
+        }
         return configuration
     }
 

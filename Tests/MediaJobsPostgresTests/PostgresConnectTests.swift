@@ -175,10 +175,11 @@ struct PostgresConnectTests {
         }
     }
 
-    @Test("the pool opens all its connections at the start, keeps them, and asks the server for TCP keep-alives")
+    @Test("with keepOpen, the pool opens all its connections at the start, keeps them, and asks the server for TCP keep-alives")
     func poolConnectionsAreKept() async throws {
         try await PostgresTestServer.withDatabase { url in
-            let store = try await PostgresJobStore.connect(url: url, connections: 3, logger: PostgresTestServer.logger)
+            let store = try await PostgresJobStore.connect(url: url, connections: 3, keepOpen: true,
+                                                        logger: PostgresTestServer.logger)
             let name = try PostgresURL(url).database
             // Opened in the background from `connect` on, without any call needing them: wait for the third.
             let clock = ContinuousClock()

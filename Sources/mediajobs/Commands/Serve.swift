@@ -44,7 +44,8 @@ struct Serve: AsyncParsableCommand {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be 0–256") }
         guard (0...256).contains(pollSlots) else { throw ValidationError("--poll-slots must be 0–256") }
         // A PostgreSQL pool: a connection per worker slot, and some for the API's requests.
-        try await Context.with(global, defaultLogLevel: .info, connections: workers + pollSlots + 8) { context in
+        try await Context.with(global, defaultLogLevel: .info, connections: workers + pollSlots + 8,
+                                 keepOpen: true) { context in
             let section = try Configuration.load(from: context.home.configURL).section(ServerSection.self)
             let options = ServerOptions(host: host, port: port,
                                         token: token ?? ProcessInfo.processInfo.environment["MEDIAJOBS_TOKEN"], limits: section)

@@ -40,7 +40,8 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (0...256).contains(pollSlots) else { throw ValidationError("--poll-slots must be 0–256") }
         guard leaseSeconds >= 1 else { throw ValidationError("--lease-seconds must be at least 1") }
         // A PostgreSQL pool: a connection per slot, and a few for heartbeats, the registry and waking up.
-        try await Context.with(global, defaultLogLevel: .info, connections: concurrency + pollSlots + 4) { context in
+        try await Context.with(global, defaultLogLevel: .info, connections: concurrency + pollSlots + 4,
+                                 keepOpen: true) { context in
             let worker = Worker(
                 store: context.store, pipeline: context.pipeline,
                 configuration: WorkerConfiguration(concurrency: concurrency, leaseDuration: leaseSeconds, pollConcurrency: pollSlots),

@@ -59,12 +59,14 @@ struct Context {
     private let opened: OpenedStore
 
     /// Opens the home and the database `options` choose, runs `body`, and closes the database whether `body` returned
-    /// or threw. `connections` caps the pool of a PostgreSQL database (a worker needs one per slot, and a few more).
+    /// or threw. `connections` caps the pool of a PostgreSQL database (a worker needs one per slot, and a few more);
+    /// a long-running command (`worker`, `serve`) passes `keepOpen` to open them all at once and keep them.
     static func with<T>(
         _ options: GlobalOptions, defaultLogLevel: Logger.Level = .warning, connections: Int = 4,
-        _ body: (Context) async throws -> T
+        keepOpen: Bool = false, _ body: (Context) async throws -> T
     ) async throws -> T {
-        let context = try await Context(options, defaultLogLevel: defaultLogLevel, connections: connections)
+        let context = try await Context(options, defaultLogLevel: defaultLogLevel, connections: connections,
+                                        keepOpen: keepOpen)
         do {
             let value = try await body(context)
             await context.opened.close()
@@ -75,7 +77,8 @@ struct Context {
         }
     }
 
-    private init(_ options: GlobalOptions, defaultLogLevel: Logger.Level, connections: Int) async throws {
+    private init(_ options: GlobalOptions, defaultLogLevel: Logger.Level, connections: Int, keepOpen: Bool)
+        async throws {
         Context.bootstrapLogging(level: options.logLevel ?? defaultLogLevel)
         logger = Logger(label: "mediajobs")
         home = try options.resolveHome()
@@ -87,7 +90,7 @@ struct Context {
         transcripts = try configuration.section(TranscriptSettings.self)
         let providersConfiguration = try configuration.section(ProvidersConfiguration.self)
         let catalog = try ModelCatalog.load(home: home.url, configuration: configuration)
-        opened = try await database.open(connections: connections, logger: logger)
+        opened = try await database.open(connections: connections, keepOpen: keepOpen, logger: logger)
         store = opened.store
         do {
             providers = try ProviderRegistry.configured(

@@ -100,15 +100,17 @@ struct DatabaseChoice: Equatable {
     }
 
     /// Opens the store: the SQLite file (created when missing, its folder too), or a pool of at most `connections`
-    /// connections to the PostgreSQL server (its schema brought up to date). Close it with `OpenedStore.close()`.
-    func open(connections: Int = 4, logger: Logger) async throws -> OpenedStore {
+    /// connections to the PostgreSQL server (its schema brought up to date; all opened at once and kept with
+    /// `keepOpen`). Close it with `OpenedStore.close()`.
+    func open(connections: Int = 4, keepOpen: Bool = false, logger: Logger) async throws -> OpenedStore {
         switch location {
         case .sqlite(let path):
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return OpenedStore(store: try SQLiteJobStore(path: path), postgres: nil)
         case .postgres(let url):
-            let postgres = try await PostgresJobStore.connect(url: url, connections: connections, logger: logger)
+            let postgres = try await PostgresJobStore.connect(
+                url: url, connections: connections, keepOpen: keepOpen, logger: logger)
             return OpenedStore(store: postgres, postgres: postgres)
         }
     }
