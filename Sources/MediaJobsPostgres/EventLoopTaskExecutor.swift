@@ -8,8 +8,8 @@ import NIOCore
 /// crossings, more on a loaded two-core machine than the statement itself (docs/BENCHMARKS.md, "Queue on
 /// PostgreSQL").
 ///
-/// The loops belong to the store (`PostgresJobStore.eventLoops`, one per connection), not to an HTTP server, so the
-/// short CPU work of a call between its statements (binding, decoding rows) waits behind no other work.
+/// The loops belong to the store (`PostgresJobStore.eventLoops`), not to an HTTP server, so the short CPU work of a
+/// call between its statements (binding, decoding rows) waits only behind other store calls.
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 

@@ -38,18 +38,25 @@ public final class PostgresJobStore: JobStore {
     /// pause is four times longer, ± 20 %).
     static let tries = 4
 
-    /// The event loops of this store's connections, one per pool connection: the store's own, not the process-wide
-    /// group that an HTTP server in the same process (`serve`, the simulator) shares, so its busy loops never hold back
-    /// a claim or a lease renewal. A store call's statements run on its connection's loop (`ConnectionCloseGuard`);
-    /// with fewer loops than connections, two calls on connections that share a loop wait for each other's turns, which
-    /// cost two claimers a third of their speed (docs/BENCHMARKS.md).
+    /// The event loops of this store's connections, never the process-wide group that an HTTP server in the same
+    /// process (`serve`, the simulator) shares, so its busy loops never hold back a claim or a lease renewal. A store
+    /// call's statements run on its connection's loop (`ConnectionCloseGuard`).
+    ///
+    /// A store connected with `keepOpen` (a worker's, a server's) has a loop per connection of its own: with fewer,
+    /// two calls on connections that share a loop wait for each other's turns, which cost two claimers a third of
+    /// their speed (docs/BENCHMARKS.md). Other stores (a command's few calls, a test's) share `sharedEventLoops`, one
+    /// loop for the whole process, so that many of them at once never take more than one core.
     let eventLoops: MultiThreadedEventLoopGroup
+    /// Whether `eventLoops` is this store's own, shut down with it.
+    private let ownsEventLoops: Bool
+    static let sharedEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     static let firstPause: Duration = .milliseconds(50)
 
     private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, eventLoops: MultiThreadedEventLoopGroup,
-                 logger: Logger) {
+                 ownsEventLoops: Bool, logger: Logger) {
         self.url = url
         self.eventLoops = eventLoops
+        self.ownsEventLoops = ownsEventLoops
         self.retryPolicy = retryPolicy
         self.client = client
         self.logger = logger
@@ -61,7 +68,7 @@ public final class PostgresJobStore: JobStore {
     deinit {
         jobsListener.cancel()
         runner.cancel()
-        eventLoops.shutdownGracefully { _ in }
+        if ownsEventLoops { eventLoops.shutdownGracefully { _ in } }
     }
 
     /// Connects to the server at `url`, brings its schema up to date, and opens a pool of `connections` connections
@@ -80,20 +87,20 @@ public final class PostgresJobStore: JobStore {
     ) async throws -> PostgresJobStore {
         let parsed = try PostgresURL(url)
         let connections = max(1, connections)
-        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: connections)
+        let eventLoops = keepOpen ? MultiThreadedEventLoopGroup(numberOfThreads: connections) : sharedEventLoops
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
                 on: eventLoops.any(), configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
         } catch {
-            try? await eventLoops.shutdownGracefully()
+            if keepOpen { try? await eventLoops.shutdownGracefully() }
             throw storeError(error, doing: "connect", url: parsed.redacted)
         }
         do {
             try await migrate(PostgresSession(connection: connection, logger: logger), logger: logger)
         } catch {
             try? await connection.close()
-            try? await eventLoops.shutdownGracefully()
+            if keepOpen { try? await eventLoops.shutdownGracefully() }
             throw storeError(error, doing: "migrate the schema", url: parsed.redacted)
         }
         try? await connection.close()
@@ -101,7 +108,7 @@ public final class PostgresJobStore: JobStore {
             configuration: parsed.clientConfiguration(connections: connections, keepOpen: keepOpen), eventLoopGroup: eventLoops,
             backgroundLogger: logger)
         let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client,
-                                     eventLoops: eventLoops, logger: logger)
+                                     eventLoops: eventLoops, ownsEventLoops: keepOpen, logger: logger)
         // Waiters hear every notification committed after connect returns (unless the server is slow to give the
         // listener a connection: then from when it has one).
         await store.jobsListener.ready(within: .seconds(5))
@@ -113,7 +120,7 @@ public final class PostgresJobStore: JobStore {
         await jobsListener.stop()
         runner.cancel()
         await runner.value
-        try? await eventLoops.shutdownGracefully()
+        if ownsEventLoops { try? await eventLoops.shutdownGracefully() }
     }
 
     // MARK: - Migrations
