@@ -47,16 +47,15 @@ public final class PostgresJobStore: JobStore {
     /// their speed (docs/BENCHMARKS.md). Other stores (a command's few calls, a test's) share `sharedEventLoops`, one
     /// loop for the whole process, so that many of them at once never take more than one core.
     let eventLoops: MultiThreadedEventLoopGroup
-    /// Whether `eventLoops` is this store's own, shut down with it.
-    private let ownsEventLoops: Bool
+    /// Whether `eventLoops` is this store's own (not `sharedEventLoops`), shut down with it.
+    private var ownsEventLoops: Bool { eventLoops !== Self.sharedEventLoops }
     static let sharedEventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     static let firstPause: Duration = .milliseconds(50)
 
     private init(url: String, retryPolicy: RetryPolicy, client: PostgresClient, eventLoops: MultiThreadedEventLoopGroup,
-                 ownsEventLoops: Bool, logger: Logger) {
+                 logger: Logger) {
         self.url = url
         self.eventLoops = eventLoops
-        self.ownsEventLoops = ownsEventLoops
         self.retryPolicy = retryPolicy
         self.client = client
         self.logger = logger
@@ -105,10 +104,10 @@ public final class PostgresJobStore: JobStore {
         }
         try? await connection.close()
         let client = PostgresClient(
-            configuration: parsed.clientConfiguration(connections: connections, keepOpen: keepOpen), eventLoopGroup: eventLoops,
-            backgroundLogger: logger)
+            configuration: parsed.clientConfiguration(connections: connections, keepOpen: keepOpen),
+            eventLoopGroup: eventLoops, backgroundLogger: logger)
         let store = PostgresJobStore(url: parsed.redacted, retryPolicy: retryPolicy, client: client,
-                                     eventLoops: eventLoops, ownsEventLoops: keepOpen, logger: logger)
+                                     eventLoops: eventLoops, logger: logger)
         // Waiters hear every notification committed after connect returns (unless the server is slow to give the
         // listener a connection: then from when it has one).
         await store.jobsListener.ready(within: .seconds(5))
@@ -358,158 +357,6 @@ struct PostgresSession: Sendable {
     /// Runs `query`, discarding any rows.
     func execute(_ query: PostgresQuery) async throws {
         try await rows(query)
-    }
-}
-
-// MARK: - Statements shared by the protocols' implementations
-
-extension PostgresJobStore {
-    /// The channel `NOTIFY` tells of work to claim: a job enqueued, or made runnable again.
-    static let jobsChannel = "mediajobs_jobs"
-
-    func fetchJobs(_ session: PostgresSession, _ query: PostgresQuery) async throws -> [Job] {
-        try await session.rows(query).map(decoder.decodeJob)
-    }
-
-    func fetchJob(_ session: PostgresSession, _ id: JobID) async throws -> Job? {
-        try await session.rows(Self.fetchJobQuery(id), preparedAs: FetchJob.self).first.map(decoder.decodeJob)
-    }
-
-    static func fetchJobQuery(_ id: JobID) -> PostgresQuery {
-        "SELECT \(unescaped: jobColumns) FROM jobs WHERE id = \(id.rawValue)"
-    }
-
-    /// Locks job `id`'s row until the transaction ends (as an `UPDATE` of it would) and returns its attempts; nil when
-    /// there is no such job. Events are numbered per job while holding this lock (see `insertEvent`).
-    func lockJob(_ session: PostgresSession, _ id: JobID) async throws -> Int? {
-        try await session.rows("SELECT attempts FROM jobs WHERE id = \(id.rawValue) FOR NO KEY UPDATE")
-            .first?.decode(Int.self)
-    }
-
-    /// After a guarded update changed nothing: not found, or the lease is gone.
-    func leaseFailure(_ session: PostgresSession, _ id: JobID) async throws -> MediaJobsError {
-        let exists = try await !session.rows("SELECT 1 FROM jobs WHERE id = \(id.rawValue)").isEmpty
-        return exists ? Self.leaseLost(id) : Self.notFound(id)
-    }
-
-    /// Appends an event to `job`'s story, numbered one past its last event.
-    ///
-    /// The transaction must already hold `job`'s row lock (it updated the row, inserted it, or called `lockJob`), and
-    /// this must be a later statement than the one that took the lock: then no other transaction numbers an event of
-    /// the same job until this one ends, and this statement's snapshot sees every event committed before.
-    func insertEvent(
-        _ session: PostgresSession, job: JobID, kind: JobEvent.Kind, attempt: Int, worker: String?, detail: String,
-        at: Int64
-    ) async throws {
-        try await session.rows(
-            Self.insertEventQuery(job: job, kind: kind, attempt: attempt, worker: worker, detail: detail, at: at),
-            preparedAs: InsertEvent.self)
-    }
-
-    static func insertEventQuery(
-        job: JobID, kind: JobEvent.Kind, attempt: Int, worker: String?, detail: String, at: Int64
-    ) -> PostgresQuery {
-        """
-        INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail)
-        VALUES (\(job.rawValue), (SELECT COALESCE(MAX(id), 0) + 1 FROM job_events WHERE job_id = \(job.rawValue)),
-                \(at), \(kind.rawValue), \(attempt), \(worker), \(detail))
-        """
-    }
-
-    /// Appends one event of the same kind, worker and time to each of several jobs, in one statement (with
-    /// `insertEvent`'s locking rule for each job). `events` pairs each job with its attempt and detail.
-    func insertEvents(
-        _ session: PostgresSession, kind: JobEvent.Kind, worker: String?,
-        _ events: [(job: JobID, attempt: Int, detail: String)], at: Int64
-    ) async throws {
-        guard !events.isEmpty else { return }
-        if events.count == 1, let event = events.first {
-            try await insertEvent(session, job: event.job, kind: kind, attempt: event.attempt, worker: worker,
-                                  detail: event.detail, at: at)
-            return
-        }
-        try await session.execute("""
-            INSERT INTO job_events (job_id, id, at, kind, attempt, worker, detail)
-            SELECT c.job_id, (SELECT COALESCE(MAX(e.id), 0) + 1 FROM job_events e WHERE e.job_id = c.job_id),
-                   \(at), \(kind.rawValue), c.attempt, \(worker), c.detail
-            FROM unnest(\(events.map(\.job.rawValue))::text[], \(events.map(\.attempt))::bigint[],
-                        \(events.map(\.detail))::text[]) AS c (job_id, attempt, detail)
-            """)
-    }
-
-    /// Stores an artifact's metadata row (kept when it exists) and, with `job`, links it to the job after its other
-    /// artifacts (a link that exists is kept).
-    func insertArtifact(_ session: PostgresSession, _ artifact: ArtifactRef, job: JobID?, time: Int64) async throws {
-        guard ArtifactRef.isValidSHA256(artifact.sha256) else {
-            throw MediaJobsError(.invalidInput, "artifact sha256 '\(artifact.sha256)' is not 64 lowercase hex digits")
-        }
-        try await session.execute("""
-            INSERT INTO artifacts (sha256, mime, bytes, format, duration_s, width, height, codec, created_at)
-            VALUES (\(artifact.sha256), \(artifact.mime), \(artifact.bytes), \(artifact.format),
-                    \(artifact.durationSeconds), \(artifact.width), \(artifact.height), \(artifact.codec), \(time))
-            ON CONFLICT (sha256) DO NOTHING
-            """)
-        guard let job else { return }
-        let checks = try ArtifactRow.encode(artifact.checks)
-        try await session.execute("""
-            INSERT INTO job_artifacts (job_id, sha256, role, position, checks)
-            VALUES (\(job.rawValue), \(artifact.sha256), \(artifact.role.rawValue),
-                    (SELECT COALESCE(MAX(position), -1) + 1 FROM job_artifacts WHERE job_id = \(job.rawValue)), \(checks))
-            ON CONFLICT (job_id, sha256, role) DO NOTHING
-            """)
-    }
-
-    /// Appends cost records to the ledger.
-    func insertCosts(_ session: PostgresSession, _ costs: [CostRecord]) async throws {
-        for cost in costs {
-            let units = try CostRow.encodeUnits(cost.units)
-            let lines = try CostRow.encodeLines(cost.lines)
-            try await session.execute("""
-                INSERT INTO costs (job_id, attempt, provider, model, units, usd_picos, source, charged, raw_usage, at,
-                                   lines, outcome)
-                VALUES (\(cost.jobID.rawValue), \(cost.attempt), \(cost.provider), \(cost.model), \(units),
-                        \(cost.usd?.picos), \(cost.source.rawValue), \(cost.charged), \(cost.rawUsage),
-                        \(StoredTime.encode(cost.at)), \(lines), \(cost.outcome.rawValue))
-                """)
-        }
-    }
-
-    /// Called by the rescue of a job whose worker died holding it without a handle: if that attempt had sent a
-    /// create request, the provider may have made (and billed) a generation that nobody will collect.
-    func noteSubmissionRisk(_ session: PostgresSession, _ id: JobID, attempt: Int, owner: String, time: Int64)
-        async throws
-    {
-        let detail = "\(SubmissionRisk.notePrefix): worker \(owner) died after sending attempt \(attempt)'s "
-            + "create request and before its answer was stored; the provider may have made and billed it, and the "
-            + "next attempt looks for it at the provider where it can, else submits again"
-        try await recordSubmissionRisk(session, id, attempt: attempt, worker: owner, detail: detail, time: time)
-    }
-
-    /// If attempt `attempt` of `id` marked a create request as sent, records that its answer never arrived: a
-    /// submission risk, an event saying `detail`, and the request's cost (as marked when it was sent) in the ledger
-    /// with an unknown outcome, so the ledger is never below what the provider may have billed. The job's row must be
-    /// locked.
-    func recordSubmissionRisk(
-        _ session: PostgresSession, _ id: JobID, attempt: Int, worker: String, detail: String, time: Int64
-    ) async throws {
-        guard let row = try await session.rows("""
-            SELECT submission_attempt, submission_started_at, submission_route, submission_cost FROM jobs
-            WHERE id = \(id.rawValue)
-            """).first else { return }
-        let (marked, startedAt, route, sent) = try row.decode((Int?, Int64?, String?, String?).self)
-        guard marked == attempt else { return }
-        let inserted = try await session.rows("""
-            INSERT INTO submission_risks (job_id, attempt, at, detail, submitted_at, route)
-            VALUES (\(id.rawValue), \(attempt), \(time), \(detail), \(startedAt), \(route))
-            ON CONFLICT (job_id, attempt) DO NOTHING
-            RETURNING attempt
-            """)
-        guard !inserted.isEmpty else { return }
-        try await insertEvent(session, job: id, kind: .note, attempt: attempt, worker: worker, detail: detail, at: time)
-        if let sent {
-            let cost = try CostRow.decodeSent(sent, job: id, attempt: attempt, at: StoredTime.decode(time))
-            try await insertCosts(session, [cost])
-        }
     }
 }
 
