@@ -26,12 +26,14 @@ public struct Job: Sendable, Codable, Equatable {
     /// The route that made the result, once the job succeeded; nil before, and for a job that succeeded before this
     /// was recorded (unknown, never guessed from the routes asked for).
     public var routeUsed: RouteUsed?
+    /// The job this one is a part of (a piece of a long text or recording), nil for a job of its own.
+    public var parentID: JobID?
 
     public init(
         id: JobID, spec: JobSpec, state: JobState, attempts: Int, maxAttempts: Int, priority: Int, runAt: Date,
         createdAt: Date, updatedAt: Date, finishedAt: Date? = nil, leaseOwner: String? = nil,
         leaseExpiresAt: Date? = nil, stage: String? = nil, error: JobFailure? = nil,
-        providerHandle: String? = nil, pollAt: Date? = nil, routeUsed: RouteUsed? = nil
+        providerHandle: String? = nil, pollAt: Date? = nil, routeUsed: RouteUsed? = nil, parentID: JobID? = nil
     ) {
         self.id = id
         self.spec = spec
@@ -50,6 +52,7 @@ public struct Job: Sendable, Codable, Equatable {
         self.providerHandle = providerHandle
         self.pollAt = pollAt
         self.routeUsed = routeUsed
+        self.parentID = parentID
     }
 
     public var kind: JobKind { spec.kind }

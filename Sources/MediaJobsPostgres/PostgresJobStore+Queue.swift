@@ -32,6 +32,15 @@ extension PostgresJobStore {
         }
     }
 
+    public func enqueue(_ specs: [JobSpec], parent: JobID?, now: Date) async throws -> [EnqueueResult] {
+        guard parent == nil else {
+            throw MediaJobsError(.storeFailure, "PostgreSQL: jobs made of parts are not stored yet")
+        }
+        return try await enqueue(specs, now: now)
+    }
+
+    public func parts(of parent: JobID) async throws -> [Job] { [] }
+
     /// A job ready to insert: its spec as JSON, and the job as it will read back.
     struct PreparedJob: Sendable {
         var job: Job

@@ -45,4 +45,7 @@ public protocol JobLookup: Sendable {
 
     /// How many jobs are in each state.
     func countsByState() async throws -> [JobState: Int]
+
+    /// The jobs that are parts of `parent` (`Job.parentID`), in the order they were added.
+    func parts(of parent: JobID) async throws -> [Job]
 }

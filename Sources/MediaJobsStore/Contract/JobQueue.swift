@@ -104,6 +104,11 @@ public protocol JobQueue: Sendable {
     /// Adds many jobs in one transaction (all or none), with the same idempotency rule per job.
     func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult]
 
+    /// Adds the parts of job `parent` (pieces of a long input), as `enqueue` does, each with `Job.parentID` set. A part
+    /// that ends (succeeded, failed for good, canceled) makes its parent, waiting on its parts, due at once; canceling
+    /// the parent cancels its parts that have not ended. Throws `job.not_found` when `parent` is unknown.
+    func enqueue(_ specs: [JobSpec], parent: JobID?, now: Date) async throws -> [EnqueueResult]
+
     /// Takes the most urgent runnable job and leases it to `worker` until `leaseExpiry`.
     ///
     /// Runnable means queued with `run_at <= now`, or waiting with `poll_at <= now`. Highest

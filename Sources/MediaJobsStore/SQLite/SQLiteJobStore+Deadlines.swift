@@ -5,10 +5,13 @@ import MediaJobsCore
 extension SQLiteJobStore {
     /// Queued and waiting jobs whose deadline has passed at `?1`: `deadline_seconds` (else `?2` for video jobs,
     /// `?3` for the rest) after their submission, or after their last retry by request when that came later.
-    /// Scans only the runnable jobs (`jobs_runnable` holds exactly those).
+    /// Scans only the runnable jobs (`jobs_runnable` holds exactly those). A job waiting on its parts with no
+    /// `deadline_seconds` of its own is left to its parts' deadlines (see `PartsHandle`).
     static let pastDeadlineSQL = """
         SELECT j.id FROM jobs AS j INDEXED BY jobs_runnable
         WHERE j.state IN ('queued', 'waiting')
+          AND NOT (j.state = 'waiting' AND j.provider_handle LIKE '{"parts":%'
+                   AND json_extract(j.spec, '$.deadline_seconds') IS NULL)
           AND MAX(j.created_at, COALESCE(
                 (SELECT MAX(e.at) FROM job_events AS e WHERE e.job_id = j.id AND e.kind = 'requeued'), 0))
               + CAST(COALESCE(json_extract(j.spec, '$.deadline_seconds'),
@@ -53,6 +56,7 @@ extension SQLiteJobStore {
                 else { continue }
                 try self.insertEvent(db, job: id, kind: .failed, attempt: job.attempts, worker: worker,
                                      detail: "\(failure) (found \(before.state) by the deadline sweep)", at: time)
+                if let parent = job.parentID { try self.wakeParent(db, parent, time: time) }
                 timedOut.append(job)
             }
             return timedOut

@@ -38,6 +38,13 @@ extension SQLiteJobStore {
         }
     }
 
+    public func parts(of parent: JobID) async throws -> [Job] {
+        try await read("read a job's parts") { db in
+            let statement = try db.cachedStatement(sql: "SELECT \(jobColumns) FROM jobs WHERE parent_id = ? ORDER BY rowid")
+            return try self.fetchJobs(statement, [parent.rawValue])
+        }
+    }
+
     public func events(_ id: JobID, after: Int64?) async throws -> [JobEvent] {
         try await read("read a job's events") { db in
             let statement = try db.cachedStatement(sql: """

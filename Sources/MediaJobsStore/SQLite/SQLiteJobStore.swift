@@ -214,11 +214,16 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult] {
+        try await enqueue(specs, parent: nil, now: now)
+    }
+
+    public func enqueue(_ specs: [JobSpec], parent: JobID?, now: Date) async throws -> [EnqueueResult] {
         if specs.isEmpty { return [] }
         let encoder = JSONEncoder()
-        let prepared = try specs.map { try PreparedJob($0, now: now, ids: ids, encoder: encoder) }
+        let prepared = try specs.map { try PreparedJob($0, now: now, ids: ids, encoder: encoder, parent: parent) }
         let results = try await write("enqueue \(specs.count) jobs") { db in
-            try prepared.map { try self.insert(db, $0) }
+            if let parent, try self.fetchJob(db, parent) == nil { throw SQLiteJobStore.notFound(parent) }
+            return try prepared.map { try self.insert(db, $0) }
         }
         if results.contains(where: \.created) { work.signal() }
         return results
@@ -236,7 +241,7 @@ public final class SQLiteJobStore: JobStore {
         var job: Job
         var specJSON: String
 
-        init(_ spec: JobSpec, now: Date, ids: JobIDSource, encoder: JSONEncoder) throws {
+        init(_ spec: JobSpec, now: Date, ids: JobIDSource, encoder: JSONEncoder, parent: JobID? = nil) throws {
             let id = ids.next(now: now)
             let data: Data
             do {
@@ -252,7 +257,7 @@ public final class SQLiteJobStore: JobStore {
             job = Job(
                 id: id, spec: spec, state: .queued, attempts: 0,
                 maxAttempts: max(1, spec.maxAttempts ?? JobSpec.defaultMaxAttempts), priority: spec.priority,
-                runAt: runAt, createdAt: time, updatedAt: time)
+                runAt: runAt, createdAt: time, updatedAt: time, parentID: parent)
         }
     }
 
@@ -261,13 +266,13 @@ public final class SQLiteJobStore: JobStore {
         let now = StoredTime.encode(job.createdAt)
         let statement = try db.cachedStatement(sql: """
             INSERT INTO jobs (id, kind, state, spec, priority, run_at, attempts, max_attempts, idempotency_key,
-                              created_at, updated_at)
-            VALUES (?, ?, 'queued', ?, ?, ?, 0, ?, ?, ?, ?)
+                              created_at, updated_at, parent_id)
+            VALUES (?, ?, 'queued', ?, ?, ?, 0, ?, ?, ?, ?, ?)
             ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
             """)
         try statement.execute(arguments: [
             job.id.rawValue, job.kind.rawValue, prepared.specJSON, job.priority, StoredTime.encode(job.runAt), job.maxAttempts,
-            job.spec.idempotencyKey, now, now,
+            job.spec.idempotencyKey, now, now, job.parentID?.rawValue,
         ])
         if db.changesCount == 0, let key = job.spec.idempotencyKey {
             let existing = try db.cachedStatement(sql: "SELECT \(jobColumns) FROM jobs WHERE idempotency_key = ?")
@@ -284,7 +289,7 @@ public final class SQLiteJobStore: JobStore {
         }
         let route = job.spec.model.map { "\(job.spec.provider)/\($0)" } ?? job.spec.provider
         try insertEvent(db, job: job.id.rawValue, kind: .submitted, attempt: 0, worker: nil,
-                        detail: "\(job.kind) via \(route)", at: now)
+                        detail: "\(job.kind) via \(route)" + (job.parentID.map { ", a part of job \($0)" } ?? ""), at: now)
         decoder.specs.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
         return EnqueueResult(job: job, created: true)
     }
@@ -469,6 +474,7 @@ public final class SQLiteJobStore: JobStore {
     ) throws -> Job? {
         let job: Job?
         let attempts: Int
+        let parent: JobID?
         if returningJob {
             let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: jobColumns))
             let arguments = StatementArguments(
@@ -478,16 +484,19 @@ public final class SQLiteJobStore: JobStore {
             }
             job = found
             attempts = found.attempts
+            parent = found.parentID
         } else {
-            let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: "attempts"))
+            let statement = try db.cachedStatement(sql: SQLiteJobStore.completeSQL(returning: "attempts, parent_id"))
             let arguments = StatementArguments(
                 [time, id.rawValue, worker] + RouteUsedColumns.arguments(result.routeUsed))
-            guard let found = try Int.fetchOne(statement, arguments: arguments) else {
+            guard let found = try Row.fetchOne(statement, arguments: arguments) else {
                 throw try leaseFailure(db, id)
             }
             job = nil
-            attempts = found
+            attempts = try found.decode(atIndex: 0)
+            parent = try found.decode(String?.self, atIndex: 1).map { JobID(rawValue: $0) }
         }
+        if let parent { try wakeParent(db, parent, time: time) }
         for artifact in result.artifacts {
             try insertArtifact(db, artifact, job: id.rawValue, time: time)
         }
@@ -589,7 +598,19 @@ public final class SQLiteJobStore: JobStore {
             WHERE id = ?4
             RETURNING \(jobColumns)
             """)
-        return try fetchJobs(statement, [time, error.code.rawValue, error.message, id.rawValue]).first
+        let job = try fetchJobs(statement, [time, error.code.rawValue, error.message, id.rawValue]).first
+        if let parent = job?.parentID { try wakeParent(db, parent, time: time) }
+        return job
+    }
+
+    /// Makes a waiting parent due now: one of its parts has ended, so it looks at them again at once (rather than at its
+    /// next poll).
+    func wakeParent(_ db: Database, _ parent: JobID, time: Int64) throws {
+        let statement = try db.cachedStatement(sql: """
+            UPDATE jobs SET run_at = ?1, poll_at = ?1 WHERE id = ?2 AND state = 'waiting' AND poll_at > ?1
+            """)
+        try statement.execute(arguments: [time, parent.rawValue])
+        if db.changesCount > 0 { work.signal() }
     }
 
     @discardableResult
@@ -660,7 +681,25 @@ public final class SQLiteJobStore: JobStore {
                 ?? "canceled while \(current.state)"
             try self.insertEvent(db, job: id.rawValue, kind: .canceled, attempt: job.attempts, worker: nil,
                                  detail: detail, at: time)
+            try self.cancelParts(db, of: id, time: time)
+            if let parent = job.parentID { try self.wakeParent(db, parent, time: time) }
             return job
+        }
+    }
+
+    /// Cancels the parts of `parent` that have not ended, with an event each: a canceled job's parts stop with it.
+    func cancelParts(_ db: Database, of parent: JobID, time: Int64) throws {
+        let statement = try db.cachedStatement(sql: """
+            UPDATE jobs
+            SET state = 'canceled', finished_at = ?1, updated_at = ?1, lease_owner = NULL, lease_expires_at = NULL,
+                stage = NULL
+            WHERE parent_id = ?2 AND state IN ('queued', 'running', 'waiting')
+            RETURNING id, attempts
+            """)
+        for row in try Row.fetchAll(statement, arguments: [time, parent.rawValue]) {
+            try insertEvent(db, job: try row.decode(String.self, atIndex: 0), kind: .canceled,
+                            attempt: try row.decode(atIndex: 1), worker: nil,
+                            detail: "canceled with job \(parent), which it is a part of", at: time)
         }
     }
 

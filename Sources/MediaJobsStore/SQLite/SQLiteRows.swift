@@ -6,7 +6,7 @@ import MediaJobsCore
 let jobColumns = """
     id, spec, state, attempts, max_attempts, priority, run_at, created_at, updated_at, finished_at, \
     lease_owner, lease_expires_at, stage, error_code, error_message, provider_handle, poll_at, \
-    route_used_provider, route_used_model, route_used_cache_hit_of
+    route_used_provider, route_used_model, route_used_cache_hit_of, parent_id
     """
 
 /// Turns rows of `jobs` into `Job`s, refusing corrupt rows with `store.failure` instead of crashing.
@@ -64,7 +64,8 @@ final class JobRowDecoder: Sendable {
                 error: error,
                 providerHandle: try row.decode(String?.self, atIndex: 15),
                 pollAt: try row.decode(Int64?.self, atIndex: 16).map(StoredTime.decode),
-                routeUsed: try RouteUsedColumns.decode(row, atIndex: 17))
+                routeUsed: try RouteUsedColumns.decode(row, atIndex: 17),
+                parentID: try row.decode(String?.self, atIndex: 20).map { JobID(rawValue: $0) })
         } catch {
             throw MediaJobsError(
                 .storeFailure, "job \(rawID): its stored row is corrupt (\(error))",

@@ -43,6 +43,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v15-route-used") { db in
             try db.execute(sql: v15RouteUsed)
         }
+        migrator.registerMigration("v16-parts") { db in
+            try db.execute(sql: v16Parts)
+        }
         return migrator
     }
 
