@@ -41,8 +41,7 @@ final class AudioOutputFile {
         }
         self.stream = stream
 
-        let sampleRate = Self.sampleRate(Int32(options.sampleRate ?? Int(inputSampleRate)), supportedBy: codec)
-        let channels = Int32(options.channels ?? Int(format.isLossless ? inputChannels : min(inputChannels, 2)))
+        let (sampleRate, channels) = Self.rateAndChannels(options, inputSampleRate, inputChannels, codec)
         let sampleFormat = Self.sampleFormat(for: codec)
         encoder.pointee.sample_rate = sampleRate
         encoder.pointee.sample_fmt = sampleFormat
@@ -108,6 +107,30 @@ final class AudioOutputFile {
             // av_interleaved_write_frame takes the packet's reference.
             try check(av_interleaved_write_frame(output, packet.pointer), "av_interleaved_write_frame")
         }
+    }
+
+    /// The sample rate and channel layout a file written with `options` from audio of `inputSampleRate` and
+    /// `inputChannels` encodes, in `sampleFormat` and frames of any size: what to resample to once when the same
+    /// audio feeds several such files.
+    static func shape(
+        options: AudioOutputOptions, inputSampleRate: Int32, inputChannels: Int32, sampleFormat: AVSampleFormat
+    ) throws -> AudioShape {
+        let format = options.format
+        guard let codec = avcodec_find_encoder_by_name(format.encoderName) else {
+            throw FFmpegError("avcodec_find_encoder_by_name", message: "this FFmpeg has no \(format.encoderName) encoder")
+        }
+        let (sampleRate, channels) = rateAndChannels(options, inputSampleRate, inputChannels, codec)
+        return AudioShape(
+            sampleFormat: sampleFormat, sampleRate: sampleRate, channelLayout: ChannelLayout.defaultName(channels: channels))
+    }
+
+    private static func rateAndChannels(
+        _ options: AudioOutputOptions, _ inputSampleRate: Int32, _ inputChannels: Int32, _ codec: UnsafePointer<AVCodec>
+    ) -> (Int32, Int32) {
+        let format = options.format
+        let sampleRate = Self.sampleRate(Int32(options.sampleRate ?? Int(inputSampleRate)), supportedBy: codec)
+        let channels = Int32(options.channels ?? Int(format.isLossless ? inputChannels : min(inputChannels, 2)))
+        return (sampleRate, channels)
     }
 
     /// `wanted` if the encoder takes it, else the closest rate it does take.
