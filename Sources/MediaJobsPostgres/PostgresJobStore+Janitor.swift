@@ -10,6 +10,19 @@ extension PostgresJobStore {
     public func cancel(_ id: JobID, now: Date) async throws -> Job {
         let time = StoredTime.encode(now)
         return try await write("cancel a job") { session in
+            // Its parts that have not ended stop with it. They are locked before the job itself, as a part that ends
+            // locks its own row before its parent's (`wakeParent`); a job that cannot be canceled rolls this back.
+            let parts = try await session.rows("""
+                UPDATE jobs
+                SET state = 'canceled', finished_at = \(time), updated_at = \(time), lease_owner = NULL,
+                    lease_expires_at = NULL, stage = NULL
+                WHERE parent_id = \(id.rawValue) AND state IN ('queued', 'running', 'waiting')
+                RETURNING id, attempts
+                """).map { row in
+                let (part, attempts) = try row.decode((String, Int).self)
+                return (job: JobID(rawValue: part), attempt: attempts,
+                        detail: "canceled with job \(id), which it is a part of")
+            }
             guard let current = try await self.fetchJobs(session, """
                 SELECT \(unescaped: jobColumns) FROM jobs WHERE id = \(id.rawValue) FOR NO KEY UPDATE
                 """).first else { throw Self.notFound(id) }
@@ -27,6 +40,8 @@ extension PostgresJobStore {
                 ?? "canceled while \(current.state)"
             try await self.insertEvent(session, job: id, kind: .canceled, attempt: job.attempts, worker: nil,
                                        detail: detail, at: time)
+            try await self.insertEvents(session, kind: .canceled, worker: nil, parts, at: time)
+            if let parent = job.parentID { try await self.wakeParent(session, parent, time: time) }
             return job
         }
     }
@@ -109,11 +124,14 @@ extension PostgresJobStore {
     }
 
     /// Queued and waiting jobs whose deadline has passed at `now`: `deadline_seconds` (else the default of their kind)
-    /// after their submission, or after their last retry by request when that came later.
+    /// after their submission, or after their last retry by request when that came later. A job waiting on its parts
+    /// with no `deadline_seconds` of its own is left to its parts' deadlines (see `PartsHandle`).
     static func pastDeadlineQuery(now: Int64, lock: Bool) -> PostgresQuery {
         """
         SELECT j.id FROM jobs AS j
         WHERE j.state IN ('queued', 'waiting')
+          AND NOT (j.state = 'waiting' AND starts_with(COALESCE(j.provider_handle, ''), \(PartsHandle.prefix))
+                   AND (j.spec::jsonb ->> 'deadline_seconds') IS NULL)
           AND GREATEST(j.created_at, COALESCE(
                 (SELECT MAX(e.at) FROM job_events AS e WHERE e.job_id = j.id AND e.kind = 'requeued'), 0))
               + CAST(trunc(COALESCE((j.spec::jsonb ->> 'deadline_seconds')::double precision,
@@ -165,6 +183,7 @@ extension PostgresJobStore {
                     """).first else { continue }
                 try await self.insertEvent(session, job: id, kind: .failed, attempt: job.attempts, worker: worker,
                                            detail: "\(failure) (found \(before.state) by the deadline sweep)", at: time)
+                if let parent = job.parentID { try await self.wakeParent(session, parent, time: time) }
                 timedOut.append(job)
             }
             if madeDue { try await self.notifyJobs(session) }

@@ -41,7 +41,9 @@ extension PostgresJobStore {
     public func complete(_ id: JobID, worker: String, result: JobCompletion, now: Date) async throws -> Job {
         let time = StoredTime.encode(now)
         return try await write("complete a job") { session in
-            try await self.complete(session, id, worker: worker, result: result, time: time)
+            let job = try await self.complete(session, id, worker: worker, result: result, time: time)
+            if let parent = job.parentID { try await self.wakeParent(session, parent, time: time) }
+            return job
         }
     }
 
@@ -50,8 +52,14 @@ extension PostgresJobStore {
         let time = StoredTime.encode(now)
         let items = results.map { CompletionItem(id: $0.0, result: $0.1) }
         try await write("complete \(results.count) jobs") { session in
+            var parents: Set<JobID> = []
             for item in items {
-                _ = try await self.complete(session, item.id, worker: worker, result: item.result, time: time)
+                let job = try await self.complete(session, item.id, worker: worker, result: item.result, time: time)
+                if let parent = job.parentID { parents.insert(parent) }
+            }
+            // Once each, in one order: two batches that end parts of the same parents never lock them in a cycle.
+            for parent in parents.sorted() {
+                try await self.wakeParent(session, parent, time: time)
             }
         }
     }
@@ -61,7 +69,8 @@ extension PostgresJobStore {
         var result: JobCompletion
     }
 
-    /// The success of job `id`, if `worker` holds it; returns its row.
+    /// The success of job `id`, if `worker` holds it; returns its row (whose `parent_id` says whether a parent is to
+    /// be woken).
     static func completeQuery(_ id: JobID, worker: String, route: RouteUsed?, time: Int64) -> PostgresQuery {
         """
         UPDATE jobs
@@ -74,7 +83,7 @@ extension PostgresJobStore {
         """
     }
 
-    /// Completes one job inside a transaction.
+    /// Completes one job inside a transaction; its parent, if it has one, is the caller's to wake.
     private func complete(
         _ session: PostgresSession, _ id: JobID, worker: String, result: JobCompletion, time: Int64
     ) async throws -> Job {
@@ -139,10 +148,11 @@ extension PostgresJobStore {
         }
     }
 
+    /// Fails job `id` for good (its row locked already) and wakes its parent, if it has one.
     func finishAsFailed(_ session: PostgresSession, _ id: JobID, error: MediaJobsError, time: Int64) async throws
         -> Job?
     {
-        try await fetchJobs(session, """
+        let job = try await fetchJobs(session, """
             UPDATE jobs
             SET state = 'failed', finished_at = \(time), updated_at = \(time), lease_owner = NULL,
                 lease_expires_at = NULL, stage = NULL, poll_at = NULL, error_code = \(error.code.rawValue),
@@ -150,6 +160,8 @@ extension PostgresJobStore {
             WHERE id = \(id.rawValue)
             RETURNING \(unescaped: jobColumns)
             """).first
+        if let parent = job?.parentID { try await wakeParent(session, parent, time: time) }
+        return job
     }
 
     @discardableResult

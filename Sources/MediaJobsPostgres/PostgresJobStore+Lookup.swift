@@ -3,7 +3,7 @@ import MediaJobsCore
 import MediaJobsStore
 import PostgresNIO
 
-// Finding jobs: by id, by idempotency key, by filter, and how many are in each state.
+// Finding jobs: by id, by idempotency key, by filter, a job's parts, and how many are in each state.
 extension PostgresJobStore {
     public func job(_ id: JobID) async throws -> Job? {
         try await read("read a job") { session in try await self.fetchJob(session, id) }
@@ -46,6 +46,16 @@ extension PostgresJobStore {
             unsafeSQL: "SELECT \(jobColumns) FROM jobs \(whereClause) ORDER BY id DESC LIMIT \(parameter())",
             binds: binds)
         return try await read("list jobs") { session in try await self.fetchJobs(session, query) }
+    }
+
+    /// The parts of `parent` in the order they were added: by `created_at`, then id, since the parts one call adds
+    /// have ascending ids (`PreparedJob.batch`). Parts added by two calls with the same `now` interleave by id.
+    public func parts(of parent: JobID) async throws -> [Job] {
+        try await read("read a job's parts") { session in
+            try await self.fetchJobs(session, """
+                SELECT \(unescaped: jobColumns) FROM jobs WHERE parent_id = \(parent.rawValue) ORDER BY created_at, id
+                """)
+        }
     }
 
     public func countsByState() async throws -> [JobState: Int] {

@@ -18,10 +18,17 @@ extension PostgresJobStore {
     }
 
     public func enqueue(_ specs: [JobSpec], now: Date) async throws -> [EnqueueResult] {
+        try await enqueue(specs, parent: nil, now: now)
+    }
+
+    public func enqueue(_ specs: [JobSpec], parent: JobID?, now: Date) async throws -> [EnqueueResult] {
         if specs.isEmpty { return [] }
-        let encoder = JSONEncoder()
-        let prepared = try specs.map { try PreparedJob($0, now: now, encoder: encoder) }
-        return try await write("enqueue \(specs.count) jobs") { session in
+        let prepared = try PreparedJob.batch(specs, parent: parent, now: now)
+        let what = parent.map { "enqueue \(specs.count) parts of job \($0)" } ?? "enqueue \(specs.count) jobs"
+        return try await write(what) { session in
+            if let parent, try await session.rows("SELECT 1 FROM jobs WHERE id = \(parent.rawValue)").isEmpty {
+                throw Self.notFound(parent)
+            }
             var results: [EnqueueResult] = []
             results.reserveCapacity(prepared.count)
             for job in prepared {
@@ -32,22 +39,13 @@ extension PostgresJobStore {
         }
     }
 
-    public func enqueue(_ specs: [JobSpec], parent: JobID?, now: Date) async throws -> [EnqueueResult] {
-        guard parent == nil else {
-            throw MediaJobsError(.storeFailure, "PostgreSQL: jobs made of parts are not stored yet")
-        }
-        return try await enqueue(specs, now: now)
-    }
-
-    public func parts(of parent: JobID) async throws -> [Job] { [] }
-
     /// A job ready to insert: its spec as JSON, and the job as it will read back.
     struct PreparedJob: Sendable {
         var job: Job
         var specJSON: String
 
-        init(_ spec: JobSpec, now: Date, encoder: JSONEncoder) throws {
-            let id = JobID.generate(now: now)
+        init(_ spec: JobSpec, now: Date, encoder: JSONEncoder, id: JobID? = nil, parent: JobID? = nil) throws {
+            let id = id ?? JobID.generate(now: now)
             let data: Data
             do {
                 data = try encoder.encode(spec)
@@ -61,7 +59,18 @@ extension PostgresJobStore {
             job = Job(
                 id: id, spec: spec, state: .queued, attempts: 0,
                 maxAttempts: max(1, spec.maxAttempts ?? JobSpec.defaultMaxAttempts), priority: spec.priority,
-                runAt: runAt, createdAt: time, updatedAt: time)
+                runAt: runAt, createdAt: time, updatedAt: time, parentID: parent)
+        }
+
+        /// The jobs of one call, their ids ascending in the order of `specs`: made at the same time, they differ only
+        /// in their random digits, which are sorted. PostgreSQL keeps no order of insertion (SQLite's `rowid`), so
+        /// this is what lists a parent's parts in the order they were added (`parts(of:)`).
+        static func batch(_ specs: [JobSpec], parent: JobID?, now: Date) throws -> [PreparedJob] {
+            let encoder = JSONEncoder()
+            let ids = specs.map { _ in JobID.generate(now: now) }.sorted()
+            return try zip(specs, ids).map { spec, id in
+                try PreparedJob(spec, now: now, encoder: encoder, id: id, parent: parent)
+            }
         }
     }
 
@@ -71,7 +80,7 @@ extension PostgresJobStore {
         let inserted = try await session.rows(
             Self.insertJobQuery(id: job.id, kind: job.kind.rawValue, specJSON: prepared.specJSON, priority: job.priority,
                                 runAt: StoredTime.encode(job.runAt), maxAttempts: job.maxAttempts,
-                                idempotencyKey: job.spec.idempotencyKey, now: now),
+                                idempotencyKey: job.spec.idempotencyKey, parent: job.parentID, now: now),
             preparedAs: InsertJob.self)
         if inserted.isEmpty, let key = job.spec.idempotencyKey {
             // The other insert has committed (ours waited for it), and this statement's snapshot sees it.
@@ -91,22 +100,24 @@ extension PostgresJobStore {
                 """)
         }
         let route = job.spec.model.map { "\(job.spec.provider)/\($0)" } ?? job.spec.provider
+        let part = job.parentID.map { ", a part of job \($0)" } ?? ""
         try await insertEvent(session, job: job.id, kind: .submitted, attempt: 0, worker: nil,
-                              detail: "\(job.kind) via \(route)", at: now)
+                              detail: "\(job.kind) via \(route)\(part)", at: now)
         decoder.specs.remember(job.spec, for: job.id.rawValue, jsonBytes: prepared.specJSON.utf8.count)
         return EnqueueResult(job: job, created: true)
     }
 
-    /// The insert of a new queued job; nothing when another job has its idempotency key.
+    /// The insert of a new queued job (a part of job `parent`, when given); nothing when another job has its
+    /// idempotency key.
     static func insertJobQuery(
         id: JobID, kind: String, specJSON: String, priority: Int, runAt: Int64, maxAttempts: Int,
-        idempotencyKey: String?, now: Int64
+        idempotencyKey: String?, parent: JobID?, now: Int64
     ) -> PostgresQuery {
         """
         INSERT INTO jobs (id, kind, state, spec, priority, run_at, attempts, max_attempts, idempotency_key,
-                          created_at, updated_at)
+                          created_at, updated_at, parent_id)
         VALUES (\(id.rawValue), \(kind), 'queued', \(specJSON), \(priority), \(runAt), 0, \(maxAttempts),
-                \(idempotencyKey), \(now), \(now))
+                \(idempotencyKey), \(now), \(now), \(parent?.rawValue))
         ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
         """

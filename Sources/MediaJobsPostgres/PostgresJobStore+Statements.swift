@@ -21,6 +21,23 @@ extension PostgresJobStore {
         "SELECT \(unescaped: jobColumns) FROM jobs WHERE id = \(id.rawValue)"
     }
 
+    /// Makes `parent`, waiting on its parts, due now: one of its parts has ended, so it looks at them again at once
+    /// rather than at its next poll. When it was made due, listeners are told (`notifyJobs`), so that a poll slot of
+    /// any process takes it. A parent that is not waiting, or is due already, is left as it is.
+    ///
+    /// The transaction must hold the part's row lock already: a part's row is locked before its parent's (`cancel`
+    /// too locks a job's parts before the job), so a part's transition and its parent's never wait for each other in
+    /// a cycle. Should other transactions (two sweeps waking the same parents in other orders) deadlock, PostgreSQL
+    /// rolls one back and `write` runs it again.
+    func wakeParent(_ session: PostgresSession, _ parent: JobID, time: Int64) async throws {
+        let woken = try await session.rows("""
+            UPDATE jobs SET run_at = \(time), poll_at = \(time)
+            WHERE id = \(parent.rawValue) AND state = 'waiting' AND poll_at > \(time)
+            RETURNING id
+            """)
+        if !woken.isEmpty { try await notifyJobs(session) }
+    }
+
     /// Locks job `id`'s row until the transaction ends (as an `UPDATE` of it would) and returns its attempts; nil when
     /// there is no such job. Events are numbered per job while holding this lock (see `insertEvent`).
     func lockJob(_ session: PostgresSession, _ id: JobID) async throws -> Int? {

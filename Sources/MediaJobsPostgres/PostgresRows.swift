@@ -10,7 +10,7 @@ import PostgresNIO
 let jobColumns = """
     id, spec, state, attempts, max_attempts, priority, run_at, created_at, updated_at, finished_at, \
     lease_owner, lease_expires_at, stage, error_code, error_message, provider_handle, poll_at, \
-    route_used_provider, route_used_model, route_used_cache_hit_of
+    route_used_provider, route_used_model, route_used_cache_hit_of, parent_id
     """
 
 extension PostgresRandomAccessRow {
@@ -73,7 +73,8 @@ final class PostgresJobDecoder: Sendable {
                 error: error,
                 providerHandle: try row.value(15),
                 pollAt: try row.value(16, as: Int64?.self).map(StoredTime.decode),
-                routeUsed: try RouteUsedColumns.decode(row, atIndex: 17))
+                routeUsed: try RouteUsedColumns.decode(row, atIndex: 17),
+                parentID: try row.value(20, as: String?.self).map { JobID(rawValue: $0) })
         } catch {
             throw MediaJobsError(
                 .storeFailure, "job \(rawID): its stored row is corrupt (\(PostgresJobStore.reason(error)))",

@@ -1,7 +1,7 @@
 /// The PostgreSQL schema, as an ordered list of named migrations applied once each (`schema_migrations` records
 /// them) under an advisory lock, so any number of processes may start together.
 ///
-/// The tables, columns and indexes are those of the SQLite schema at its head (`SQLiteSchema`, v1 to v15), with the
+/// The tables, columns and indexes are those of the SQLite schema at its head (`SQLiteSchema`, v1 to v16), with the
 /// same encodings, so rows read the same on both: times are BIGINT microseconds since 1970 (UTC), money BIGINT
 /// pico-dollars (NULL when unknown), specs, units, price lines, checks and labels JSON text. Never edit a migration
 /// that has shipped: append the next one to `migrations`.
@@ -15,6 +15,7 @@ enum PostgresSchema {
     /// Every migration, in the order they apply.
     static let migrations: [Migration] = [
         Migration(name: "v1-sqlite-v15", statements: v1),
+        Migration(name: "v2-parts", statements: v2Parts),
     ]
 
     /// The key of the advisory lock that migrations take (`pg_advisory_xact_lock`): "mediajob" in ASCII.
@@ -272,5 +273,14 @@ enum PostgresSchema {
             recheck_at BIGINT
         )
         """,
+    ]
+
+    /// SQLite's v16: a job made of parts (a long text spoken in pieces, a long recording transcribed in pieces) has
+    /// parts that are jobs of their own, whose `parent_id` names it. The index finds a parent's parts (to list them,
+    /// to cancel them with it); jobs of their own, the most, are not in it. Adding a column without a default
+    /// rewrites no rows.
+    static let v2Parts: [String] = [
+        "ALTER TABLE jobs ADD COLUMN parent_id TEXT",
+        "CREATE INDEX jobs_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL",
     ]
 }

@@ -43,7 +43,7 @@ extension PostgresSession {
 extension PostgresJobStore {
     enum InsertJob: HotStatement {
         static let sql = insertJobQuery(id: JobID(rawValue: ""), kind: "", specJSON: "", priority: 0, runAt: 0,
-                                        maxAttempts: 0, idempotencyKey: nil, now: 0).sql
+                                        maxAttempts: 0, idempotencyKey: nil, parent: nil, now: 0).sql
     }
 
     enum InsertEvent: HotStatement {
