@@ -29,13 +29,16 @@ public final class Simulator: Sendable {
     /// The address it listens on.
     public let host: String
     let state: SimulatorState
+    let media: MediaFactory
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    private init(host: String, port: Int, state: SimulatorState, group: ServiceGroup, running: Task<Void, any Error>) {
+    private init(host: String, port: Int, state: SimulatorState, media: MediaFactory, group: ServiceGroup,
+                 running: Task<Void, any Error>) {
         self.host = host
         self.port = port
         self.state = state
+        self.media = media
         self.group = group
         self.running = running
     }
@@ -90,7 +93,7 @@ public final class Simulator: Sendable {
             }
         }
         let boundPort = try await started.wait()
-        return Simulator(host: host, port: boundPort, state: state, group: group, running: running)
+        return Simulator(host: host, port: boundPort, state: state, media: media, group: group, running: running)
     }
 
     /// Where a client reaches `provider`: `http://127.0.0.1:PORT/openrouter/api/v1`.
@@ -144,6 +147,12 @@ public final class Simulator: Sendable {
     /// How jobs submitted from now on advance: for `provider`, or for all when nil.
     public func setSchedule(_ schedule: JobSchedule, for provider: SimulatedProvider? = nil) {
         state.setSchedule(schedule, for: provider)
+    }
+
+    /// With `false`, transcriptions answer stand-in text timed to the uploaded audio (a 5 s segment at a time, each
+    /// naming its own seconds) instead of pocketsphinx's reading: for tests of times, sizes and counts, not words.
+    public func setRecognition(_ on: Bool) {
+        media.recognition.set(on)
     }
 
     // MARK: Requests

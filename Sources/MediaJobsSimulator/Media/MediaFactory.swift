@@ -1,11 +1,14 @@
 import Foundation
 import MediaJobsCore
 import MediaJobsFFmpeg
+import Synchronization
 
 /// Makes the real, decodable media the simulator answers with: flite speech, transcripts of the
 /// uploaded audio by pocketsphinx, images and video.
 struct MediaFactory: Sendable {
     let engine: MediaEngine
+    /// Whether transcripts are pocketsphinx's real reading (the default) or stand-ins timed to the audio.
+    let recognition = RecognitionSwitch()
 
     /// Speech formats the providers name, and what the simulator writes for each.
     enum SpeechFormat: String, Sendable {
@@ -66,8 +69,26 @@ struct MediaFactory: Sendable {
         defer { try? FileManager.default.removeItem(at: file) }
         try audio.write(to: file)
         let info = try await engine.probe(file)
+        guard recognition.isOn else {
+            let seconds = info.durationSeconds ?? 0
+            return (MediaFactory.standInTranscript(seconds: seconds), seconds)
+        }
         let transcript = try await engine.recognizeSpeech(in: file)
         return (transcript, info.durationSeconds ?? transcript.segments.last?.end ?? 0)
+    }
+
+    /// What the simulator answers when recognition is off: a segment every 5 s of the audio, each naming its own time
+    /// ("words from 10 to 15 seconds"), ending just before the audio does.
+    static func standInTranscript(seconds: Double) -> Transcript {
+        var segments: [Transcript.Segment] = []
+        var start = 0.0
+        while start + 0.5 < seconds {
+            let end = min(start + 4.8, seconds - 0.1)
+            segments.append(Transcript.Segment(
+                start: start + 0.2, end: end, text: "words from \(Int(start)) to \(Int(start + 5)) seconds"))
+            start += 5
+        }
+        return Transcript(segments: segments, language: "en")
     }
 
     /// Largest side the simulator draws (a 4K request is answered at a quarter of its size on each
@@ -174,4 +195,13 @@ struct MediaFactory: Sendable {
     private func temporaryFile(_ ext: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("mediajobs-sim-\(UUID().uuidString).\(ext)")
     }
+}
+
+/// Turns the simulator's speech recognition on or off (tests where the words themselves are not checked skip its cost).
+final class RecognitionSwitch: Sendable {
+    private let on = Mutex(true)
+
+    var isOn: Bool { on.withLock { $0 } }
+
+    func set(_ value: Bool) { on.withLock { $0 = value } }
 }
