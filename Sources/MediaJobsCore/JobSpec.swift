@@ -33,8 +33,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
 
     public static let defaultProvider = "local"
     public static let defaultMaxAttempts = 3
-    /// The most characters one tts job may carry.
-    public static let maxTextCharacters = 100_000
+    /// The most characters one tts job may carry (a book; a text over its routes' limit is spoken in parts).
+    public static let maxTextCharacters = 1_000_000
 
     public init(
         kind: JobKind, provider: String = JobSpec.defaultProvider, model: String? = nil, fallbacks: [Route] = [],

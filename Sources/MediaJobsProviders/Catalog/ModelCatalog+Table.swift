@@ -1,4 +1,5 @@
 import MediaJobsCore
+import MediaJobsFFmpeg
 
 // The catalog kept in the repo: defaults and limits, not a whitelist. Each price names its source (keys of
 // reference/providers.md §0, prices of its §5) and the day that source was read; a figure that is ours, not the
@@ -155,5 +156,16 @@ extension ModelCatalog {
             typical: ["predict_seconds": "30"],
             // A community model: run by version (`POST /predictions`), not by name.
             version: "8099696689d249cf8b122d833c36ac3f75505c666a395ca40ef26f68e7d3d16e"),
+        // Local: free, and limited only by this machine. The limits are ours: a longer input is split into parts that
+        // run side by side on the workers' slots (set them lower in config.json to split sooner).
+        CatalogModel(
+            provider: "local", id: "flite", kinds: [.tts],
+            prices: [ModelPrice(unit: "characters", usdPerUnit: "0", source: "local (runs on this machine)", date: "2026-12-03")],
+            limits: ModelLimits(voices: MediaEngine.fliteVoices, maxCharacters: 20_000)),
+        CatalogModel(
+            provider: "local", id: "pocketsphinx", kinds: [.transcribe],
+            prices: [ModelPrice(unit: "audio_seconds", usdPerUnit: "0", source: "local (runs on this machine)",
+                                date: "2026-12-03")],
+            limits: ModelLimits(maxAudioSeconds: 1_800)),
     ]
 }

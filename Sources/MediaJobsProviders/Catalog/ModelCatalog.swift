@@ -8,8 +8,12 @@ public struct ModelLimits: Sendable, Equatable, Codable {
     public var aspectRatios: [String]?
     public var sizes: [String]?
     public var voices: [String]?
+    /// The largest input file one request may carry (a transcription's upload).
     public var maxUploadBytes: Int64?
+    /// The most characters one speech request may carry.
     public var maxCharacters: Int?
+    /// The longest recording one transcription request may carry.
+    public var maxAudioSeconds: Double?
     public var maxImages: Int?
     /// The frames a video model starts or ends on: `first_frame`, `last_frame` (nil: not known here).
     public var frameImages: [String]?
@@ -18,7 +22,8 @@ public struct ModelLimits: Sendable, Equatable, Codable {
 
     public init(durations: [Double]? = nil, resolutions: [String]? = nil, aspectRatios: [String]? = nil,
                 sizes: [String]? = nil, voices: [String]? = nil, maxUploadBytes: Int64? = nil, maxCharacters: Int? = nil,
-                maxImages: Int? = nil, frameImages: [String]? = nil, maxReferenceImages: Int? = nil) {
+                maxAudioSeconds: Double? = nil, maxImages: Int? = nil, frameImages: [String]? = nil,
+                maxReferenceImages: Int? = nil) {
         self.durations = durations
         self.resolutions = resolutions
         self.aspectRatios = aspectRatios
@@ -26,6 +31,7 @@ public struct ModelLimits: Sendable, Equatable, Codable {
         self.voices = voices
         self.maxUploadBytes = maxUploadBytes
         self.maxCharacters = maxCharacters
+        self.maxAudioSeconds = maxAudioSeconds
         self.maxImages = maxImages
         self.frameImages = frameImages
         self.maxReferenceImages = maxReferenceImages
@@ -36,6 +42,7 @@ public struct ModelLimits: Sendable, Equatable, Codable {
         case aspectRatios = "aspect_ratios"
         case maxUploadBytes = "max_upload_bytes"
         case maxCharacters = "max_characters"
+        case maxAudioSeconds = "max_audio_seconds"
         case maxImages = "max_images"
         case frameImages = "frame_images"
         case maxReferenceImages = "max_reference_images"
@@ -91,9 +98,6 @@ public struct ModelCatalog: Sendable {
         }
         if let voice = input.voice, let voices = limits.voices, !voices.contains(voice) {
             throw refuse("input.voice", voice, voices)
-        }
-        if let text = input.text, let max = limits.maxCharacters, text.count > max {
-            throw MediaJobsError(.invalidInput, "input.text: \(text.count) characters is over \(provider)/\(id)'s limit of \(max)")
         }
         if let duration = input.durationSeconds, let durations = limits.durations, !durations.contains(duration) {
             throw refuse("input.duration_s", ModelCatalog.format(duration), durations.map(ModelCatalog.format))

@@ -12,9 +12,16 @@ public struct LocalProvider: Provider {
     public static let defaultVoice = "slt"
 
     private let engine: MediaEngine
+    /// Where the local models' limits come from (the built-in table, overridden in config.json).
+    private let catalog: ModelCatalog
 
-    public init(engine: MediaEngine) {
+    public init(engine: MediaEngine, catalog: ModelCatalog = .builtIn) {
         self.engine = engine
+        self.catalog = catalog
+    }
+
+    public func limits(model: String) -> ModelLimits? {
+        catalog.model(provider: name, id: model)?.limits
     }
 
     public func defaultModel(for kind: JobKind) -> String? {

@@ -15,8 +15,9 @@ public protocol Provider: Sendable {
     func check(_ spec: JobSpec, model: String) throws
     /// What the job would cost on this model, before it is sent.
     func estimate(_ request: ProviderRequest) -> CostEstimate
-    /// The largest input file `model` accepts in one request (nil: no limit we know of).
-    func uploadLimit(model: String) -> Int64?
+    /// What one request to `model` may carry (upload bytes, audio seconds, characters); nil when nothing is known.
+    /// A job over them is split into parts that fit.
+    func limits(model: String) -> ModelLimits?
     func start(_ request: ProviderRequest) async throws -> ProviderStart
     func poll(_ handle: String, request: ProviderRequest) async throws -> ProviderPoll
     /// Asks the provider to stop the generation `handle` names (a canceled or timed-out job), so it stops running
@@ -37,8 +38,11 @@ extension Provider {
     /// No cancel endpoint: the generation runs to its end at the provider.
     public func cancel(_ handle: String) async throws -> Bool { false }
 
+    /// No limits known.
+    public func limits(model: String) -> ModelLimits? { nil }
+
     /// The largest input file `model` accepts in one request (nil: no limit we know of).
-    public func uploadLimit(model: String) -> Int64? { nil }
+    public func uploadLimit(model: String) -> Int64? { limits(model: model)?.maxUploadBytes }
 
     /// No way to list submissions: a lost create request cannot be found again.
     public func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup { .unsupported }

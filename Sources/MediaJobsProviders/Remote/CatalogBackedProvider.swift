@@ -31,8 +31,8 @@ extension CatalogBackedProvider {
         }
     }
 
-    public func uploadLimit(model: String) -> Int64? {
-        client.catalog.model(provider: name, id: model)?.limits.maxUploadBytes
+    public func limits(model: String) -> ModelLimits? {
+        client.catalog.model(provider: name, id: model)?.limits
     }
 
     public func estimate(_ request: ProviderRequest) -> CostEstimate {

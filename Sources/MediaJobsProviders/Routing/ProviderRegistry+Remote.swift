@@ -12,7 +12,7 @@ extension ProviderRegistry {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         catalog: ModelCatalog = .builtIn, http: HTTPClient = .shared, limiter: (any ProviderLimiter)? = nil
     ) throws -> ProviderRegistry {
-        var providers: [any Provider] = [LocalProvider(engine: engine)]
+        var providers: [any Provider] = [LocalProvider(engine: engine, catalog: catalog)]
         for name in ["openrouter", "openai", "fal", "replicate"] {
             let settings = configuration.settings(for: name) ?? RemoteProviderSettings()
             let endpoint = try ProviderEndpoint.resolve(name, settings: settings, environment: environment)
