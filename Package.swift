@@ -162,6 +162,13 @@ let package = Package(
             name: "SubmitBenchmark",
             path: "Benchmarks/SubmitBenchmark"),
         .executableTarget(
+            name: "LongInputBenchmark",
+            dependencies: [
+                "MediaJobsCore", "MediaJobsStore", "MediaJobsFFmpeg", "MediaJobsHTTP", "MediaJobsProviders",
+                "MediaJobsWorker", "MediaJobsSimulator", .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/LongInputBenchmark"),
+        .executableTarget(
             name: "MediaBenchmark",
             dependencies: ["MediaJobsCore", "MediaJobsFFmpeg"],
             path: "Benchmarks/MediaBenchmark"),

@@ -20,6 +20,8 @@ public struct MediaJobsError: Error, Sendable, CustomStringConvertible, Equatabl
         public static let invalidTransition = Code("job.invalid_transition")
         public static let leaseLost = Code("job.lease_lost")
         public static let leaseExpired = Code("job.lease_expired")
+        /// A part of a job made of parts failed for good or was canceled, so the job cannot be put together.
+        public static let partFailed = Code("job.part_failed")
         public static let storeFailure = Code("store.failure")
         public static let artifactNotFound = Code("artifact.not_found")
         // Media (FFmpeg)

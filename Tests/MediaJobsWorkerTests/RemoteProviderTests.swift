@@ -82,14 +82,15 @@ struct RemoteProviderTests {
         }
     }
 
-    @Test("an input that cannot fit even re-encoded is refused at submit, naming the limit; nothing is sent")
+    @Test("an input a limit is too small to cut for (even re-encoded) is refused at submit, naming the limit; nothing is sent")
     func uploadRefusedAtSubmit() async throws {
         try await withSimulator(catalog: catalog(uploadLimit: 10_000)) { simulator, home in
             let spec = RemoteCase.first("openrouter", .transcribe).spec()
             let error = await #expect(throws: MediaJobsError.self) { _ = try await home.submitter.submit(spec) }
             #expect(error?.code == .invalidInput)
             #expect(error?.message.hasPrefix(
-                "input.audio: 224204 bytes is over openrouter/openai/whisper-large-v3's upload limit of 10000 bytes") == true,
+                "input.audio: 224204 bytes (7.0 s) is over openrouter/openai/whisper-large-v3's upload limit of 10000 bytes "
+                    + "a request, too small to cut the recording for") == true,
                     "\(error?.message ?? "")")
             let queued = try await home.store.jobs(JobFilter())
             #expect(queued.isEmpty)

@@ -44,24 +44,19 @@ public enum TranscriptMerger {
                           language: pieces.lazy.compactMap(\.transcript.language).first)
     }
 
-    /// The segments and words of one piece that it owns, moved to source time. With word times, a segment keeps the
-    /// words it owns (its text becomes theirs when it lost some); without, a segment is kept whole or dropped by its
-    /// middle.
+    /// The segments and words of one piece that it owns, moved to source time. A segment keeps the words it owns (its
+    /// text becomes theirs when it lost some). Without word times (a recogniser that gives segments only), each
+    /// segment's words are given times spread over it by their length, to judge which are owned; they are not output.
     private static func keptSegments(_ piece: Piece, owns: (Double, Double) -> Bool)
         -> (segments: [Transcript.Segment], words: [Transcript.Word]) {
         let shift = piece.offset
         let transcript = piece.transcript
-        guard !transcript.words.isEmpty else {
-            let segments = transcript.segments.filter { owns($0.start, $0.end) }.map {
-                Transcript.Segment(start: $0.start + shift, end: $0.end + shift, text: $0.text)
-            }
-            return (segments, [])
-        }
+        let estimated = transcript.words.isEmpty
         var keptWords: [Transcript.Word] = []
         var segments: [Transcript.Segment] = []
         // Each word belongs to the segment whose time holds its middle, else to the nearest segment before it.
         var wordIndex = 0
-        let allWords = transcript.words
+        let allWords = estimated ? estimatedWords(transcript.segments) : transcript.words
         for (segmentIndex, segment) in transcript.segments.enumerated() {
             let nextStart = segmentIndex + 1 < transcript.segments.count
                 ? transcript.segments[segmentIndex + 1].start : Double.infinity
@@ -88,7 +83,23 @@ public enum TranscriptMerger {
         keptWords += allWords[wordIndex...].filter { owns($0.start, $0.end) }.map {
             Transcript.Word(text: $0.text, start: $0.start + shift, end: $0.end + shift)
         }
-        return (segments, keptWords)
+        return (segments, estimated ? [] : keptWords)
+    }
+
+    /// Each segment's words with times spread over the segment in proportion to their length (and a space each).
+    static func estimatedWords(_ segments: [Transcript.Segment]) -> [Transcript.Word] {
+        segments.flatMap { segment -> [Transcript.Word] in
+            let words = segment.text.split(whereSeparator: \.isWhitespace).map(String.init)
+            let total = Double(words.reduce(0) { $0 + $1.count + 1 })
+            guard total > 0 else { return [] }
+            let perCharacter = max(0, segment.end - segment.start) / total
+            var at = segment.start
+            return words.map { word in
+                let end = at + Double(word.count + 1) * perCharacter
+                defer { at = end }
+                return Transcript.Word(text: word, start: at, end: end)
+            }
+        }
     }
 
     /// Segments sorted by start, each starting after the previous one ends (a start inside the previous segment is

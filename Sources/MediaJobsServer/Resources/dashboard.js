@@ -90,7 +90,7 @@ async function showJobs(params) {
     });
   }
   const row = (job) => el("tr", { "data-job": job.id },
-    el("td", { class: "mono" }, el("a", { href: `#/jobs/${job.id}` }, job.id)), el("td", {}, job.kind), el("td", {}, stateBadge(job.state)),
+    el("td", { class: "mono" }, el("a", { href: `#/jobs/${job.id}` }, job.id)), el("td", {}, job.kind), el("td", {}, stateBadge(job.state), job.parts && job.state === "waiting" ? ` ${job.parts.display}` : ""),
     el("td", { class: "route-asked" }, routesAsked(job)), el("td", { class: "route-used" }, routeUsedText(job)), el("td", { class: "cost" }, total(job.cost.usd, job.cost.unknown_attempts)), el("td", {}, when(job.created_at)));
   const upsert = (job) => {
     const existing = body.querySelector(`tr[data-job="${job.id}"]`);
@@ -130,6 +130,9 @@ async function showJob(id) {
     facts.replaceChildren(
       el("dt", {}, "State"), el("dd", { id: "job-state" }, stateBadge(job.state), job.stage && !["succeeded", "failed", "canceled"].includes(job.state) ? ` (${job.stage})` : ""),
       el("dt", {}, "Kind"), el("dd", {}, job.kind),
+      job.parts ? [el("dt", {}, "Parts"), el("dd", { id: "job-parts" }, job.parts.display, " (",
+        job.parts.jobs.flatMap((p, i) => [i ? " " : "", el("a", { class: "mono", href: `#/jobs/${p}` }, String(i + 1))]), ")")] : [],
+      job.parent_id ? [el("dt", {}, "Part of"), el("dd", { id: "job-parent" }, el("a", { class: "mono", href: `#/jobs/${job.parent_id}` }, job.parent_id))] : [],
       el("dt", {}, "Routes asked"), el("dd", { id: "job-routes-asked" }, routesAsked(job)),
       el("dt", {}, "Route used"), el("dd", { id: "job-route-used" }, routeUsedText(job),
         job.route_used && job.route_used.cache_hit_of ? [" from job ", el("a", { class: "mono", href: `#/jobs/${job.route_used.cache_hit_of}` }, job.route_used.cache_hit_of)] : []),
@@ -138,7 +141,8 @@ async function showJob(id) {
       el("dt", {}, "Finished"), el("dd", {}, when(job.finished_at) || "-"),
       el("dt", {}, "Cost"), el("dd", { class: "cost" }, total(job.cost.usd, job.cost.unknown_attempts)),
       job.error ? [el("dt", {}, "Error"), el("dd", { class: "error" }, `${job.error.code}: ${job.error.message}`)] : []);
-    costs.replaceChildren(...job.cost.records.map((r) => el("tr", {}, el("td", {}, r.attempt), el("td", {}, `${r.provider}/${r.model}`),
+    const partNumber = (r) => r.part && job.parts ? `part ${job.parts.jobs.indexOf(r.part) + 1}, ` : "";
+    costs.replaceChildren(...job.cost.records.map((r) => el("tr", {}, el("td", {}, partNumber(r) + r.attempt), el("td", {}, `${r.provider}/${r.model}`),
       el("td", {}, Object.entries(r.units).map(([k, v]) => `${v} ${k}`).join(", ")), el("td", { class: "cost", title: (r.lines || []).map(lineText).join(" + ") }, usd(r.usd)), el("td", {}, r.source))));
     artifactBox.replaceChildren(...job.artifacts.map(artifactElement));
     if (job.artifacts.length === 0) artifactBox.append(el("p", { class: "muted" }, "No output yet."));

@@ -10,7 +10,7 @@ extension SQLiteJobStore {
     static let pastDeadlineSQL = """
         SELECT j.id FROM jobs AS j INDEXED BY jobs_runnable
         WHERE j.state IN ('queued', 'waiting')
-          AND NOT (j.state = 'waiting' AND j.provider_handle LIKE '{"parts":%'
+          AND NOT (j.state = 'waiting' AND COALESCE(j.provider_handle, '') LIKE '{"parts":%'
                    AND json_extract(j.spec, '$.deadline_seconds') IS NULL)
           AND MAX(j.created_at, COALESCE(
                 (SELECT MAX(e.at) FROM job_events AS e WHERE e.job_id = j.id AND e.kind = 'requeued'), 0))

@@ -46,6 +46,8 @@ public enum GenerationCancel: Sendable, Equatable {
     case notSupported
     /// Nothing runs at the provider: the handle is an answer it already gave.
     case alreadyAnswered
+    /// The job's parts that had not ended were canceled.
+    case partsCanceled
 
     /// How the job's story puts it.
     public var detail: String {
@@ -53,6 +55,7 @@ public enum GenerationCancel: Sendable, Equatable {
         case .canceled: "canceled at the provider"
         case .notSupported: "the provider has no cancel endpoint; its generation runs on"
         case .alreadyAnswered: "the provider had already answered; nothing runs there"
+        case .partsCanceled: "its parts that had not ended were canceled"
         }
     }
 }

@@ -23,6 +23,13 @@ extension Pipeline {
 
     /// Asks the provider holding a stored handle (a job's `provider_handle`) to stop its generation.
     public func cancelGeneration(handle: String) async throws -> GenerationCancel {
+        if let parts = PartsHandle.decode(handle) {
+            // A job's parts run here, as jobs of their own: they are canceled in the store.
+            var running: [Job] = []
+            for part in parts.parts { if let job = try await store.job(part.job) { running.append(job) } }
+            await cancelParts(running)
+            return .partsCanceled
+        }
         let pending = try PendingGeneration.decode(handle)
         guard pending.answer == nil else { return .alreadyAnswered }
         return try await providers.provider(named: pending.provider).cancel(pending.handle) ? .canceled : .notSupported

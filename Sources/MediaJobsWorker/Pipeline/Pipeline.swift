@@ -65,6 +65,10 @@ public struct Pipeline: Sendable {
         var routeErrors: [String] = []
         var costs: [CostRecord] = []
         var routes = job.spec.routes[...]
+        if let parts = PartsHandle.decode(job.providerHandle) {
+            return try await resumeParts(job, handle: parts, worker: worker, submitting: submitting,
+                                         workDirectory: workDirectory)
+        }
         if let handle = job.providerHandle {
             // The provider already has this generation: poll it, never submit it again.
             switch try await resume(job, handle: handle, worker: worker, workDirectory: workDirectory) {
@@ -82,6 +86,9 @@ public struct Pipeline: Sendable {
             return cached
         }
         try await decodeInputInFull(job, worker: worker)
+        if let split = try await splitIfTooLong(job, worker: worker, workDirectory: workDirectory) {
+            return split
+        }
         var accountCode: MediaJobsError.Code?
         for route in routes {
             if let pause = try await pausedAccount(route, job: job, worker: worker) {

@@ -19,6 +19,8 @@ extension Worker {
     /// When `job` times out: its deadline counted from submission, or from the last `retry` by request when that
     /// came later (the events are read only once the deadline from submission has passed).
     func deadline(of job: Job) async -> Date {
+        // A job waiting on its parts with no deadline of its own is bound by theirs (see `PartsHandle`).
+        if job.spec.deadlineSeconds == nil && PartsHandle.isParts(job.providerHandle) { return .distantFuture }
         let seconds = job.spec.effectiveDeadlineSeconds
         let fromSubmission = job.createdAt.addingTimeInterval(seconds)
         guard fromSubmission <= Date() else { return fromSubmission }

@@ -159,20 +159,18 @@ public struct Submitter: Sendable {
         return url
     }
 
-    /// An input over a route's upload limit is re-encoded compactly (16 kHz mono Opus, 24 kb/s) by the provider
-    /// adapter when that fits; when even that cannot fit, the job is refused here, naming the limit, so a request
-    /// bound to get a 413 is never sent.
+    /// An input over a route's limits is cut into pieces that fit, by the worker; one the limits are too small to cut
+    /// for is refused here, naming the limit, so a job bound to fail is never queued.
     func checkUploadLimits(_ spec: JobSpec, input: ArtifactRef) throws {
+        guard let seconds = input.durationSeconds else { return }
+        // Route by route, to name the one whose limit is too small (together they are no stricter than the strictest).
         for route in spec.routes {
             let (provider, model) = try providers.resolve(route, for: spec)
-            guard let limit = provider.uploadLimit(model: model), input.bytes > limit else { continue }
-            // Opus at 24 kb/s is 3,000 bytes a second; allow a tenth more for container overhead.
-            let compact = input.durationSeconds.map { Int64($0 * 3000 * 1.1) + 8192 } ?? Int64.max
-            if compact > limit {
-                throw MediaJobsError.invalidInput("input.audio", "\(input.bytes) bytes is over \(provider.name)/\(model)'s upload "
-                    + "limit of \(limit) bytes, and re-encoded as 16 kHz mono Opus it would still be about \(compact) bytes "
-                    + "(split the recording)")
-            }
+            guard let limits = provider.limits(model: model) else { continue }
+            _ = try PartsPlan.pieceSeconds(
+                recordingSeconds: seconds, bytes: input.bytes,
+                limits: RequestLimits(uploadBytes: limits.maxUploadBytes, audioSeconds: limits.maxAudioSeconds),
+                route: "\(provider.name)/\(model)")
         }
     }
 

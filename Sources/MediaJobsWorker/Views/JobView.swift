@@ -42,9 +42,11 @@ public struct JobView: Sendable, Codable, Equatable {
             public var outcome: CostRecord.Outcome = .answered
             /// "$0.0520" or "unknown".
             public var display: String
+            /// For a job made of parts: the part whose attempt this is (nil: the job's own).
+            public var part: JobID?
 
             enum CodingKeys: String, CodingKey {
-                case attempt, provider, model, units, usd, source, lines, charged, outcome, display
+                case attempt, provider, model, units, usd, source, lines, charged, outcome, display, part
             }
 
             public func encode(to encoder: any Encoder) throws {
@@ -59,6 +61,7 @@ public struct JobView: Sendable, Codable, Equatable {
                 try c.encode(charged, forKey: .charged)
                 try c.encode(outcome, forKey: .outcome)
                 try c.encode(display, forKey: .display)
+                try c.encodeIfPresent(part, forKey: .part)
             }
         }
 
@@ -90,6 +93,31 @@ public struct JobView: Sendable, Codable, Equatable {
             try c.encode(unknownAttempts, forKey: .unknownAttempts)
             try c.encode(display, forKey: .display)
             try c.encode(records, forKey: .records)
+        }
+    }
+
+    /// How far a job made of parts has come: its parts counted by state.
+    public struct Parts: Sendable, Codable, Equatable {
+        public var total: Int
+        public var succeeded: Int
+        public var failed: Int
+        public var canceled: Int
+        /// Queued, running or waiting.
+        public var pending: Int
+        /// The parts' jobs, in order.
+        public var jobs: [JobID]
+        /// "3 of 7 parts done".
+        public var display: String
+
+        public init(_ parts: [Job]) {
+            total = parts.count
+            succeeded = parts.filter { $0.state == .succeeded }.count
+            failed = parts.filter { $0.state == .failed }.count
+            canceled = parts.filter { $0.state == .canceled }.count
+            pending = total - succeeded - failed - canceled
+            jobs = parts.map(\.id)
+            display = "\(succeeded) of \(total) parts done" + (failed > 0 ? ", \(failed) failed" : "")
+                + (canceled > 0 ? ", \(canceled) canceled" : "")
         }
     }
 
@@ -129,6 +157,10 @@ public struct JobView: Sendable, Codable, Equatable {
     public var routeUsed: RouteUsed?
     /// While the job is running or waiting: the route its provider request went to, when known.
     public var routeTrying: Route?
+    /// The job this one is a part of.
+    public var parentID: JobID?
+    /// For a job made of parts (a long text or recording): how far its parts have come. Its cost is theirs.
+    public var parts: Parts?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, state, stage, provider, model, attempts
@@ -144,6 +176,8 @@ public struct JobView: Sendable, Codable, Equatable {
         case routesAsked = "routes_asked"
         case routeUsed = "route_used"
         case routeTrying = "route_trying"
+        case parentID = "parent_id"
+        case parts
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -157,6 +191,8 @@ public struct JobView: Sendable, Codable, Equatable {
         try c.encode(routesAsked, forKey: .routesAsked)
         try c.encode(routeUsed, forKey: .routeUsed)  // null until the job succeeded, and when not recorded
         try c.encode(routeTrying, forKey: .routeTrying)  // null unless running or waiting on a known route
+        try c.encode(parentID, forKey: .parentID)  // null for a job of its own
+        try c.encode(parts, forKey: .parts)  // null unless the job was split into parts
         try c.encode(attempts, forKey: .attempts)
         try c.encode(maxAttempts, forKey: .maxAttempts)
         try c.encode(priority, forKey: .priority)
@@ -179,7 +215,12 @@ public struct JobView: Sendable, Codable, Equatable {
         _ job: Job, store: any JobStore, artifacts artifactStore: ArtifactStore, withEvents: Bool
     ) async throws -> JobView {
         let attached = try await store.artifacts(job.id)
-        let costs = try await store.costs(job.id)
+        var costs = try await store.costs(job.id).map { (record: $0, part: JobID?.none) }
+        // A job made of parts costs what its parts cost: their records are its records, each naming its part.
+        let parts = PartsHandle.isParts(job.providerHandle) ? try await store.parts(of: job.id) : []
+        for part in parts {
+            costs += try await store.costs(part.id).map { (record: $0, part: Optional(part.id)) }
+        }
         let events = withEvents ? try await store.events(job.id, after: nil) : nil
         func view(_ ref: ArtifactRef) -> Artifact {
             let path = (try? artifactStore.url(for: ref.sha256).path) ?? ""
@@ -187,10 +228,10 @@ public struct JobView: Sendable, Codable, Equatable {
                             durationSeconds: ref.durationSeconds, width: ref.width, height: ref.height, codec: ref.codec,
                             checks: ref.checks)
         }
-        let records = costs.map {
-            Cost.Record(attempt: $0.attempt, provider: $0.provider, model: $0.model, units: $0.units, usd: $0.usd,
-                        source: $0.source, lines: $0.lines, charged: $0.charged, outcome: $0.outcome,
-                        display: $0.usd.display())
+        let records = costs.map { record, part in
+            Cost.Record(attempt: record.attempt, provider: record.provider, model: record.model, units: record.units,
+                        usd: record.usd, source: record.source, lines: record.lines, charged: record.charged,
+                        outcome: record.outcome, display: record.usd.display(), part: part)
         }
         var view = JobView(
             id: job.id, kind: job.kind, state: job.state, stage: job.stage, provider: job.spec.provider,
@@ -205,6 +246,8 @@ public struct JobView: Sendable, Codable, Equatable {
         view.routesAsked = job.spec.routes
         view.routeUsed = job.routeUsed
         view.routeTrying = try await routeTrying(job, events: events, store: store)
+        view.parentID = job.parentID
+        view.parts = parts.isEmpty ? nil : Parts(parts)
         return view
     }
 

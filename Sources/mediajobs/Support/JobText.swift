@@ -8,6 +8,10 @@ enum JobText {
     static func summary(_ view: JobView) -> String {
         var lines = ["\(view.id)  \(view.kind)  \(view.state)  \(view.provider)/\(view.model ?? "-")  attempts \(view.attempts)/\(view.maxAttempts)"]
         if let stage = view.stage, !view.state.isFinal { lines.append("  stage: \(stage)") }
+        if let parts = view.parts {
+            lines.append("  parts: \(parts.display) (" + parts.jobs.map(\.rawValue).joined(separator: " ") + ")")
+        }
+        if let parent = view.parentID { lines.append("  part of: \(parent)") }
         if view.routesAsked.count > 1 {
             lines.append("  routes asked: " + view.routesAsked.map(\.description).joined(separator: ", "))
         }
