@@ -49,11 +49,13 @@ bench: bootstrap
 	$(SWIFT) build -c release --product MediaBenchmark
 	$(SWIFT) build -c release --product mediajobs
 	$(SWIFT) build -c release --product SubmitBenchmark
+	$(SWIFT) build -c release --product LongInputBenchmark
 	.build/release/QueueBenchmark
 	.build/release/SpeechBenchmark
 	.build/release/DownloadBenchmark --megabytes 500 --runs 3
 	.build/release/MediaBenchmark
 	.build/release/SubmitBenchmark
+	.build/release/LongInputBenchmark
 
 # wrk against `mediajobs serve` (release build) while two workers run jobs.
 bench-http: bootstrap

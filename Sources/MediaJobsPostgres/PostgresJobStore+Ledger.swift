@@ -55,7 +55,7 @@ extension PostgresJobStore {
             // `->>` reads a JSON string member as text, NULL when absent or null: what SQLite's json_extract gives.
             let rows = try await session.rows("""
                 SELECT \(unescaped: columns), j.kind, l.value, j.spec::json ->> 'provider', j.spec::json ->> 'model',
-                       j.state, j.route_used_provider, j.route_used_model
+                       j.state, j.route_used_provider, j.route_used_model, j.parent_id
                 FROM costs c JOIN jobs j ON j.id = c.job_id
                 LEFT JOIN job_labels l ON l.job_id = c.job_id AND l.name = \(label ?? "")
                 WHERE c.at >= \(lower) AND c.at < \(upper) ORDER BY c.at, c.id
@@ -74,7 +74,8 @@ extension PostgresJobStore {
                 let succeeded = try cells.value(16, as: String.self) == JobState.succeeded.rawValue
                 return CostLine(record: try CostRow.decode(row), kind: kind,
                                 label: label == nil ? nil : try cells.value(13, as: String?.self),
-                                routeAsked: asked.description, routeUsed: used ?? (succeeded ? "unknown" : ""))
+                                routeAsked: asked.description, routeUsed: used ?? (succeeded ? "unknown" : ""),
+                                parent: try cells.value(19, as: String?.self).map { JobID(rawValue: $0) })
             }
         }
     }

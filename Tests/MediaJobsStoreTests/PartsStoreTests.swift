@@ -75,6 +75,31 @@ struct PartsStoreTests {
         }
     }
 
+    @Test("the ledger names a part's parent: by job, a part's cost is its parent's; by part, each part's own", arguments: Backend.all)
+    func ledgerByJobAndPart(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let (parent, parts) = try await Self.waitingParent(store, parts: 2)
+            let own = try await store.enqueue(tts("a job of its own"), now: t0 + 1).job
+            _ = try await store.claim(worker: "w", now: t0 + 2, leaseExpiry: t0 + 60, limit: 3)
+            for (index, job) in (parts + [own]).enumerated() {
+                let cost = CostRecord(jobID: job.id, attempt: 1, provider: "openai", model: "tts-1",
+                                      units: ["characters": 10], usd: Money(usd: "0.0\(index + 1)"), source: .estimated, charged: true,
+                                      at: t0 + 3)
+                try await store.complete(job.id, worker: "w", result: JobCompletion(costs: [cost]), now: t0 + 3)
+            }
+            let lines = try await store.costLines(since: nil, until: nil, label: nil)
+            #expect(Set(lines.filter { $0.parent == parent.id }.map(\.record.jobID)) == Set(parts.map(\.id)))
+            #expect(lines.first { $0.record.jobID == own.id }?.parent == nil)
+            let byJob = CostReport(lines: lines, groupBy: ["job"])
+            #expect(byJob.groups.count == 2)
+            #expect(byJob.groups.first { $0.key["job"] == parent.id.rawValue }?.usd == Money(usd: "0.03"))
+            #expect(byJob.groups.first { $0.key["job"] == parent.id.rawValue }?.attempts == 2)
+            let byPart = CostReport(lines: lines, groupBy: ["job", "part"])
+            #expect(byPart.groups.count == 3)
+            #expect(byPart.groups.first { $0.key["job"] == own.id.rawValue }?.key["part"] == "-")
+        }
+    }
+
     @Test("a batch of completions wakes each part's parent", arguments: Backend.all)
     func batchCompletionWakesParent(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in

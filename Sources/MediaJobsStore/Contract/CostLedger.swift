@@ -68,13 +68,17 @@ public struct CostLine: Sendable, Equatable {
     /// The route that made the record's job's result (`local/flite`): "" while the job has not succeeded, and
     /// `unknown` for a job that succeeded before the route used was recorded.
     public var routeUsed: String = ""
+    /// The job the record's job is a part of (a piece of a long input), nil for a job of its own.
+    public var parent: JobID?
 
-    public init(record: CostRecord, kind: JobKind, label: String?, routeAsked: String = "", routeUsed: String = "") {
+    public init(record: CostRecord, kind: JobKind, label: String?, routeAsked: String = "", routeUsed: String = "",
+                parent: JobID? = nil) {
         self.record = record
         self.kind = kind
         self.label = label
         self.routeAsked = routeAsked
         self.routeUsed = routeUsed
+        self.parent = parent
     }
 }
 

@@ -10,7 +10,8 @@ import MediaJobsCore
 /// route made cost.
 public struct CostReport: Sendable, Encodable {
     /// What a report can group by.
-    public static let dimensions = ["day", "provider", "model", "kind", "label", "route_asked", "route_used"]
+    public static let dimensions = ["day", "provider", "model", "kind", "label", "route_asked", "route_used", "job",
+                                    "part"]
 
     /// The records sharing one key.
     public struct Group: Sendable, Encodable, Equatable {
@@ -132,6 +133,9 @@ public struct CostReport: Sendable, Encodable {
                 case "kind": line.kind.rawValue
                 case "route_asked": line.routeAsked
                 case "route_used": line.routeUsed
+                // The job submitted: a part's cost is its parent's. `part`: the part itself ("-" for a job of its own).
+                case "job": (line.parent ?? line.record.jobID).rawValue
+                case "part": line.parent == nil ? "-" : line.record.jobID.rawValue
                 default: line.label ?? ""
                 }
             }

@@ -25,7 +25,7 @@ extension SQLiteJobStore {
                 .joined(separator: ", ")
             let statement = try db.cachedStatement(sql: """
                 SELECT \(columns), j.kind, l.value, json_extract(j.spec, '$.provider'), json_extract(j.spec, '$.model'),
-                       j.state, j.route_used_provider, j.route_used_model
+                       j.state, j.route_used_provider, j.route_used_model, j.parent_id
                 FROM costs c JOIN jobs j ON j.id = c.job_id
                 LEFT JOIN job_labels l ON l.job_id = c.job_id AND l.name = ?
                 WHERE c.at >= ? AND c.at < ? ORDER BY c.at, c.id
@@ -43,7 +43,8 @@ extension SQLiteJobStore {
                 let succeeded = try row.decode(String.self, atIndex: 16) == JobState.succeeded.rawValue
                 return CostLine(record: try CostRow.decode(row), kind: kind,
                                 label: label == nil ? nil : try row.decode(String?.self, atIndex: 13),
-                                routeAsked: asked.description, routeUsed: used ?? (succeeded ? "unknown" : ""))
+                                routeAsked: asked.description, routeUsed: used ?? (succeeded ? "unknown" : ""),
+                                parent: try row.decode(String?.self, atIndex: 19).map { JobID(rawValue: $0) })
             }
         }
     }

@@ -26,12 +26,14 @@ struct Costs: AsyncParsableCommand {
             the first route its job asked for, and route_used the route that made
             its job's result ("-" while the job has not succeeded, "unknown" when
             it succeeded before that was recorded): a job asked of openrouter that
-            its local fallback made shows both.
+            its local fallback made shows both. job is the job submitted: the parts
+            of a long text or recording count for the job they are parts of, and
+            part names each part ("-" for a job of its own); --by job,part shows both.
             """)
 
     @OptionGroup var global: GlobalOptions
     @Option(name: .long,
-            help: "Group by these, comma-separated: day, provider, model, kind, label, route_asked, route_used.")
+            help: "Group by these, comma-separated: day, provider, model, kind, label, route_asked, route_used, job, part.")
     var by = "day,provider,model"
     @Option(name: .long, help: "With --by label: the label name to group by (for example project).") var label: String?
     @Option(name: .long, help: "From this day (YYYY-MM-DD, UTC).") var since: String?
