@@ -124,9 +124,12 @@ extension PostgresJobStore {
                 FROM batch_entries e LEFT JOIN jobs j ON j.id = e.job_id
                 WHERE e.batch_id = \(id)
                 """).first
+            // A job split into parts costs what its parts cost.
             let cost = try await session.rows("""
+                WITH batch_jobs AS (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = \(id) AND job_id IS NOT NULL)
                 SELECT COALESCE(SUM(usd_picos), 0)::BIGINT, COUNT(usd_picos), COUNT(*) - COUNT(usd_picos) FROM costs
-                WHERE job_id IN (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = \(id) AND job_id IS NOT NULL)
+                WHERE job_id IN (SELECT job_id FROM batch_jobs)
+                   OR job_id IN (SELECT id FROM jobs WHERE parent_id IN (SELECT job_id FROM batch_jobs))
                 """).first
             let (inputs, jobs, succeeded, failed, pending, skipped) =
                 try counts?.decode((Int, Int, Int, Int, Int, Int).self) ?? (0, 0, 0, 0, 0, 0)

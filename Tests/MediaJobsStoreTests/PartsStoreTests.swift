@@ -100,6 +100,29 @@ struct PartsStoreTests {
         }
     }
 
+    @Test("a batch's cost counts the parts of its jobs", arguments: Backend.all)
+    func batchCountsParts(_ backend: Backend) async throws {
+        try await withStore(backend) { store, _ in
+            let (parent, parts) = try await Self.waitingParent(store, parts: 2)
+            try await store.saveBatch(
+                BatchRecord(id: "b1", kind: "tts", source: "in", out: "out", request: "{}", createdAt: t0, updatedAt: t0),
+                entries: [BatchEntry(input: "long.txt", output: "long.mp3", jobID: parent.id, rejection: nil)])
+            _ = try await store.claim(worker: "w", now: t0 + 2, leaseExpiry: t0 + 60, limit: 2)
+            let priced = CostRecord(jobID: parts[0].id, attempt: 1, provider: "openai", model: "tts-1",
+                                    units: ["characters": 10], usd: Money(usd: "0.02"), source: .estimated, charged: true,
+                                    at: t0 + 3)
+            var unpriced = priced
+            unpriced.jobID = parts[1].id
+            unpriced.usd = nil
+            unpriced.source = .unknown
+            try await store.complete(parts[0].id, worker: "w", result: JobCompletion(costs: [priced]), now: t0 + 3)
+            try await store.complete(parts[1].id, worker: "w", result: JobCompletion(costs: [unpriced]), now: t0 + 3)
+            let progress = try await store.batchProgress("b1")
+            #expect(progress.costUSD == Money(usd: "0.02"))
+            #expect(progress.unknownCosts == 1)
+        }
+    }
+
     @Test("a batch of completions wakes each part's parent", arguments: Backend.all)
     func batchCompletionWakesParent(_ backend: Backend) async throws {
         try await withStore(backend) { store, _ in

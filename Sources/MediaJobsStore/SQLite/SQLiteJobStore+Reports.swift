@@ -62,9 +62,12 @@ extension SQLiteJobStore {
                 FROM batch_entries e LEFT JOIN jobs j ON j.id = e.job_id
                 WHERE e.batch_id = ?
                 """, arguments: [id])
+            // A job split into parts costs what its parts cost.
             let cost = try Row.fetchOne(db, sql: """
+                WITH batch_jobs AS (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = ?1 AND job_id IS NOT NULL)
                 SELECT COALESCE(SUM(usd_picos), 0), COUNT(usd_picos), COUNT(*) - COUNT(usd_picos) FROM costs
-                WHERE job_id IN (SELECT DISTINCT job_id FROM batch_entries WHERE batch_id = ? AND job_id IS NOT NULL)
+                WHERE job_id IN (SELECT job_id FROM batch_jobs)
+                   OR job_id IN (SELECT id FROM jobs WHERE parent_id IN (SELECT job_id FROM batch_jobs))
                 """, arguments: [id])
             let total = CostTotal(known: Money(picos: cost?[0] ?? 0), knownRecords: cost?[1] ?? 0, unknown: cost?[2] ?? 0)
             return BatchProgress(
