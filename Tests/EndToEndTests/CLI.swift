@@ -128,3 +128,13 @@ extension Process {
         }
     }
 }
+
+/// Polls `condition` every 50 ms until it holds (true) or `timeout` seconds pass (false): waiting on the event itself.
+func eventually(timeout: TimeInterval, _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return false
+}

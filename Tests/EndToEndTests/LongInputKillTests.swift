@@ -8,15 +8,6 @@ import Testing
 
 @Suite("a long job's worker killed while its parts run", .serialized)
 struct LongInputKillTests {
-    private func waitUntil(timeout: TimeInterval, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return false
-    }
-
     @Test("kill -9 with parts in flight: on restart only the unfinished parts run, and each part is in the ledger once")
     func killedWhilePartsRun() async throws {
         let cli = try CLI()
@@ -37,7 +28,7 @@ struct LongInputKillTests {
 
         let victim = try cli.start(["worker", "--concurrency", "1", "--lease-seconds", "2"])
         // Killed once a part is done and another is being transcribed.
-        let midway = try await waitUntil(timeout: 300) {
+        let midway = try await eventually(timeout: 300) {
             let parts = try await store.parts(of: id)
             return parts.contains { $0.state == .succeeded } && parts.contains { $0.state == .running && $0.stage == "provider" }
         }
@@ -49,7 +40,7 @@ struct LongInputKillTests {
         #expect(!doneBefore.isEmpty && doneBefore.count < before.count)
 
         let rescuer = try cli.start(["worker", "--concurrency", "2", "--lease-seconds", "2"])
-        let done = try await waitUntil(timeout: 600) { try await store.job(id)?.state.isFinal == true }
+        let done = try await eventually(timeout: 600) { try await store.job(id)?.state.isFinal == true }
         rescuer.terminate()
         await rescuer.waitForExit()
         #expect(done)
