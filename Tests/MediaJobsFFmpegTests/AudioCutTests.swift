@@ -156,12 +156,13 @@ struct AudioCutTests {
     func cancelCut() async throws {
         let folder = try Fixtures.temporaryFolder()
         let noise = folder.appendingPathComponent("noise.wav")
-        // Half an hour: the cut takes far longer than any wait below, however busy the machine, so the cancel always
-        // lands while it runs (the failure guarded against is a cut that runs to its end).
-        try ChunkingFixtures.ffmpeg(["-f", "lavfi", "-i", "anoisesrc=d=1800:c=pink:a=0.3:r=16000", "-ac", "1", noise.path])
-        let plan = AudioCutPlan(durationSeconds: 1800, pieces: [
-            .init(start: 0, end: 901, ownStart: 0, ownEnd: 900, endsInSilence: false),
-            .init(start: 899, end: 1800, ownStart: 900, ownEnd: 1800, endsInSilence: true),
+        // A quarter of an hour (at 8 kHz, 14 MB, to spare the suite's disk): encoding it takes far longer than any
+        // wait below, however busy the machine, so the cancel always lands while the cut runs (the failure guarded
+        // against is a cut that runs to its end).
+        try ChunkingFixtures.ffmpeg(["-f", "lavfi", "-i", "anoisesrc=d=900:c=pink:a=0.3:r=8000", "-ac", "1", noise.path])
+        let plan = AudioCutPlan(durationSeconds: 900, pieces: [
+            .init(start: 0, end: 451, ownStart: 0, ownEnd: 450, endsInSilence: false),
+            .init(start: 449, end: 900, ownStart: 450, ownEnd: 900, endsInSilence: true),
         ])
         let pieces = folder.appendingPathComponent("pieces")
         let task = Task { try await engine.cutAudio(noise, plan: plan, into: pieces, options: Self.upload) }
