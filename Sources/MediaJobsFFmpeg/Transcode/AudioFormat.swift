@@ -76,6 +76,11 @@ public enum AudioFormat: String, Sendable, Codable, CaseIterable {
 
 /// How `transcodeAudio` should write its output; nil keeps the input's value (or the format's default).
 public struct AudioOutputOptions: Sendable, Codable, Equatable {
+    /// Speech made small for an upload: 16 kHz mono Opus at 24 kb/s (about 3,000 bytes a second), what recognisers
+    /// hear well enough. A recording over an upload limit is re-encoded to it, and so are the pieces of one cut for a
+    /// limit that lossless pieces would not fit.
+    public static let compactSpeech = AudioOutputOptions(format: .opus, bitrateKbps: 24, sampleRate: 16_000, channels: 1)
+
     public var format: AudioFormat
     public var bitrateKbps: Int?
     public var sampleRate: Int?

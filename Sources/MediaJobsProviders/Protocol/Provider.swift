@@ -41,9 +41,6 @@ extension Provider {
     /// No limits known.
     public func limits(model: String) -> ModelLimits? { nil }
 
-    /// The largest input file `model` accepts in one request (nil: no limit we know of).
-    public func uploadLimit(model: String) -> Int64? { limits(model: model)?.maxUploadBytes }
-
     /// No way to list submissions: a lost create request cannot be found again.
     public func findSubmission(_ request: ProviderRequest, since: Date) async throws -> SubmissionLookup { .unsupported }
 

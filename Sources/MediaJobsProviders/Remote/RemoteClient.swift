@@ -195,7 +195,7 @@ struct RemoteClient: Sendable {
         if size <= limit { return audio }
         let compact = workDirectory.appendingPathComponent("upload-compact.ogg")
         try await engine.transcodeAudio(audio, to: compact,
-                                        options: AudioOutputOptions(format: .opus, bitrateKbps: 24, sampleRate: 16000, channels: 1))
+                                        options: .compactSpeech)
         let compactSize = (try? FileManager.default.attributesOfItem(atPath: compact.path)[.size] as? Int64) ?? 0
         guard compactSize <= limit else {
             throw ProviderError(.fatal, MediaJobsError(.invalidInput,

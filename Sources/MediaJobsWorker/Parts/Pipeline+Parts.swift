@@ -257,8 +257,6 @@ extension Pipeline {
 }
 
 extension PartsPlan {
-    /// The compact form of a recording's pieces: what the adapters' own re-encoding of a large upload uses.
-    public static let compactUpload = AudioOutputOptions(format: .opus, bitrateKbps: 24, sampleRate: 16_000, channels: 1)
     /// The lossless form: 16 kHz mono FLAC, about 32 kB a second of speech (what recognisers hear anyway).
     public static let losslessUpload = AudioOutputOptions(format: .flac, sampleRate: 16_000, channels: 1)
 
@@ -266,6 +264,6 @@ extension PartsPlan {
     /// recogniser words), else compact.
     public static func pieceForm(_ seconds: Double, _ limits: RequestLimits) -> AudioOutputOptions {
         guard let bytes = limits.uploadBytes else { return losslessUpload }
-        return Double(bytes) >= seconds * 32_000 * 1.25 + 8_192 ? losslessUpload : compactUpload
+        return Double(bytes) >= seconds * 32_000 * 1.25 + 8_192 ? losslessUpload : .compactSpeech
     }
 }
