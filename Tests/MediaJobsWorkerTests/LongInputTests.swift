@@ -75,6 +75,19 @@ func wordErrorRate(_ heard: String, _ said: String) -> Double {
 
 @Suite("long inputs: split into parts that fit, run side by side, put back together")
 struct LongInputTests {
+    /// The job's cost (its parts') against the simulator's bills: within 2 % (the ledger's estimate prices measured
+    /// seconds, as CatalogLedgerTests allows), and never a bill left out.
+    static func expectLedgerMatchesBilling(_ recorded: Money, _ simulator: Simulator) {
+        let billed = simulator.totalBilled
+        let bills: [BillingEntry] = simulator.billing()
+        let unpriced = bills.filter { !$0.priced }
+        #expect(billed > 0)
+        #expect(unpriced.isEmpty, "the simulator has no price: \(unpriced)")
+        let gap = abs(NSDecimalNumber(decimal: recorded.decimal - billed).doubleValue)
+        let allowed = 0.02 * NSDecimalNumber(decimal: billed).doubleValue
+        #expect(gap <= allowed, "ledger \(recorded.decimal), billed \(billed) (\(bills))")
+    }
+
     @Test("a text over the route's characters is spoken in parts and joined into one file with pauses; each part costs once, and an edit at the end makes only the last part again")
     func longSpeech() async throws {
         let home = try LocalLimitsHome(catalog: catalog("local", "flite") { $0.maxCharacters = 200 })
@@ -185,6 +198,8 @@ struct LongInputTests {
             let view = try await JobView.load(job, store: home.store, artifacts: home.artifacts, withEvents: false)
             #expect(view.cost.records.count == parts.count)
             #expect(view.cost.usd != nil && view.cost.usd! > .zero)
+            // The ledger is what the provider billed, part by part: nothing bought twice, nothing left out.
+            Self.expectLedgerMatchesBilling(try #require(view.cost.usd), simulator)
         }
     }
 
@@ -236,8 +251,11 @@ struct LongInputTests {
             #expect(job.state == .succeeded, "\(job.error?.description ?? "")")
             let parts = try await home.store.parts(of: id)
             #expect(parts.map(\.attempts).sorted() == Array(repeating: 1, count: parts.count - 1) + [2])
-            // One speech request per part, and one more for the part that failed once.
+            // One speech request per part, and one more for the part that failed once (a 500: not billed).
             #expect(simulator.requests(.openai, path: "/audio/speech").count == parts.count + 1)
+            let view = try await JobView.load(job, store: home.store, artifacts: home.artifacts, withEvents: false)
+            #expect(view.cost.records.filter(\.charged).count == parts.count)
+            Self.expectLedgerMatchesBilling(try #require(view.cost.usd), simulator)
 
             // A second long job, canceled while its parts wait: they are canceled with it.
             let second = try await home.submitter.submit(JobSpec(
