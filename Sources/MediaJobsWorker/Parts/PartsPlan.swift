@@ -18,6 +18,11 @@ public struct RequestLimits: Sendable, Equatable {
         self.audioSeconds = audioSeconds
     }
 
+    /// What one model's limits allow a request.
+    public init(_ limits: ModelLimits) {
+        self.init(characters: limits.maxCharacters, uploadBytes: limits.maxUploadBytes, audioSeconds: limits.maxAudioSeconds)
+    }
+
     /// The strictest limit of each kind among `spec`'s routes (a route that cannot serve the job puts none).
     public init(_ spec: JobSpec, providers: ProviderRegistry) {
         func strictest<T: Comparable>(_ a: T?, _ b: T?) -> T? {
@@ -27,10 +32,10 @@ public struct RequestLimits: Sendable, Equatable {
         }
         for route in spec.routes {
             guard let (provider, model) = try? providers.resolve(route, for: spec),
-                  let limits = provider.limits(model: model) else { continue }
-            characters = strictest(characters, limits.maxCharacters)
-            uploadBytes = strictest(uploadBytes, limits.maxUploadBytes)
-            audioSeconds = strictest(audioSeconds, limits.maxAudioSeconds)
+                  let limits = provider.limits(model: model).map(RequestLimits.init) else { continue }
+            characters = strictest(characters, limits.characters)
+            uploadBytes = strictest(uploadBytes, limits.uploadBytes)
+            audioSeconds = strictest(audioSeconds, limits.audioSeconds)
         }
     }
 }

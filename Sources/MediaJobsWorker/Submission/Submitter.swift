@@ -169,7 +169,7 @@ public struct Submitter: Sendable {
             guard let limits = provider.limits(model: model) else { continue }
             _ = try PartsPlan.pieceSeconds(
                 recordingSeconds: seconds, bytes: input.bytes,
-                limits: RequestLimits(uploadBytes: limits.maxUploadBytes, audioSeconds: limits.maxAudioSeconds),
+                limits: RequestLimits(limits),
                 route: "\(provider.name)/\(model)")
         }
     }
